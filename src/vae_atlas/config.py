@@ -1,0 +1,282 @@
+"""Frozen configuration objects and their JSON round-trip.
+
+A run is fully described by one :class:`RunConfig` (data + model + training). Every config is a
+frozen, keyword-only dataclass that validates itself in ``__post_init__`` and never reads the
+environment. ``RunConfig.to_json`` / ``RunConfig.from_json`` carry a ``kind`` and a
+``schema_version`` so that a run written by another version of vae-atlas either loads or says why
+not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+DATASETS = ("digits", "mnist", "fashion-mnist", "shapes", "folder")
+FAMILIES = ("mlp", "conv")
+OBJECTIVES = ("ae", "vae", "beta-vae", "iwae")
+LIKELIHOODS = ("bernoulli", "gaussian")
+ACTIVATIONS = ("relu", "tanh", "elu", "leaky_relu")
+DEVICES = ("auto", "cpu", "cuda")
+NAN_POLICIES = ("stop", "skip")
+
+
+class ConfigError(ValueError):
+    """A configuration value, or a config file, is invalid; the message names the field."""
+
+
+def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} is not one of {', '.join(choices)}")
+
+
+def _check_positive(name: str, value: float, *, allow_zero: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{name}={value!r} must be a number")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ConfigError(f"{name}={value!r} must be {'>= 0' if allow_zero else '> 0'}")
+
+
+def _check_int(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{name}={value!r} must be an integer >= {minimum}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataConfig:
+    """Which dataset to load and how to prepare it.
+
+    ``image_size`` / ``channels`` apply to ``folder`` and ``shapes`` (other datasets have a fixed
+    geometry). ``data_dir=None`` means: ``$VAE_ATLAS_DATA`` or the user cache dir, resolved by the
+    CLI or :func:`vae_atlas.data.resolve_data_dir`, never here.
+    """
+
+    name: str = "digits"
+    data_dir: str | None = None
+    verify: bool = True
+    download: bool = False
+    base_url: str | None = None
+    image_size: int | None = None
+    channels: int | None = None
+    n_samples: int | None = None
+    test_fraction: float = 0.2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_choice("data.name", self.name, DATASETS)
+        if self.image_size is not None:
+            _check_int("data.image_size", self.image_size, 4)
+        if self.channels is not None and self.channels not in (1, 3):
+            raise ConfigError(f"data.channels={self.channels!r} must be 1 or 3")
+        if self.n_samples is not None:
+            _check_int("data.n_samples", self.n_samples, 2)
+        if not 0.0 < self.test_fraction < 1.0:
+            raise ConfigError(f"data.test_fraction={self.test_fraction!r} must be in (0, 1)")
+        if self.name == "folder" and not self.data_dir:
+            raise ConfigError("data.data_dir is required for the 'folder' dataset")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelConfig:
+    """Architecture, objective and likelihood of an autoencoder.
+
+    ``image_shape`` is (channels, height, width). ``hidden`` lists the MLP widths (encoder order;
+    the decoder mirrors it) or the conv channels per stride-2 stage. ``capacity_max`` > 0 turns on
+    the capacity annealing of Burgess et al. (2018): the KL is pulled towards a target C that
+    grows linearly from 0 to ``capacity_max`` nats over ``capacity_steps`` optimiser steps.
+    """
+
+    family: str = "mlp"
+    image_shape: tuple[int, int, int] = (1, 28, 28)
+    latent_dim: int = 2
+    hidden: tuple[int, ...] = (512, 256)
+    activation: str = "relu"
+    objective: str = "vae"
+    beta: float = 1.0
+    capacity_max: float = 0.0
+    capacity_steps: int = 10_000
+    likelihood: str = "bernoulli"
+    sigma: float = 0.1
+    learn_sigma: bool = False
+    iwae_k: int = 1
+
+    def __post_init__(self) -> None:
+        _check_choice("model.family", self.family, FAMILIES)
+        _check_choice("model.objective", self.objective, OBJECTIVES)
+        _check_choice("model.likelihood", self.likelihood, LIKELIHOODS)
+        _check_choice("model.activation", self.activation, ACTIVATIONS)
+        _check_int("model.latent_dim", self.latent_dim, 1)
+        if len(self.image_shape) != 3 or any(
+            isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in self.image_shape
+        ):
+            raise ConfigError(f"model.image_shape={self.image_shape!r} must be (C, H, W) > 0")
+        if not self.hidden:
+            raise ConfigError("model.hidden must list at least one width")
+        for width in self.hidden:
+            _check_int("model.hidden[]", width, 1)
+        _check_positive("model.beta", self.beta, allow_zero=True)
+        _check_positive("model.capacity_max", self.capacity_max, allow_zero=True)
+        _check_int("model.capacity_steps", self.capacity_steps, 1)
+        _check_positive("model.sigma", self.sigma)
+        _check_int("model.iwae_k", self.iwae_k, 1)
+        if self.objective == "vae" and self.beta != 1.0:
+            raise ConfigError(f"model.beta={self.beta} needs objective='beta-vae' (vae means β=1)")
+        if self.family == "conv":
+            c, h, w = self.image_shape
+            if c not in (1, 3) or (h, w) not in ((28, 28), (32, 32), (64, 64)):
+                raise ConfigError(
+                    f"model.image_shape={self.image_shape!r}: the conv family supports 1 or 3 "
+                    "channels at 28x28, 32x32 or 64x64 (use family='mlp' for other sizes)"
+                )
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether the encoder outputs a distribution (False for a plain autoencoder)."""
+        return self.objective != "ae"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    """Optimisation settings. ``warmup_epochs`` ramps the KL weight linearly from 0 to β."""
+
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    lr_final_fraction: float = 1.0
+    weight_decay: float = 0.0
+    warmup_epochs: float = 0.0
+    seed: int = 0
+    device: str = "auto"
+    probe_size: int = 2000
+    nan_policy: str = "stop"
+    dynamic_binarization: bool = False
+    grad_clip: float | None = None
+    eval_batch_size: int = 2048
+
+    def __post_init__(self) -> None:
+        _check_int("train.epochs", self.epochs, 1)
+        _check_int("train.batch_size", self.batch_size, 1)
+        _check_positive("train.lr", self.lr)
+        _check_positive("train.lr_final_fraction", self.lr_final_fraction)
+        _check_positive("train.weight_decay", self.weight_decay, allow_zero=True)
+        _check_positive("train.warmup_epochs", self.warmup_epochs, allow_zero=True)
+        _check_int("train.seed", self.seed, 0)
+        _check_choice("train.device", self.device, DEVICES)
+        _check_int("train.probe_size", self.probe_size, 0)
+        _check_choice("train.nan_policy", self.nan_policy, NAN_POLICIES)
+        _check_int("train.eval_batch_size", self.eval_batch_size, 1)
+        if self.grad_clip is not None:
+            _check_positive("train.grad_clip", self.grad_clip)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    """Everything needed to rebuild a run's model and data pipeline."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "vae-atlas.run",
+            "schema_version": SCHEMA_VERSION,
+            "data": dataclasses.asdict(self.data),
+            "model": dataclasses.asdict(self.model),
+            "train": dataclasses.asdict(self.train),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, raw: object, *, source: str = "config") -> RunConfig:
+        """Rebuild a config, refusing unknown kinds, versions, keys and wrongly typed values."""
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{source}: expected a JSON object, got {type(raw).__name__}")
+        if raw.get("kind") != "vae-atlas.run":
+            raise ConfigError(f"{source}: kind={raw.get('kind')!r} is not 'vae-atlas.run'")
+        version = raw.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raw = _migrate(raw, version, source)
+        unknown = set(raw) - {"kind", "schema_version", "data", "model", "train"}
+        if unknown:
+            raise ConfigError(f"{source}: unknown top-level keys {sorted(unknown)}")
+        return cls(
+            data=_section(DataConfig, raw.get("data", {}), f"{source}: data"),
+            model=_section(ModelConfig, raw.get("model", {}), f"{source}: model"),
+            train=_section(TrainConfig, raw.get("train", {}), f"{source}: train"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str = "config.json") -> RunConfig:
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{source}: not valid JSON ({exc})") from None
+        return cls.from_dict(raw, source=source)
+
+
+def _migrate(raw: dict[str, Any], version: object, source: str) -> dict[str, Any]:
+    """Bring an older config up to SCHEMA_VERSION, or explain why that is impossible."""
+    if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+        raise ConfigError(
+            f"{source}: schema_version {version} was written by a newer vae-atlas "
+            f"(this one reads up to {SCHEMA_VERSION}); upgrade vae-atlas to load it"
+        )
+    raise ConfigError(
+        f"{source}: schema_version={version!r} is not a version vae-atlas knows "
+        f"(expected {SCHEMA_VERSION})"
+    )
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "float": (int, float),
+    "str": (str,),
+    "bool": (bool,),
+}
+
+
+def _section(cls: type, raw: object, where: str) -> Any:
+    """Build one config section from JSON, checking keys and value types before validation."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected an object, got {type(raw).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(raw) - set(fields)
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        values[name] = _coerce(str(fields[name].type), value, f"{where}.{name}")
+    try:
+        return cls(**values)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _coerce(type_text: str, value: Any, where: str) -> Any:
+    optional = "None" in type_text
+    if value is None:
+        if optional:
+            return None
+        raise ConfigError(f"{where} must not be null")
+    if type_text.startswith("tuple"):
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}={value!r} must be a list")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise ConfigError(f"{where}={value!r} must be a list of integers")
+        return tuple(value)
+    base = type_text.split("|")[0].strip()
+    allowed = _TYPES.get(base)
+    if allowed is None:
+        return value
+    if isinstance(value, bool) and base != "bool":
+        raise ConfigError(f"{where}={value!r} must be {base}, not a boolean")
+    if not isinstance(value, allowed):
+        raise ConfigError(f"{where}={value!r} must be {base}, not {type(value).__name__}")
+    return float(value) if base == "float" else value

@@ -1,0 +1,76 @@
+"""Datasets behind one interface: :func:`load_dataset` turns a :class:`DataConfig` into a
+:class:`Dataset` (uint8 images N×C×H×W, labels, class names, optional factors, train/test split).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from vae_atlas.config import DataConfig
+from vae_atlas.data.dataset import Dataset, DataError, ImageSet, split_train_test
+from vae_atlas.data.digits import load_digits
+from vae_atlas.data.folder import load_folder
+from vae_atlas.data.idx import load_idx_dataset, read_idx, resolve_data_dir
+from vae_atlas.data.shapes import load_shapes
+
+__all__ = [
+    "Dataset",
+    "DataError",
+    "ImageSet",
+    "load_dataset",
+    "load_digits",
+    "load_folder",
+    "load_idx_dataset",
+    "load_shapes",
+    "read_idx",
+    "resolve_data_dir",
+    "split_train_test",
+]
+
+
+def _digits(cfg: DataConfig) -> Dataset:
+    return load_digits(test_fraction=cfg.test_fraction, seed=cfg.seed)
+
+
+def _idx(cfg: DataConfig) -> Dataset:
+    return load_idx_dataset(
+        cfg.name,
+        data_dir=cfg.data_dir,
+        verify=cfg.verify,
+        download=cfg.download,
+        base_url=cfg.base_url,
+    )
+
+
+def _shapes(cfg: DataConfig) -> Dataset:
+    return load_shapes(
+        image_size=cfg.image_size or 64,
+        n_samples=cfg.n_samples or 20_000,
+        test_fraction=cfg.test_fraction,
+        seed=cfg.seed,
+    )
+
+
+def _folder(cfg: DataConfig) -> Dataset:
+    assert cfg.data_dir is not None  # DataConfig validates this
+    return load_folder(
+        cfg.data_dir,
+        image_size=cfg.image_size or 64,
+        channels=cfg.channels or 3,
+        test_fraction=cfg.test_fraction,
+        seed=cfg.seed,
+    )
+
+
+_LOADERS: dict[str, Callable[[DataConfig], Dataset]] = {
+    "digits": _digits,
+    "mnist": _idx,
+    "fashion-mnist": _idx,
+    "shapes": _shapes,
+    "folder": _folder,
+}
+
+
+def load_dataset(cfg: DataConfig) -> Dataset:
+    """Load the dataset ``cfg`` describes; raises :class:`DataError` naming file and problem."""
+    return _LOADERS[cfg.name](cfg)

@@ -1,0 +1,175 @@
+"""The autoencoder family: plain AE, VAE (Kingma & Welling 2014), β-VAE (Higgins et al. 2017)
+with optional capacity annealing (Burgess et al. 2018), and the IWAE bound (Burda et al. 2016).
+
+All objectives share one module, :class:`AutoEncoder`; the objective only changes the loss. The
+loss functions are pure: they take the model's outputs and the schedule values (KL weight β and
+capacity C) for the current step and return :class:`LossTerms`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from vae_atlas.config import ModelConfig
+from vae_atlas.models.conv import ConvDecoder, ConvEncoder
+from vae_atlas.models.likelihood import build_likelihood
+from vae_atlas.models.mlp import MLPDecoder, MLPEncoder
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+@dataclass(frozen=True)
+class LossTerms:
+    """Batch means of the loss and its parts, all in nats per image.
+
+    ``loss`` is what the optimiser minimises; ``neg_elbo`` = ``recon`` + ``kl`` is the negative
+    evidence lower bound (for a plain AE, ``kl`` is zero and ``neg_elbo`` is only the
+    reconstruction NLL); ``kl_per_dim`` (latent_dim,) is the mean KL of each latent dimension.
+    """
+
+    loss: torch.Tensor
+    recon: torch.Tensor
+    kl: torch.Tensor
+    kl_per_dim: torch.Tensor
+
+    @property
+    def neg_elbo(self) -> torch.Tensor:
+        return self.recon + self.kl
+
+
+def gaussian_kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(μ, e^logvar) ‖ N(0, 1)) per element: ½(μ² + σ² − 1 − log σ²), same shape as μ."""
+    return 0.5 * (mu.square() + logvar.exp() - 1.0 - logvar)
+
+
+def log_normal(x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """log N(x; μ, e^logvar) summed over the last dimension."""
+    return -0.5 * ((x - mu).square() * torch.exp(-logvar) + logvar + _LOG_2PI).sum(-1)
+
+
+def log_standard_normal(x: torch.Tensor) -> torch.Tensor:
+    """log N(x; 0, I) summed over the last dimension."""
+    return -0.5 * (x.square() + _LOG_2PI).sum(-1)
+
+
+class AutoEncoder(nn.Module):
+    """Encoder + decoder + likelihood, built from one :class:`ModelConfig`.
+
+    Protocol methods (shared with user models, see :mod:`vae_atlas.models.protocol`):
+    ``encode(x) -> (mu, logvar)`` with ``logvar=None`` for a plain AE; ``decode(z) -> mean image``.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.latent_dim = cfg.latent_dim
+        self.image_shape = cfg.image_shape
+        n_out = 2 * cfg.latent_dim if cfg.stochastic else cfg.latent_dim
+        enc_cls, dec_cls = (MLPEncoder, MLPDecoder) if cfg.family == "mlp" else (ConvEncoder, ConvDecoder)
+        self.encoder = enc_cls(cfg.image_shape, cfg.hidden, n_out, cfg.activation)
+        self.decoder = dec_cls(cfg.image_shape, cfg.hidden, cfg.latent_dim, cfg.activation)
+        self.likelihood = build_likelihood(
+            cfg.likelihood, sigma=cfg.sigma, learn_sigma=cfg.learn_sigma
+        )
+
+    @property
+    def stochastic(self) -> bool:
+        return self.cfg.stochastic
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Images (B, C, H, W) in [0, 1] -> posterior mean (B, D) and log-variance (B, D) or None."""
+        h = self.encoder(x)
+        if not self.stochastic:
+            return h, None
+        mu, logvar = h.chunk(2, dim=1)
+        return mu, logvar
+
+    def decode_params(self, z: torch.Tensor) -> torch.Tensor:
+        """Codes (B, D) -> likelihood parameters (B, C, H, W) (logits or pre-sigmoid means)."""
+        return self.decoder(z)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Codes (B, D) -> mean images (B, C, H, W) in [0, 1]."""
+        return self.likelihood.mean(self.decoder(z))
+
+    def log_px_given_z(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """log p(x | z) in nats for images x (B, C, H, W) and codes z (B, D) -> (B,)."""
+        return self.likelihood.log_prob(x, self.decoder(z))
+
+    def loss(
+        self,
+        x: torch.Tensor,
+        *,
+        kl_weight: float = 1.0,
+        capacity: float = 0.0,
+        k: int = 1,
+        generator: torch.Generator | None = None,
+    ) -> LossTerms:
+        """Loss terms of this model's objective on a batch x (B, C, H, W)."""
+        mu, logvar = self.encode(x)
+        if logvar is None:
+            return ae_loss(self, x, mu)
+        if self.cfg.objective == "iwae":
+            return iwae_loss(self, x, mu, logvar, k=k, generator=generator)
+        return vae_loss(self, x, mu, logvar, kl_weight, capacity, generator)
+
+
+def ae_loss(model: AutoEncoder, x: torch.Tensor, z: torch.Tensor) -> LossTerms:
+    """Plain autoencoder: reconstruction NLL of the deterministic code, no KL."""
+    recon = -model.log_px_given_z(x, z).mean()
+    zero = recon.new_zeros(())
+    return LossTerms(loss=recon, recon=recon, kl=zero, kl_per_dim=z.new_zeros(z.shape[1]))
+
+
+def reparameterize(
+    mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None
+) -> torch.Tensor:
+    """z = μ + σ ε with ε ~ N(0, I), drawn from ``generator`` (Kingma & Welling 2014)."""
+    eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    return mu + eps * torch.exp(0.5 * logvar)
+
+
+def vae_loss(
+    model: AutoEncoder,
+    x: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    kl_weight: float,
+    capacity: float,
+    generator: torch.Generator | None,
+) -> LossTerms:
+    """(β-)VAE: recon + β·KL, or recon + β·|KL − C| with capacity C > 0 (Burgess et al. 2018)."""
+    z = reparameterize(mu, logvar, generator)
+    recon = -model.log_px_given_z(x, z).mean()
+    kl_dims = gaussian_kl_per_dim(mu, logvar)  # (B, D)
+    kl = kl_dims.sum(1).mean()
+    penalty = (kl - capacity).abs() if capacity > 0 else kl
+    return LossTerms(
+        loss=recon + kl_weight * penalty, recon=recon, kl=kl, kl_per_dim=kl_dims.mean(0)
+    )
+
+
+def iwae_loss(
+    model: AutoEncoder,
+    x: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    *,
+    k: int,
+    generator: torch.Generator | None,
+) -> LossTerms:
+    """Importance-weighted bound with k samples (Burda et al. 2016): −E log (1/k) Σ_i w_i."""
+    batch, dim = mu.shape
+    eps = torch.randn((k, batch, dim), generator=generator, device=mu.device, dtype=mu.dtype)
+    z = mu + eps * torch.exp(0.5 * logvar)  # (k, B, D)
+    log_px = model.log_px_given_z(x.repeat(k, 1, 1, 1), z.reshape(k * batch, dim)).view(k, batch)
+    log_w = log_px + log_standard_normal(z) - log_normal(z, mu, logvar)  # (k, B)
+    bound = torch.logsumexp(log_w, dim=0) - math.log(k)
+    kl_dims = gaussian_kl_per_dim(mu, logvar)
+    kl = kl_dims.sum(1).mean()
+    recon = -log_px.mean()
+    return LossTerms(loss=-bound.mean(), recon=recon, kl=kl, kl_per_dim=kl_dims.mean(0))

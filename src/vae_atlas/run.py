@@ -1,0 +1,132 @@
+"""A run directory and its loader: the one object every later stage receives.
+
+:func:`load_run` reads ``config.json`` and ``model.safetensors`` (never pickle) and rebuilds the
+model; ``metrics.jsonl`` and ``snapshots/`` are read on demand. Every problem is a
+:class:`RunFileError` naming the file and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from vae_atlas.checkpoint import (
+    CONFIG,
+    METRICS,
+    PROBE,
+    SNAPSHOTS,
+    STATE,
+    WEIGHTS,
+    RunFileError,
+    load_tensors,
+    load_weights_into,
+    read_json,
+    read_metrics,
+)
+from vae_atlas.config import ConfigError, RunConfig
+from vae_atlas.data import Dataset, load_dataset
+from vae_atlas.models import AutoEncoder, build_model
+
+_SNAPSHOT = re.compile(r"^epoch_(\d{4,})\.safetensors$")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Probe-set posterior means (P, D) (and log-variances) after ``epoch`` epochs."""
+
+    epoch: int
+    mu: torch.Tensor
+    logvar: torch.Tensor | None
+
+
+@dataclass(frozen=True, eq=False)
+class Run:
+    """A trained run: its directory, config, model (eval mode) and metrics."""
+
+    path: Path
+    config: RunConfig
+    model: AutoEncoder
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @cached_property
+    def dataset(self) -> Dataset:
+        """The run's dataset, loaded from its config (cached)."""
+        return load_dataset(self.config.data)
+
+    def snapshots(self) -> list[Snapshot]:
+        """Per-epoch probe-set latents, ordered by epoch."""
+        folder = self.path / SNAPSHOTS
+        found = sorted(
+            (int(m.group(1)), p)
+            for p in (folder.iterdir() if folder.is_dir() else [])
+            if (m := _SNAPSHOT.match(p.name))
+        )
+        out = []
+        for epoch, p in found:
+            tensors, _ = load_tensors(p)
+            if "mu" not in tensors:
+                raise RunFileError(f"{p}: no 'mu' tensor")
+            out.append(Snapshot(epoch, tensors["mu"], tensors.get("logvar")))
+        return out
+
+    def probe(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Indices into the test split of the probe set, and their labels (or None)."""
+        tensors, _ = load_tensors(self.path / SNAPSHOTS / PROBE)
+        if "index" not in tensors:
+            raise RunFileError(f"{self.path / SNAPSHOTS / PROBE}: no 'index' tensor")
+        return tensors["index"], tensors.get("labels")
+
+
+def load_run(path: str | Path, *, device: str | torch.device = "cpu") -> Run:
+    """Open a run directory written by :func:`vae_atlas.train`.
+
+    Raises
+    ------
+    RunFileError
+        The directory or one of its files is missing or damaged (the message names it).
+    """
+    run_dir = Path(path)
+    if not run_dir.is_dir():
+        raise RunFileError(f"{run_dir}: not a run directory (it does not exist or is a file)")
+    config_path = run_dir / CONFIG
+    try:
+        text = config_path.read_text()
+    except FileNotFoundError:
+        raise RunFileError(f"{config_path}: file is missing; is {run_dir} a vae-atlas run?") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunFileError(f"{config_path}: cannot read ({exc})") from None
+    try:
+        config = RunConfig.from_json(text, source=str(config_path))
+    except ConfigError as exc:
+        raise RunFileError(str(exc)) from None
+    model = build_model(config.model)
+    weights_path = run_dir / WEIGHTS
+    if not weights_path.exists():
+        raise RunFileError(
+            f"{weights_path}: file is missing; training never saved weights here "
+            f"(resume it with: vae-atlas train --resume --out {run_dir})"
+        )
+    tensors, _ = load_tensors(weights_path)
+    load_weights_into(model, tensors, weights_path)
+    model.to(device).eval()
+    state_path = run_dir / STATE
+    state = read_json(state_path) if state_path.exists() else {}
+    if not isinstance(state, dict):
+        raise RunFileError(f"{state_path}: expected a JSON object")
+    return Run(
+        path=run_dir,
+        config=config,
+        model=model,
+        metrics=read_metrics(run_dir / METRICS),
+        state=state,
+    )

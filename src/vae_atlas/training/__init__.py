@@ -1,0 +1,27 @@
+"""Training: the seeded, resumable loop (:func:`train`), its schedules and held-out evaluation."""
+
+from vae_atlas.training.evaluation import ElboSummary, evaluate_elbo, probe_latents
+from vae_atlas.training.loop import (
+    TrainingDiverged,
+    TrainingError,
+    TrainResult,
+    load_state,
+    resolve_device,
+    train,
+)
+from vae_atlas.training.schedules import capacity_at, kl_weight_at, lr_at
+
+__all__ = [
+    "ElboSummary",
+    "TrainResult",
+    "TrainingDiverged",
+    "TrainingError",
+    "capacity_at",
+    "evaluate_elbo",
+    "kl_weight_at",
+    "load_state",
+    "lr_at",
+    "probe_latents",
+    "resolve_device",
+    "train",
+]

@@ -1,0 +1,412 @@
+"""The training loop: in-memory batches, seeded and resumable, with per-epoch metrics,
+latent snapshots of a probe set and atomic checkpoints.
+
+Determinism: model initialisation uses ``seed``; every random draw of the loop (batch order,
+reparameterisation noise, dynamic binarisation) comes from one ``torch.Generator`` whose state is
+checkpointed, so a resumed run ends with exactly the weights of an uninterrupted one on CPU.
+Held-out evaluation draws from its own generator, re-seeded each epoch, so it never shifts the
+training stream.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from vae_atlas.checkpoint import (
+    CHECKPOINT,
+    CONFIG,
+    METRICS,
+    PROBE,
+    SNAPSHOTS,
+    STATE,
+    atomic_write_bytes,
+    atomic_write_json,
+    read_json,
+    read_metrics,
+    save_tensors,
+    write_metrics,
+)
+from vae_atlas.config import ConfigError, RunConfig
+from vae_atlas.data import Dataset, load_dataset
+from vae_atlas.models import AutoEncoder, build_model
+from vae_atlas.training.evaluation import evaluate_elbo, probe_latents
+from vae_atlas.training.schedules import capacity_at, kl_weight_at, lr_at
+from vae_atlas.training.state import LoopPosition, load_checkpoint, save_checkpoint
+
+
+class TrainingError(RuntimeError):
+    """Training cannot start or continue; the message says why and what to do."""
+
+
+class TrainingDiverged(TrainingError):
+    """The loss became NaN/Inf; the last good checkpoint is kept."""
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` leaves behind: the run directory, its metrics and how it ended."""
+
+    run_dir: Path
+    status: str
+    epochs_completed: int
+    metrics: list[dict[str, Any]]
+    seconds: float
+    message: str = ""
+
+    @property
+    def final(self) -> dict[str, Any]:
+        return self.metrics[-1] if self.metrics else {}
+
+
+ProgressFactory = Callable[[int, int], Any]
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("--device cuda was asked for but no CUDA device is available")
+    return torch.device(name)
+
+
+def train(
+    config: RunConfig,
+    out_dir: str | Path,
+    *,
+    dataset: Dataset | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> TrainResult:
+    """Train the model ``config`` describes into ``out_dir`` (a run directory).
+
+    Parameters
+    ----------
+    config : the run's configuration; with ``resume=True`` it must equal the saved one, except
+        that ``train.epochs`` may grow.
+    out_dir : the run directory; must not hold a run unless ``resume``.
+    dataset : already-loaded data (else loaded from ``config.data``).
+    resume : continue from ``out_dir/checkpoint.safetensors``.
+    progress : show a progress bar per epoch.
+    """
+    run_dir = Path(out_dir)
+    _prepare_run_dir(run_dir, config, resume)
+    device = resolve_device(config.train.device)
+    data = dataset if dataset is not None else load_dataset(config.data)
+    if data.image_shape != config.model.image_shape:
+        raise TrainingError(
+            f"dataset {data.name} has images {data.image_shape} but model.image_shape is "
+            f"{config.model.image_shape}"
+        )
+    loop = _Loop(config, run_dir, data, device, progress=progress, log=log)
+    return loop.run(resume=resume)
+
+
+def _prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> None:
+    if resume:
+        if not (run_dir / CHECKPOINT).exists():
+            raise TrainingError(f"{run_dir}: nothing to resume (no {CHECKPOINT})")
+        saved = RunConfig.from_json((run_dir / CONFIG).read_text(), source=str(run_dir / CONFIG))
+        if saved.data != config.data or saved.model != config.model or _train_differs(saved, config):
+            raise TrainingError(
+                f"{run_dir}: --resume needs the run's own config (only train.epochs may change); "
+                "omit the other options to reuse config.json"
+            )
+        atomic_write_bytes(run_dir / CONFIG, config.to_json().encode())
+        return
+    if run_dir.exists() and any((run_dir / name).exists() for name in (CONFIG, CHECKPOINT)):
+        raise TrainingError(
+            f"{run_dir} already holds a run; pass --resume to continue it or choose another --out"
+        )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / SNAPSHOTS).mkdir(exist_ok=True)
+    atomic_write_bytes(run_dir / CONFIG, config.to_json().encode())
+
+
+def _train_differs(saved: RunConfig, new: RunConfig) -> bool:
+    from dataclasses import replace
+
+    return replace(saved.train, epochs=new.train.epochs) != new.train
+
+
+@contextmanager
+def _stop_on_sigint() -> Iterator[dict[str, bool]]:
+    """Turn Ctrl-C into a flag the loop checks between steps (never mid optimizer step)."""
+    flag = {"stop": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if flag["stop"]:  # a second Ctrl-C: give up immediately
+            raise KeyboardInterrupt
+        flag["stop"] = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _Loop:
+    """One training run's mutable state; created and driven by :func:`train`."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        run_dir: Path,
+        data: Dataset,
+        device: torch.device,
+        *,
+        progress: bool,
+        log: Callable[[str], None],
+    ) -> None:
+        self.cfg, self.run_dir, self.device = config, run_dir, device
+        self.progress, self.log = progress, log
+        tc = config.train
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(tc.seed)
+            self.model: AutoEncoder = build_model(config.model).to(device)
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay
+        )
+        self.generator = torch.Generator(device=device).manual_seed(tc.seed + 1)
+        self.train_x = data.train.float_images().to(device)  # (N, C, H, W)
+        test_x = data.test.float_images()
+        if tc.dynamic_binarization:  # a fixed binarisation of the test set, as in Burda et al.
+            test_x = torch.bernoulli(test_x, generator=torch.Generator().manual_seed(tc.seed + 7))
+        self.test_x = test_x.to(device)
+        self.test_labels = data.test.labels
+        n_train = self.train_x.shape[0]
+        self.steps_per_epoch = math.ceil(n_train / tc.batch_size)
+        self.total_steps = self.steps_per_epoch * tc.epochs
+        self.warmup_steps = round(tc.warmup_epochs * self.steps_per_epoch)
+        self.probe_index = self._probe_index(data)
+
+    def _probe_index(self, data: Dataset) -> torch.Tensor:
+        n_test = len(data.test)
+        n_probe = min(self.cfg.train.probe_size, n_test)
+        order = torch.randperm(n_test, generator=torch.Generator().manual_seed(self.cfg.train.seed))
+        return order[:n_probe].sort().values
+
+    # -- schedule -------------------------------------------------------------------------------
+    def schedule(self, step: int) -> tuple[float, float, float]:
+        tc, mc = self.cfg.train, self.cfg.model
+        lr = lr_at(step, lr=tc.lr, total_steps=self.total_steps, final_fraction=tc.lr_final_fraction)
+        beta = kl_weight_at(step, beta=mc.beta, warmup_steps=self.warmup_steps)
+        cap = capacity_at(step, capacity_max=mc.capacity_max, capacity_steps=mc.capacity_steps)
+        return lr, beta, cap
+
+    # -- the run --------------------------------------------------------------------------------
+    def run(self, *, resume: bool) -> TrainResult:
+        started = time.perf_counter()
+        if resume:
+            pos = load_checkpoint(self.run_dir, self.model, self.optimizer, self.generator)
+            metrics = [m for m in read_metrics(self.run_dir / METRICS) if m["epoch"] <= pos.epoch]
+            write_metrics(self.run_dir / METRICS, metrics)
+            self.log(f"resuming {self.run_dir} after epoch {pos.epoch}, step {pos.step}")
+        else:
+            pos = LoopPosition()
+            metrics = [self._epoch_metrics(pos, train_sums={}, seconds=0.0, n_images=0)]
+            self._save_probe()
+            self._snapshot(0)
+            save_checkpoint(self.run_dir, self.model, self.optimizer, self.generator, pos)
+            write_metrics(self.run_dir / METRICS, metrics)
+        self._write_state("running", pos.epoch)
+        with _stop_on_sigint() as flag:
+            while pos.epoch < self.cfg.train.epochs:
+                finished = self._run_epoch(pos, flag)
+                if not finished:
+                    msg = self._interrupted(pos)
+                    return TrainResult(
+                        self.run_dir, "interrupted", pos.epoch, metrics,
+                        time.perf_counter() - started, msg,
+                    )
+                metrics.append(self._end_epoch(pos))
+        self._write_state("complete", pos.epoch)
+        return TrainResult(
+            self.run_dir, "complete", pos.epoch, metrics, time.perf_counter() - started
+        )
+
+    def _run_epoch(self, pos: LoopPosition, flag: dict[str, bool]) -> bool:
+        """Train one epoch from ``pos``; False if interrupted (``pos`` then marks the step)."""
+        tc = self.cfg.train
+        n = self.train_x.shape[0]
+        if pos.batch_index == 0:
+            pos.perm = torch.randperm(n, generator=self.generator, device=self.device)
+            pos.sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "images": 0.0}
+            pos.epoch_seconds, pos.skipped_batches = 0.0, 0
+        assert pos.perm is not None
+        bar = self._bar(pos)
+        t0 = time.perf_counter()
+        self.model.train()
+        while pos.batch_index < self.steps_per_epoch:
+            if flag["stop"]:
+                pos.epoch_seconds += time.perf_counter() - t0
+                _close(bar)
+                return False
+            idx = pos.perm[pos.batch_index * tc.batch_size : (pos.batch_index + 1) * tc.batch_size]
+            self._step(self.train_x.index_select(0, idx), pos)
+            pos.batch_index += 1
+            pos.step += 1
+            if bar is not None and (pos.batch_index % 20 == 0 or pos.batch_index == self.steps_per_epoch):
+                _update_bar(bar, pos, time.perf_counter() - t0 + pos.epoch_seconds)
+        pos.epoch_seconds += time.perf_counter() - t0
+        _close(bar)
+        return True
+
+    def _step(self, x: torch.Tensor, pos: LoopPosition) -> None:
+        tc, mc = self.cfg.train, self.cfg.model
+        lr, beta, cap = self.schedule(pos.step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        if tc.dynamic_binarization:
+            x = torch.bernoulli(x, generator=self.generator)
+        terms = self.model.loss(x, kl_weight=beta, capacity=cap, k=mc.iwae_k, generator=self.generator)
+        loss = float(terms.loss.detach())
+        if not math.isfinite(loss):
+            if tc.nan_policy == "skip":
+                pos.skipped_batches += 1
+                return
+            self._diverged(pos, loss)
+        self.optimizer.zero_grad(set_to_none=True)
+        terms.loss.backward()
+        if tc.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip)
+        self.optimizer.step()
+        b = float(x.shape[0])
+        s = pos.sums
+        s["loss"] += loss * b
+        s["recon"] += float(terms.recon) * b
+        s["kl"] += float(terms.kl) * b
+        s["images"] += b
+
+    def _diverged(self, pos: LoopPosition, loss: float) -> None:
+        msg = (
+            f"training diverged: the loss became {loss} at epoch {pos.epoch + 1}, step "
+            f"{pos.step + 1} (batch {pos.batch_index + 1} of {self.steps_per_epoch}). The last good "
+            f"checkpoint (after epoch {pos.epoch}) is kept in {self.run_dir}. Try a lower --lr, "
+            "--grad-clip, or --nan-policy skip to skip such batches."
+        )
+        self._write_state("diverged", pos.epoch, msg)
+        raise TrainingDiverged(msg)
+
+    def _interrupted(self, pos: LoopPosition) -> str:
+        save_checkpoint(self.run_dir, self.model, self.optimizer, self.generator, pos)
+        msg = (
+            f"interrupted at epoch {pos.epoch + 1}, step {pos.step}; saved. Continue with: "
+            f"vae-atlas train --resume --out {self.run_dir}"
+        )
+        self._write_state("interrupted", pos.epoch, msg)
+        self.log(msg)
+        return msg
+
+    def _end_epoch(self, pos: LoopPosition) -> dict[str, Any]:
+        if not all(torch.isfinite(p).all() for p in self.model.parameters()):
+            self._diverged(pos, float("nan"))
+        images = pos.sums.get("images", 0.0)
+        pos.epoch += 1
+        pos.batch_index, pos.perm = 0, None
+        row = self._epoch_metrics(pos, pos.sums, pos.epoch_seconds, images)
+        self._snapshot(pos.epoch)
+        save_checkpoint(self.run_dir, self.model, self.optimizer, self.generator, pos)
+        rows = read_metrics(self.run_dir / METRICS) + [row]
+        write_metrics(self.run_dir / METRICS, rows)
+        self._write_state("running", pos.epoch)
+        return row
+
+    def _epoch_metrics(
+        self, pos: LoopPosition, train_sums: dict[str, float], seconds: float, n_images: float
+    ) -> dict[str, Any]:
+        tc = self.cfg.train
+        gen = torch.Generator(device=self.device).manual_seed(tc.seed + 100_003 * (pos.epoch + 1))
+        test = evaluate_elbo(self.model, self.test_x, batch_size=tc.eval_batch_size, generator=gen)
+        stochastic = self.model.stochastic
+        row: dict[str, Any] = {"epoch": pos.epoch, "step": pos.step, "seconds": round(seconds, 4)}
+        if n_images:
+            row.update(
+                train_loss=train_sums["loss"] / n_images,
+                train_recon=train_sums["recon"] / n_images,
+                train_kl=train_sums["kl"] / n_images if stochastic else None,
+                train_neg_elbo=(train_sums["recon"] + train_sums["kl"]) / n_images
+                if stochastic else None,
+                images_per_s=round(n_images / seconds, 1) if seconds > 0 else None,
+                skipped_batches=pos.skipped_batches,
+            )
+        row.update(
+            test_recon=test.recon,
+            test_kl=test.kl if stochastic else None,
+            test_neg_elbo=test.neg_elbo if stochastic else None,
+            test_kl_per_dim=test.kl_per_dim if stochastic else None,
+            lr=self.schedule(max(pos.step - 1, 0))[0],
+            kl_weight=self.schedule(max(pos.step - 1, 0))[1],
+        )
+        return row
+
+    def _save_probe(self) -> None:
+        tensors = {"index": self.probe_index}
+        if self.test_labels is not None:
+            tensors["labels"] = self.test_labels[self.probe_index]
+        save_tensors(self.run_dir / SNAPSHOTS / PROBE, tensors)
+
+    def _snapshot(self, epoch: int) -> None:
+        mu, logvar = probe_latents(self.model, self.test_x[self.probe_index.to(self.device)])
+        tensors = {"mu": mu} if logvar is None else {"mu": mu, "logvar": logvar}
+        save_tensors(self.run_dir / SNAPSHOTS / f"epoch_{epoch:04d}.safetensors", tensors, {"epoch": epoch})
+
+    def _write_state(self, status: str, epoch: int, message: str = "") -> None:
+        atomic_write_json(
+            self.run_dir / STATE,
+            {"status": status, "epochs_completed": epoch, "epochs": self.cfg.train.epochs, "message": message},
+        )
+
+    def _bar(self, pos: LoopPosition) -> Any:
+        if not self.progress:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(
+            total=self.steps_per_epoch,
+            initial=pos.batch_index,
+            desc=f"epoch {pos.epoch + 1}/{self.cfg.train.epochs}",
+            unit="batch",
+            leave=False,
+            dynamic_ncols=True,
+        )
+
+
+def _update_bar(bar: Any, pos: LoopPosition, seconds: float) -> None:
+    s = pos.sums
+    n = max(s.get("images", 0.0), 1.0)
+    bar.n = pos.batch_index
+    bar.set_postfix(
+        loss=f"{s['loss'] / n:.2f}",
+        recon=f"{s['recon'] / n:.2f}",
+        kl=f"{s['kl'] / n:.2f}",
+        img_s=f"{s['images'] / max(seconds, 1e-9):.0f}",
+        refresh=True,
+    )
+
+
+def _close(bar: Any) -> None:
+    if bar is not None:
+        bar.close()
+
+
+def load_state(run_dir: Path) -> dict[str, Any]:
+    """The run's state.json (status, epochs completed, message)."""
+    return read_json(Path(run_dir) / STATE)
+
+
+__all__ = ["ConfigError", "TrainResult", "TrainingDiverged", "TrainingError", "load_state", "train"]

@@ -1,0 +1,101 @@
+"""The resumable state of a training loop and its (atomic, pickle-free) checkpoint file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from vae_atlas.checkpoint import (
+    CHECKPOINT,
+    WEIGHTS,
+    RunFileError,
+    load_tensors,
+    load_weights_into,
+    save_tensors,
+)
+
+
+@dataclass
+class LoopPosition:
+    """Where the loop stands: ``epoch`` epochs are complete; inside the next one, ``batch_index``
+    batches of ``perm`` are done (0 and None at an epoch boundary). ``sums`` are the running sums
+    of the current epoch's training metrics (exact floats, so a resumed epoch reports the same)."""
+
+    epoch: int = 0
+    step: int = 0
+    batch_index: int = 0
+    perm: torch.Tensor | None = None
+    sums: dict[str, float] = field(default_factory=dict)
+    epoch_seconds: float = 0.0
+    skipped_batches: int = 0
+
+
+def save_checkpoint(
+    run_dir: Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    generator: torch.Generator,
+    pos: LoopPosition,
+) -> None:
+    """Write checkpoint.safetensors (everything --resume needs), then model.safetensors."""
+    weights = {k: v for k, v in model.state_dict().items()}
+    tensors: dict[str, torch.Tensor] = {f"model.{k}": v for k, v in weights.items()}
+    opt_state = optimizer.state_dict()
+    for idx, slots in opt_state["state"].items():
+        for key, value in slots.items():
+            tensors[f"optim.{idx}.{key}"] = torch.as_tensor(value)
+    tensors["rng.train"] = generator.get_state()
+    if pos.perm is not None:
+        tensors["loop.perm"] = pos.perm
+    meta = {
+        "epoch": pos.epoch,
+        "step": pos.step,
+        "batch_index": pos.batch_index,
+        "sums": {k: repr(v) for k, v in pos.sums.items()},
+        "epoch_seconds": pos.epoch_seconds,
+        "skipped_batches": pos.skipped_batches,
+        "param_groups": opt_state["param_groups"],
+        "rng_device": str(generator.device),
+    }
+    save_tensors(run_dir / CHECKPOINT, tensors, meta)
+    save_tensors(run_dir / WEIGHTS, weights, {"epoch": pos.epoch, "step": pos.step})
+
+
+def load_checkpoint(
+    run_dir: Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    generator: torch.Generator,
+) -> LoopPosition:
+    """Restore model, optimizer and RNG from checkpoint.safetensors; return the loop position."""
+    path = run_dir / CHECKPOINT
+    tensors, meta = load_tensors(path)
+    if meta is None or "epoch" not in meta:
+        raise RunFileError(f"{path}: no loop metadata; not a vae-atlas checkpoint")
+    weights = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
+    load_weights_into(model, weights, path)
+    state: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, idx, slot = key.split(".", 2)
+            state.setdefault(int(idx), {})[slot] = value
+    try:
+        optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    except (ValueError, KeyError) as exc:
+        raise RunFileError(f"{path}: optimizer state does not fit the model ({exc})") from None
+    if "rng.train" not in tensors:
+        raise RunFileError(f"{path}: RNG state 'rng.train' is missing")
+    generator.set_state(tensors["rng.train"])
+    return LoopPosition(
+        epoch=int(meta["epoch"]),
+        step=int(meta["step"]),
+        batch_index=int(meta["batch_index"]),
+        perm=tensors.get("loop.perm"),
+        sums={k: float(v) for k, v in meta["sums"].items()},
+        epoch_seconds=float(meta["epoch_seconds"]),
+        skipped_batches=int(meta["skipped_batches"]),
+    )

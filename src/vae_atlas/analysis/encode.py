@@ -1,0 +1,100 @@
+"""Encode a whole image set in batches with bounded memory.
+
+:func:`encode_images` is the one place analyses turn images into latents; it works on any model
+that satisfies the protocol of :mod:`vae_atlas.models.protocol`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from vae_atlas.data import ImageSet
+
+
+@dataclass(frozen=True)
+class LatentSet:
+    """Posterior parameters of N images: ``mu`` (N, D), ``logvar`` (N, D) or None for a plain AE,
+    and the images' ``labels`` (N,) or None. Arrays are float64/int64 numpy."""
+
+    mu: np.ndarray
+    logvar: np.ndarray | None
+    labels: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.mu.shape[0])
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.mu.shape[1])
+
+    @property
+    def sigma(self) -> np.ndarray | None:
+        """Posterior standard deviations (N, D), or None for a deterministic encoder."""
+        return None if self.logvar is None else np.exp(0.5 * self.logvar)
+
+    def subset(self, index: np.ndarray | slice) -> LatentSet:
+        return LatentSet(
+            self.mu[index],
+            None if self.logvar is None else self.logvar[index],
+            None if self.labels is None else self.labels[index],
+        )
+
+
+def model_device(model: nn.Module) -> torch.device:
+    try:
+        return next(model.parameters()).device
+    except StopIteration:
+        return torch.device("cpu")
+
+
+@torch.no_grad()
+def encode_images(
+    model: nn.Module,
+    images: ImageSet | torch.Tensor,
+    *,
+    batch_size: int = 1024,
+) -> LatentSet:
+    """Posterior means and log-variances of every image, encoded ``batch_size`` at a time.
+
+    ``images`` is an :class:`ImageSet` (uint8) or a float tensor (N, C, H, W) in [0, 1]; only
+    one batch is converted to float at a time, so memory stays bounded for large sets.
+    """
+    labels = None
+    if isinstance(images, ImageSet):
+        labels = None if images.labels is None else images.labels.numpy()
+        raw, scale = images.images, 1.0 / 255.0
+    else:
+        raw, scale = images, 1.0
+    device = model_device(model)
+    was_training = model.training
+    model.eval()
+    mus, logvars = [], []
+    for start in range(0, raw.shape[0], batch_size):
+        xb = raw[start : start + batch_size].to(device=device, dtype=torch.float32) * scale
+        mu, logvar = model.encode(xb)
+        mus.append(mu.double().cpu().numpy())
+        if logvar is not None:
+            logvars.append(logvar.double().cpu().numpy())
+    model.train(was_training)
+    dim = int(getattr(model, "latent_dim", mus[0].shape[1] if mus else 0))
+    mu_all = np.concatenate(mus) if mus else np.zeros((0, dim))
+    logvar_all = np.concatenate(logvars) if logvars else None
+    return LatentSet(mu_all, logvar_all, labels)
+
+
+@torch.no_grad()
+def decode_latents(model: nn.Module, z: np.ndarray, *, batch_size: int = 1024) -> np.ndarray:
+    """Mean images (N, C, H, W) float32 in [0, 1] for codes z (N, D), decoded in batches."""
+    device = model_device(model)
+    was_training = model.training
+    model.eval()
+    out = []
+    z_t = torch.as_tensor(np.asarray(z), dtype=torch.float32)
+    for start in range(0, z_t.shape[0], batch_size):
+        out.append(model.decode(z_t[start : start + batch_size].to(device)).float().cpu().numpy())
+    model.train(was_training)
+    return np.concatenate(out) if out else np.zeros((0,), dtype=np.float32)

@@ -87,13 +87,15 @@ def load_folder(
     arrays, kept, bad = [], [], []
     for index, file in enumerate(files):
         try:
-            arrays.append(read_image(file, image_size=image_size, channels=channels,
-                                     max_pixels=max_pixels))  # fmt: skip
+            image = read_image(
+                file, image_size=image_size, channels=channels, max_pixels=max_pixels
+            )
         except DataError as exc:
             if not skip_bad:
                 raise
             bad.append(str(exc))
             continue
+        arrays.append(image)
         kept.append(index)
     if bad:
         listing = "\n  ".join(bad)

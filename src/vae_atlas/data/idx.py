@@ -180,7 +180,7 @@ def _parse_stream(
             raise DataError(f"{path}: truncated: {declared} but file holds {got}")
         got += n
     if stream.read(1):
-        raise DataError(f"{path}: trailing garbage: file holds more than the {declared}")
+        raise DataError(f"{path}: trailing garbage: more data than the {declared}")
     return head + dims_raw, data.reshape(shape)
 
 
@@ -241,10 +241,8 @@ def load_idx_dataset(
         raise DataError(_missing_message(name, root, missing, url))
     for stem in missing:
         _download(name, stem, root, url, verify)
-    arrays, paths = {}, {}
-    for stem in FILES:
-        paths[stem] = _find(root, stem)
-        arrays[stem] = _load_checked(name, stem, paths[stem], verify)
+    paths = {stem: _find(root, stem) or root / f"{stem}.gz" for stem in FILES}
+    arrays = {stem: _load_checked(name, stem, paths[stem], verify) for stem in FILES}
     splits = [
         _image_set(arrays, paths, f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
         for prefix in ("train", "t10k")
@@ -304,7 +302,9 @@ def _verify(name: str, path: Path, expected: FileChecksum, header: bytes, data: 
         )
 
 
-def _image_set(arrays: dict, paths: dict, images_stem: str, labels_stem: str) -> ImageSet:
+def _image_set(
+    arrays: dict[str, np.ndarray], paths: dict[str, Path], images_stem: str, labels_stem: str
+) -> ImageSet:
     images, labels = arrays[images_stem], arrays[labels_stem]
     images_path, labels_path = paths[images_stem], paths[labels_stem]
     if images.ndim != 3 or images.shape[1:] != (28, 28):
@@ -340,7 +340,9 @@ def _download(name: str, stem: str, root: Path, base_url: str, verify: bool) -> 
         try:
             _load_checked(name, stem, tmp, verify)
         except DataError as exc:
-            raise DataError(f"{url}: download unusable, discarded: {exc}") from None
+            # Name the destination, not the temporary file that is about to disappear.
+            reason = str(exc).replace(str(tmp), str(dest))
+            raise DataError(f"{url}: download unusable, discarded: {reason}") from None
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)

@@ -1,0 +1,191 @@
+"""The training loop: determinism, resume, NaN handling, interruption, metrics and snapshots."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+
+import vae_atlas as va
+from vae_atlas.checkpoint import load_tensors
+from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from vae_atlas.models import AutoEncoder
+from vae_atlas.training import TrainingDiverged, TrainingError, load_state, train
+
+
+def tiny_config(epochs: int = 3, **train_kw) -> RunConfig:
+    return RunConfig(
+        data=DataConfig(name="digits"),
+        model=ModelConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(32,)),
+        train=TrainConfig(epochs=epochs, batch_size=64, probe_size=50, **train_kw),
+    )
+
+
+def weights(run_dir) -> dict[str, torch.Tensor]:
+    return load_tensors(run_dir / "model.safetensors")[0]
+
+
+def assert_same_weights(a, b) -> None:
+    wa, wb = weights(a), weights(b)
+    assert wa.keys() == wb.keys()
+    for k in wa:
+        assert torch.equal(wa[k], wb[k]), k
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return va.load_dataset(DataConfig(name="digits"))
+
+
+def test_same_seed_same_weights_and_different_seed_differs(tmp_path, digits):
+    cfg = tiny_config()
+    train(cfg, tmp_path / "a", dataset=digits, progress=False)
+    train(cfg, tmp_path / "b", dataset=digits, progress=False)
+    assert_same_weights(tmp_path / "a", tmp_path / "b")
+    other = replace(cfg, train=replace(cfg.train, seed=1))
+    train(other, tmp_path / "c", dataset=digits, progress=False)
+    assert not torch.equal(weights(tmp_path / "a")["encoder.net.1.weight"],
+                           weights(tmp_path / "c")["encoder.net.1.weight"])
+
+
+def test_resume_after_fewer_epochs_equals_uninterrupted(tmp_path, digits):
+    # constant lr: a cosine schedule depends on the total epochs, so a 2-epoch run differs
+    cfg = tiny_config(epochs=4, dynamic_binarization=True, warmup_epochs=2)
+    train(cfg, tmp_path / "full", dataset=digits, progress=False)
+    short = replace(cfg, train=replace(cfg.train, epochs=2))
+    train(short, tmp_path / "part", dataset=digits, progress=False)
+    result = train(cfg, tmp_path / "part", dataset=digits, progress=False, resume=True)
+    assert result.status == "complete" and result.epochs_completed == 4
+    assert_same_weights(tmp_path / "full", tmp_path / "part")
+    full_metrics = va.load_run(tmp_path / "full").metrics
+    part_metrics = va.load_run(tmp_path / "part").metrics
+    assert [m["epoch"] for m in part_metrics] == [0, 1, 2, 3, 4]
+    for a, b in zip(full_metrics, part_metrics):
+        assert a["test_neg_elbo"] == b["test_neg_elbo"]
+        assert a.get("train_loss") == b.get("train_loss")
+
+
+def test_interrupt_mid_epoch_saves_and_resumes_identically(tmp_path, digits, monkeypatch):
+    cfg = tiny_config(epochs=3)
+    train(cfg, tmp_path / "full", dataset=digits, progress=False)
+
+    import vae_atlas.training.loop as loop
+
+    calls = {"n": 0}
+    original = loop._Loop._step
+
+    def step_then_stop(self, x, pos):
+        original(self, x, pos)
+        calls["n"] += 1
+        if calls["n"] == 30:  # mid epoch 2 (23 batches per epoch)
+            self._flag_for_test["stop"] = True
+
+    real_ctx = loop._stop_on_sigint
+
+    from contextlib import contextmanager
+
+    @contextmanager
+    def ctx():
+        with real_ctx() as flag:
+            loop._Loop._flag_for_test = flag
+            yield flag
+
+    monkeypatch.setattr(loop, "_stop_on_sigint", ctx)
+    monkeypatch.setattr(loop._Loop, "_step", step_then_stop)
+    messages = []
+    result = train(cfg, tmp_path / "int", dataset=digits, progress=False, log=messages.append)
+    assert result.status == "interrupted"
+    assert "--resume" in result.message
+    assert load_state(tmp_path / "int")["status"] == "interrupted"
+    monkeypatch.setattr(loop._Loop, "_step", original)
+    resumed = train(cfg, tmp_path / "int", dataset=digits, progress=False, resume=True)
+    assert resumed.status == "complete"
+    assert_same_weights(tmp_path / "full", tmp_path / "int")
+
+
+def test_nan_loss_stops_with_epoch_and_step_and_keeps_last_good(tmp_path, digits, monkeypatch):
+    cfg = tiny_config(epochs=3)
+    original = AutoEncoder.loss
+    count = {"n": 0}
+
+    def poisoned(self, x, **kw):
+        terms = original(self, x, **kw)
+        count["n"] += 1
+        if count["n"] == 30:  # step 30: epoch 2, batch 7
+            return replace(terms, loss=terms.loss * float("nan"))
+        return terms
+
+    monkeypatch.setattr(AutoEncoder, "loss", poisoned)
+    with pytest.raises(TrainingDiverged, match=r"epoch 2, step 30 \(batch 7 of 23\)"):
+        train(cfg, tmp_path / "run", dataset=digits, progress=False)
+    run = va.load_run(tmp_path / "run")  # still loads: the epoch-1 checkpoint
+    assert run.state["status"] == "diverged"
+    assert [m["epoch"] for m in run.metrics] == [0, 1]
+    assert all(torch.isfinite(p).all() for p in run.model.parameters())
+
+
+def test_nan_policy_skip_skips_the_batch(tmp_path, digits, monkeypatch):
+    cfg = tiny_config(epochs=2, nan_policy="skip")
+    original = AutoEncoder.loss
+    count = {"n": 0}
+
+    def poisoned(self, x, **kw):
+        terms = original(self, x, **kw)
+        count["n"] += 1
+        return replace(terms, loss=terms.loss * float("inf")) if count["n"] in (3, 5) else terms
+
+    monkeypatch.setattr(AutoEncoder, "loss", poisoned)
+    result = train(cfg, tmp_path / "run", dataset=digits, progress=False)
+    assert result.status == "complete"
+    assert result.metrics[1]["skipped_batches"] == 2
+    assert result.metrics[2]["skipped_batches"] == 0
+
+
+def test_metrics_snapshots_and_training_improves(tmp_path, digits):
+    result = train(tiny_config(epochs=5), tmp_path / "run", dataset=digits, progress=False)
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == list(range(6))
+    for key in ("train_neg_elbo", "train_recon", "train_kl", "test_neg_elbo", "test_recon",
+                "test_kl", "test_kl_per_dim", "seconds", "images_per_s"):
+        assert key in rows[-1], key
+    assert len(rows[-1]["test_kl_per_dim"]) == 2
+    assert rows[-1]["test_neg_elbo"] < rows[0]["test_neg_elbo"] - 5
+    run = va.load_run(result.run_dir)
+    snaps = run.snapshots()
+    assert [s.epoch for s in snaps] == list(range(6))
+    assert snaps[0].mu.shape == (50, 2)
+    index, labels = run.probe()
+    assert index.shape == (50,) and labels is not None
+
+
+def test_refuses_to_overwrite_an_existing_run(tmp_path, digits):
+    train(tiny_config(epochs=1), tmp_path / "run", dataset=digits, progress=False)
+    before = (tmp_path / "run" / "model.safetensors").read_bytes()
+    with pytest.raises(TrainingError, match="already holds a run"):
+        train(tiny_config(epochs=1), tmp_path / "run", dataset=digits, progress=False)
+    assert (tmp_path / "run" / "model.safetensors").read_bytes() == before
+
+
+def test_resume_with_a_different_model_is_refused(tmp_path, digits):
+    train(tiny_config(epochs=1), tmp_path / "run", dataset=digits, progress=False)
+    cfg = tiny_config(epochs=2)
+    other = replace(cfg, model=replace(cfg.model, latent_dim=3))
+    with pytest.raises(TrainingError, match="own config"):
+        train(other, tmp_path / "run", dataset=digits, progress=False, resume=True)
+
+
+@pytest.mark.parametrize("objective", ["ae", "beta-vae", "iwae"])
+def test_other_objectives_train(tmp_path, digits, objective):
+    cfg = tiny_config(epochs=1)
+    cfg = replace(cfg, model=replace(cfg.model, objective=objective, iwae_k=4,
+                                     beta=4.0 if objective == "beta-vae" else 1.0,
+                                     capacity_max=5.0 if objective == "beta-vae" else 0.0))
+    result = train(cfg, tmp_path / "run", dataset=digits, progress=False)
+    assert result.status == "complete"
+    final = result.final
+    if objective == "ae":
+        assert final["test_kl"] is None and final["test_neg_elbo"] is None
+    else:
+        assert final["test_neg_elbo"] > 0

@@ -9,7 +9,7 @@ from pathlib import Path
 from vae_atlas.checkpoint import CONFIG
 from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.data import load_dataset, resolve_data_dir
-from vae_atlas.training import TrainResult, train
+from vae_atlas.training import TrainingError, TrainResult, train
 
 DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64, 128)}
 
@@ -126,7 +126,10 @@ def config_from_args(args: argparse.Namespace, image_shape: tuple[int, int, int]
 
 def run_train(args: argparse.Namespace) -> int:
     if args.resume:
-        saved = RunConfig.from_json((args.out / CONFIG).read_text(), source=str(args.out / CONFIG))
+        config_path = args.out / CONFIG
+        if not config_path.is_file():
+            raise TrainingError(f"{args.out}: nothing to resume (no {CONFIG})")
+        saved = RunConfig.from_json(config_path.read_text(), source=str(config_path))
         epochs = args.epochs if args.epochs is not None else saved.train.epochs
         config = replace(saved, train=replace(saved.train, epochs=epochs))
         result = train(config, args.out, resume=True, progress=not args.no_progress)

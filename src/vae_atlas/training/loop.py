@@ -11,7 +11,10 @@ training stream.
 from __future__ import annotations
 
 import math
+import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -100,7 +103,7 @@ def train(
     progress : show a progress bar per epoch.
     """
     run_dir = Path(out_dir)
-    _prepare_run_dir(run_dir, config, resume)
+    resume = _prepare_run_dir(run_dir, config, resume)
     device = resolve_device(config.train.device)
     data = dataset if dataset is not None else load_dataset(config.data)
     if data.image_shape != config.model.image_shape:
@@ -112,10 +115,11 @@ def train(
     return loop.run(resume=resume)
 
 
-def _prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> None:
+def _prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> bool:
+    """Create or check the run directory; returns whether there is a checkpoint to resume."""
     if resume:
-        if not (run_dir / CHECKPOINT).exists():
-            raise TrainingError(f"{run_dir}: nothing to resume (no {CHECKPOINT})")
+        if not (run_dir / CONFIG).exists():
+            raise TrainingError(f"{run_dir}: nothing to resume (no {CONFIG})")
         saved = RunConfig.from_json((run_dir / CONFIG).read_text(), source=str(run_dir / CONFIG))
         if saved.data != config.data or saved.model != config.model or _train_differs(saved, config):
             raise TrainingError(
@@ -123,14 +127,36 @@ def _prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> None:
                 "omit the other options to reuse config.json"
             )
         atomic_write_bytes(run_dir / CONFIG, config.to_json().encode())
-        return
+        # killed before the first checkpoint: nothing was learned yet, so start from scratch
+        (run_dir / SNAPSHOTS).mkdir(exist_ok=True)
+        return (run_dir / CHECKPOINT).exists()
     if run_dir.exists() and any((run_dir / name).exists() for name in (CONFIG, CHECKPOINT)):
         raise TrainingError(
             f"{run_dir} already holds a run; pass --resume to continue it or choose another --out"
         )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / SNAPSHOTS).mkdir(exist_ok=True)
-    atomic_write_bytes(run_dir / CONFIG, config.to_json().encode())
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    return False
+
+
+def _create_run(target: Path, write_initial: Callable[[Path], None]) -> None:
+    """Create a new run directory atomically: fill a hidden staging directory, then rename it.
+
+    A crash during set-up leaves at most a hidden ``.NAME.*`` directory, never a run directory
+    without weights. A pre-existing non-empty ``target`` (holding no run) is filled in place.
+    """
+    if target.exists() and any(target.iterdir()):
+        (target / SNAPSHOTS).mkdir(exist_ok=True)
+        write_initial(target)
+        return
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a run directory is an ordinary folder
+    try:
+        (staging / SNAPSHOTS).mkdir()
+        write_initial(staging)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def _train_differs(saved: RunConfig, new: RunConfig) -> bool:
@@ -219,10 +245,20 @@ class _Loop:
         else:
             pos = LoopPosition()
             metrics = [self._epoch_metrics(pos, train_sums={}, seconds=0.0, n_images=0)]
-            self._save_probe()
-            self._snapshot(0)
-            save_checkpoint(self.run_dir, self.model, self.optimizer, self.generator, pos)
-            write_metrics(self.run_dir / METRICS, metrics)
+            target = self.run_dir
+
+            def write_initial(folder: Path) -> None:
+                self.run_dir = folder
+                atomic_write_bytes(folder / CONFIG, self.cfg.to_json().encode())
+                self._save_probe()
+                self._snapshot(0)
+                save_checkpoint(folder, self.model, self.optimizer, self.generator, pos)
+                write_metrics(folder / METRICS, metrics)
+
+            try:
+                _create_run(target, write_initial)
+            finally:
+                self.run_dir = target
         self._write_state("running", pos.epoch)
         with _stop_on_sigint() as flag:
             while pos.epoch < self.cfg.train.epochs:
@@ -288,8 +324,8 @@ class _Loop:
         b = float(x.shape[0])
         s = pos.sums
         s["loss"] += loss * b
-        s["recon"] += float(terms.recon) * b
-        s["kl"] += float(terms.kl) * b
+        s["recon"] += float(terms.recon.detach()) * b
+        s["kl"] += float(terms.kl.detach()) * b
         s["images"] += b
 
     def _diverged(self, pos: LoopPosition, loss: float) -> None:

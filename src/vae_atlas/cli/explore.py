@@ -1,0 +1,81 @@
+"""``vae-atlas explore RUN [RUN ...]``: the interactive latent-space explorer in the browser.
+
+Starts one local process (FastAPI + uvicorn) serving every run given, prints the URL and, with
+``--open``, opens a browser. It listens on 127.0.0.1 only unless ``--host`` names another
+address, which prints a warning: the explorer has no authentication.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import webbrowser
+from pathlib import Path
+
+LOCALHOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "explore",
+        help="explore runs' latent spaces interactively in the browser",
+        description="Serve an interactive explorer for one or more runs on this machine.",
+    )
+    p.add_argument("runs", nargs="+", type=Path, metavar="RUN", help="run directories")
+    p.add_argument("--port", type=int, default=8765, help="port to listen on (0: any free port)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind; anything but 127.0.0.1 exposes the explorer to others",
+    )
+    p.add_argument("--open", action="store_true", help="open the page in a web browser")
+    p.add_argument(
+        "--max-points",
+        type=int,
+        default=None,
+        help="show at most this many test images per run (default: all)",
+    )
+    p.set_defaults(handler=run_explore)
+
+
+def run_explore(args: argparse.Namespace) -> int:
+    import socket
+
+    import uvicorn
+
+    from vae_atlas.config import ConfigError
+    from vae_atlas.explorer import create_app
+    from vae_atlas.run import load_run
+
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port={args.port} must be in 0..65535")
+    if args.max_points is not None and args.max_points < 1:
+        raise ConfigError(f"--max-points={args.max_points} must be >= 1")
+    runs = [load_run(path) for path in args.runs]
+    print(f"preparing {len(runs)} run(s): encoding the test images ...", flush=True)
+    app = create_app(runs, max_points=args.max_points)
+    if args.host not in LOCALHOSTS:
+        print(
+            f"warning: listening on {args.host}: anyone who can reach this address can use the "
+            "explorer (it has no authentication)",
+            file=sys.stderr,
+        )
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {args.host}:{args.port} ({exc.strerror}); try another --port"
+        ) from None
+    port = sock.getsockname()[1]
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{shown}:{port}/"
+    print(f"explorer: {url}   (Ctrl+C to stop)", flush=True)
+    if args.open:
+        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0

@@ -1,0 +1,87 @@
+"""The explorer web app: :func:`create_app` turns runs into a FastAPI application.
+
+The app serves one static page (``static/``: plain HTML, CSS and JavaScript, no CDN, no build
+step) and the JSON API of :mod:`vae_atlas.explorer.api`; the OpenAPI schema is at
+``/openapi.json`` and interactive docs at ``/docs``. Validation errors are 422 with the
+pydantic message, unknown runs or points 404, oversized uploads 413.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from vae_atlas.explorer.api import router
+from vae_atlas.explorer.state import ExplorerRun
+from vae_atlas.run import Run
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(runs: Sequence[Run | ExplorerRun], *, max_points: int | None = None) -> FastAPI:
+    """A FastAPI app exploring ``runs`` (loaded :class:`~vae_atlas.Run` or prepared
+    :class:`ExplorerRun` objects; the first one is shown first).
+
+    Parameters
+    ----------
+    runs : at least one run.
+    max_points : show at most this many test images per run (default: the whole test split).
+    """
+    if not runs:
+        raise ValueError("create_app needs at least one run")
+    registry: dict[str, ExplorerRun] = {}
+    for run in runs:
+        if isinstance(run, Run):
+            run = ExplorerRun.from_run(
+                run, run_id=unique_id(run.name, registry), max_points=max_points
+            )
+        elif run.id in registry:
+            run.id = unique_id(run.id, registry)
+        registry[run.id] = run
+    app = FastAPI(
+        title="vae-atlas explorer",
+        summary="Decode anywhere in a latent space, encode your own images, steer every dimension.",
+        version="0.1.0",
+    )
+    app.state.runs = registry
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    return app
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """422 with readable messages; never echoes the input (it may hold NaN, which JSON cannot
+    encode, or be large)."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    detail = [
+        {
+            "loc": [str(p) for p in e.get("loc", ())],
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in errors[:20]
+    ]
+    message = "; ".join(f"{'.'.join(d['loc'])}: {d['msg']}" for d in detail) or "invalid request"
+    return JSONResponse({"detail": detail, "message": message}, status_code=422)
+
+
+def unique_id(name: str, taken: dict[str, object]) -> str:
+    """A URL-safe id from a run name, suffixed -2, -3, ... if already used."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "run"
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate

@@ -1,0 +1,194 @@
+"""Request and response models of the explorer's JSON API (pydantic, served in /openapi.json).
+
+Every latent coordinate a client sends is a finite float bounded by :data:`MAX_ABS_LATENT`;
+batches are capped by :data:`MAX_BATCH`. The vector length is checked against the run by the
+endpoints (it differs per run), so a wrong length is a 422 with a message, like the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_ABS_LATENT = 1e4
+MAX_BATCH = 256
+MAX_DIM = 4096
+MAX_STEPS = 64
+MAX_SAMPLES = 144
+
+Coordinate = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_ABS_LATENT, le=MAX_ABS_LATENT)]
+LatentVector = Annotated[list[Coordinate], Field(min_length=1, max_length=MAX_DIM)]
+ProjectionName = Literal["latent", "pca", "dims", "umap", "tsne"]
+ImageFormat = Literal["png", "array"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DimInfo(BaseModel):
+    """One latent dimension: its mean KL (nats), the variance of its means and slider range."""
+
+    index: int
+    kl: float
+    variance: float
+    active: bool
+    lo: float
+    hi: float
+
+
+class RunSummary(BaseModel):
+    id: str
+    name: str
+    latent_dim: int
+    objective: str
+    family: str
+    dataset: str
+    n_points: int
+
+
+class RunDetail(RunSummary):
+    """Everything the page needs once per run: shapes, labels, per-dimension statistics."""
+
+    image_shape: tuple[int, int, int]
+    stochastic: bool
+    class_names: list[str] | None
+    labels: list[int] | None
+    dims: list[DimInfo] = Field(description="per dimension, sorted by KL (largest first)")
+    n_active: int
+    mean: list[float] = Field(description="mean of the latent means: the default anchor")
+    projections: list[ProjectionName]
+    default_projection: ProjectionName
+    in_page_decoder: bool = Field(description="whether GET .../decoder serves MLP weights")
+    prior: str = Field(description="what 'sample from the prior' draws from")
+
+
+class LinearMap(BaseModel):
+    """map position p = axes · (z − center); axes (2, D) has orthonormal rows."""
+
+    axes: list[list[float]]
+    center: list[float]
+
+
+class MapResponse(BaseModel):
+    projection: ProjectionName
+    dims: tuple[int, int] | None
+    x: list[float]
+    y: list[float]
+    linear: LinearMap | None = Field(description="null for UMAP/t-SNE (not invertible)")
+    seconds: float = Field(description="time it took to compute this projection")
+
+
+class DecodeRequest(_Strict):
+    z: Annotated[list[LatentVector], Field(min_length=1, max_length=MAX_BATCH)]
+    format: ImageFormat = "png"
+
+
+class DecodeResponse(BaseModel):
+    shape: tuple[int, int, int, int]
+    images: list[str] | None = Field(None, description="PNG data URIs (format=png)")
+    data: list[float] | None = Field(None, description="flat (B, C, H, W) in [0, 1] (array)")
+
+
+class Ellipse(BaseModel):
+    """The 1-σ contour of the posterior projected onto the map: centre, semi-axes, angle (rad)."""
+
+    cx: float
+    cy: float
+    rx: float
+    ry: float
+    angle: float
+
+
+class Neighbour(BaseModel):
+    index: int
+    label: int | None
+    distance: float
+    image: str
+
+
+class Posterior(BaseModel):
+    """An encoded image: mean, σ, its map position, its cloud and its nearest neighbours."""
+
+    mu: list[float]
+    sigma: list[float] | None
+    position: tuple[float, float]
+    ellipse: Ellipse | None
+    cloud: list[tuple[float, float]] = Field(description="posterior samples placed on the map")
+    reconstruction: str
+    neighbours: list[Neighbour]
+
+
+class PointDetail(Posterior):
+    index: int
+    label: int | None
+    class_name: str | None
+    original: str
+
+
+class UploadResult(Posterior):
+    input: str = Field(description="the upload after preprocessing, as the model saw it")
+    inverted: bool
+    original_size: tuple[int, int]
+
+
+class ViewQuery(_Strict):
+    projection: ProjectionName = "pca"
+    dims: tuple[int, int] | None = None
+
+
+class InterpolateRequest(ViewQuery):
+    a: LatentVector
+    b: LatentVector
+    steps: Annotated[int, Field(ge=2, le=MAX_STEPS)] = 10
+    method: Literal["linear", "spherical"] = "linear"
+
+
+class PathResponse(BaseModel):
+    z: list[list[float]]
+    images: list[str]
+    path: list[tuple[float, float]]
+
+
+class SampleRequest(ViewQuery):
+    n: Annotated[int, Field(ge=1, le=MAX_SAMPLES)] = 36
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+
+
+class SampleResponse(PathResponse):
+    source: str
+
+
+class InspectRequest(ViewQuery):
+    """Describe any code (a clicked location, a sample, an upload) like a data point."""
+
+    z: LatentVector
+    sigma: list[Annotated[float, Field(allow_inf_nan=False, gt=0, le=MAX_ABS_LATENT)]] | None = None
+    k: Annotated[int, Field(ge=0, le=32)] = 8
+
+
+class PlaceRequest(ViewQuery):
+    z: Annotated[list[LatentVector], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class LiftResponse(BaseModel):
+    z: list[float]
+
+
+class DecoderLayer(BaseModel):
+    n_in: int
+    n_out: int
+    activation: Literal["relu", "tanh", "elu", "leaky_relu", "none"]
+    slope: float = 0.0
+    weight_offset: int = Field(description="float32 offset of W (n_out, n_in), row-major")
+    bias_offset: int
+
+
+class DecoderManifest(BaseModel):
+    """How to run the MLP decoder in the page; weights are GET .../decoder.bin (float32 LE)."""
+
+    layers: list[DecoderLayer]
+    output: Literal["sigmoid"]
+    image_shape: tuple[int, int, int]
+    n_floats: int

@@ -1,0 +1,186 @@
+"""What the explorer holds for one run: its model, the encoded points and their maps.
+
+Everything that every page load needs (the latent means of the shown split, KL per dimension,
+active units, the PCA map, a nearest-neighbour index) is computed once when the app is created;
+UMAP and t-SNE maps are computed on first request and kept in memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from vae_atlas.analysis import (
+    ACTIVE_UNIT_THRESHOLD,
+    LatentSet,
+    active_units,
+    decode_latents,
+    encode_images,
+    kl_per_dim,
+    model_device,
+)
+from vae_atlas.data import ImageSet
+from vae_atlas.explorer.images import border_brightness
+from vae_atlas.explorer.maps import NONLINEAR, LatentMap, compute_map
+from vae_atlas.explorer.weights import DecoderExport, export_mlp_decoder
+from vae_atlas.models import as_latent_model
+from vae_atlas.run import Run
+
+
+class ExplorerRun:
+    """One explorable model and the data points shown for it.
+
+    Parameters
+    ----------
+    run_id : URL-safe identifier used in the API.
+    name : display name.
+    model : a vae-atlas AutoEncoder or any module wrapped by ``as_latent_model``.
+    images : the points to show (uint8 (N, C, H, W) with optional labels).
+    class_names : names of the label values, if known.
+    info : short descriptive strings (objective, family, dataset).
+    """
+
+    def __init__(
+        self,
+        run_id: str,
+        name: str,
+        model: nn.Module,
+        images: ImageSet,
+        *,
+        class_names: Sequence[str] | None = None,
+        info: dict[str, str] | None = None,
+    ) -> None:
+        self.id = run_id
+        self.name = name
+        self.model = model.eval()
+        self.device = model_device(model)
+        self.images = images
+        self.class_names = list(class_names) if class_names is not None else None
+        self.info = {"objective": "?", "family": "?", "dataset": "?", **(info or {})}
+        self.image_shape = tuple(int(s) for s in images.images.shape[1:])
+        self.latents: LatentSet = encode_images(self.model, images)
+        self.latent_dim = self.latents.latent_dim
+        self.stochastic = self.latents.logvar is not None
+        self.kl = kl_per_dim(self.latents)
+        self.n_active, self.variance = active_units(self.latents.mu)
+        self.mean = self.latents.mu.mean(0)
+        self.background = border_brightness(images.images[:2000].numpy() / 255.0)
+        self.decoder: DecoderExport | None = export_mlp_decoder(self.model)
+        self._maps: dict[tuple[str, tuple[int, int] | None], LatentMap] = {}
+        self._map_trees: dict[tuple[str, tuple[int, int] | None], object] = {}
+        self._lock = threading.Lock()
+        from sklearn.neighbors import NearestNeighbors
+
+        self.neighbours = NearestNeighbors().fit(self.latents.mu)
+        self.default_projection = "latent" if self.latent_dim <= 2 else "pca"
+        self.get_map(self.default_projection)
+
+    @classmethod
+    def from_run(
+        cls, run: Run, *, run_id: str | None = None, max_points: int | None = None
+    ) -> ExplorerRun:
+        """Explore a trained run on its test split (the first ``max_points`` images)."""
+        test = run.dataset.test
+        if max_points is not None and max_points < len(test):
+            test = test.subset(slice(0, max_points))
+        cfg = run.config
+        info = {
+            "objective": cfg.model.objective,
+            "family": cfg.model.family,
+            "dataset": cfg.data.name,
+        }
+        return cls(
+            run_id or run.name,
+            run.name,
+            run.model,
+            test,
+            class_names=run.dataset.class_names,
+            info=info,
+        )
+
+    @classmethod
+    def from_model(
+        cls,
+        model: nn.Module,
+        images: ImageSet,
+        *,
+        name: str,
+        latent_dim: int | None = None,
+        class_names: Sequence[str] | None = None,
+    ) -> ExplorerRun:
+        """Explore a user's own model (see :func:`vae_atlas.models.as_latent_model`)."""
+        kwargs = {} if latent_dim is None else {"latent_dim": latent_dim}
+        wrapped = as_latent_model(model, **kwargs)
+        return cls(name, name, wrapped, images, class_names=class_names, info={"family": "custom"})
+
+    @property
+    def projections(self) -> list[str]:
+        if self.latent_dim <= 2:
+            return ["latent"]
+        return ["pca", "dims", "umap", "tsne"]
+
+    @property
+    def labels(self) -> np.ndarray | None:
+        return self.latents.labels
+
+    @property
+    def prior(self) -> str:
+        if self.stochastic:
+            return "the prior N(0, I)"
+        return "a Gaussian fitted to the latent means (a plain autoencoder has no prior)"
+
+    def slider_ranges(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-dimension slider range: the data's 0.5–99.5 % span, padded, and ±3 for a VAE."""
+        lo, hi = np.percentile(self.latents.mu, [0.5, 99.5], axis=0)
+        pad = 0.15 * np.maximum(hi - lo, 1e-3)
+        lo, hi = lo - pad, hi + pad
+        if self.stochastic:
+            lo, hi = np.minimum(lo, -3.0), np.maximum(hi, 3.0)
+        return lo, hi
+
+    def is_active(self) -> np.ndarray:
+        return self.variance > ACTIVE_UNIT_THRESHOLD
+
+    def get_map(self, projection: str, dims: tuple[int, int] | None = None) -> LatentMap:
+        """The map, computed once per (projection, dims) and cached (thread-safe)."""
+        if projection not in self.projections:
+            raise ValueError(
+                f"projection {projection!r} is not available for this run; "
+                f"choose one of {', '.join(self.projections)}"
+            )
+        key = (projection, dims if projection == "dims" else None)
+        with self._lock:
+            if key not in self._maps:
+                self._maps[key] = compute_map(projection, self.latents.mu, key[1])
+            return self._maps[key]
+
+    def map_tree(self, lmap: LatentMap):
+        """Nearest-neighbour index over a non-linear map's coordinates (for lifting)."""
+        from sklearn.neighbors import NearestNeighbors
+
+        key = (lmap.projection, lmap.dims)
+        assert lmap.projection in NONLINEAR
+        with self._lock:
+            if key not in self._map_trees:
+                self._map_trees[key] = NearestNeighbors().fit(lmap.coords)
+            return self._map_trees[key]
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """Images (B, C, H, W) float32 in [0, 1] for codes z (B, D) (B is capped by the API)."""
+        if len(z) > 1024:
+            return decode_latents(self.model, z)
+        # the hot path of the hover fallback: no per-call eval()/train() toggling
+        with torch.inference_mode():
+            x = self.model.decode(
+                torch.as_tensor(np.asarray(z), dtype=torch.float32).to(self.device)
+            )
+        return x.float().cpu().numpy()
+
+    def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Posterior mean (B, D) and σ (B, D) or None of images x (B, C, H, W) in [0, 1]."""
+        out = encode_images(self.model, torch.as_tensor(x, dtype=torch.float32))
+        return out.mu, out.sigma

@@ -1,0 +1,148 @@
+// Everything drawn over the points: interpolation path, prior samples, selections with their
+// posterior σ-ellipses or sample clouds, the uploaded image, the slider anchor and the pointer.
+
+const COLOURS = { a: "#ffd166", b: "#ff6bd6", upload: "#7dffb0", anchor: "#7cc4ff" };
+
+function ellipse(ctx, map, e, colour) {
+  // e is in map units; the map flips y, so the angle flips sign on screen
+  const [cx, cy] = map.toScreen(e.cx, e.cy);
+  const rx = Math.max(e.rx * map.view.scale, 1.5), ry = Math.max(e.ry * map.view.scale, 1.5);
+  ctx.save();
+  ctx.strokeStyle = colour;
+  ctx.fillStyle = colour + "22";
+  ctx.lineWidth = 1.5;
+  for (const k of [1, 2]) {
+    ctx.beginPath();
+    ctx.ellipse(cx, cy, k * rx, k * ry, -e.angle, 0, 2 * Math.PI);
+    if (k === 1) ctx.fill();
+    ctx.setLineDash(k === 1 ? [] : [4, 4]);
+    ctx.stroke();
+  }
+  ctx.restore();
+}
+
+function cloud(ctx, map, points, colour) {
+  ctx.fillStyle = colour + "aa";
+  for (const [x, y] of points) {
+    const [sx, sy] = map.toScreen(x, y);
+    ctx.fillRect(sx - 1.5, sy - 1.5, 3, 3);
+  }
+}
+
+function marker(ctx, sx, sy, colour, text, shape = "ring") {
+  ctx.save();
+  ctx.lineWidth = 2.5;
+  ctx.strokeStyle = "#0b0f17";
+  ctx.fillStyle = colour;
+  ctx.beginPath();
+  if (shape === "star") {
+    for (let k = 0; k < 10; k++) {
+      const r = k % 2 ? 4 : 10, t = -Math.PI / 2 + (k * Math.PI) / 5;
+      ctx.lineTo(sx + r * Math.cos(t), sy + r * Math.sin(t));
+    }
+    ctx.closePath();
+    ctx.stroke();
+    ctx.fill();
+  } else {
+    ctx.arc(sx, sy, 7, 0, 2 * Math.PI);
+    ctx.stroke();
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = 2.5;
+    ctx.stroke();
+  }
+  if (text) {
+    ctx.font = "bold 12px system-ui, sans-serif";
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = "#0b0f17";
+    ctx.strokeText(text, sx + 10, sy - 8);
+    ctx.fillStyle = colour;
+    ctx.fillText(text, sx + 10, sy - 8);
+  }
+  ctx.restore();
+}
+
+function posterior(ctx, map, sel, colour) {
+  const d = sel.detail;
+  if (d && d.ellipse) ellipse(ctx, map, d.ellipse, colour);
+  else if (d && d.cloud.length) cloud(ctx, map, d.cloud, colour);
+}
+
+function path(ctx, map, points) {
+  ctx.save();
+  ctx.strokeStyle = "rgba(255,255,255,.85)";
+  ctx.lineWidth = 1.5;
+  ctx.setLineDash([5, 3]);
+  ctx.beginPath();
+  for (const [x, y] of points) ctx.lineTo(...map.toScreen(x, y));
+  ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.fillStyle = "#fff";
+  for (const [x, y] of points) {
+    const [sx, sy] = map.toScreen(x, y);
+    ctx.beginPath();
+    ctx.arc(sx, sy, 2.5, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+  ctx.restore();
+}
+
+export function drawOverlay(atlas, ctx, map) {
+  if (atlas.samples) {
+    ctx.strokeStyle = "rgba(255,255,255,.7)";
+    ctx.lineWidth = 1.2;
+    for (const [x, y] of atlas.samples.path) {
+      const [sx, sy] = map.toScreen(x, y);
+      ctx.beginPath();
+      ctx.moveTo(sx - 4, sy); ctx.lineTo(sx + 4, sy); ctx.moveTo(sx, sy - 4); ctx.lineTo(sx, sy + 4);
+      ctx.stroke();
+    }
+  }
+  if (atlas.interp.data) path(ctx, map, atlas.interp.data.path);
+  if (atlas.interp.hoverStep != null && atlas.interp.data) {
+    const [x, y] = atlas.interp.data.path[atlas.interp.hoverStep];
+    marker(ctx, ...map.toScreen(x, y), "#ffffff", "");
+  }
+  if (atlas.upload && atlas.upload !== atlas.sel.a && atlas.upload !== atlas.sel.b) {
+    posterior(ctx, map, atlas.upload, COLOURS.upload);
+  }
+  for (const key of ["a", "b"]) {
+    const sel = atlas.sel[key];
+    if (sel) posterior(ctx, map, sel, COLOURS[key]);
+  }
+  const uploadSelected = atlas.upload && (atlas.upload === atlas.sel.a || atlas.upload === atlas.sel.b);
+  if (atlas.upload && atlas.upload.position && !uploadSelected) {
+    marker(ctx, ...map.toScreen(...atlas.upload.position), COLOURS.upload, "your image", "star");
+  }
+  for (const key of ["a", "b"]) {
+    const sel = atlas.sel[key];
+    if (sel && sel.position) {
+      const shape = sel.kind === "upload" ? "star" : "ring";
+      const text = sel.kind === "upload" ? `${key.toUpperCase()} · your image` : key.toUpperCase();
+      marker(ctx, ...map.toScreen(...sel.position), COLOURS[key], text, shape);
+    }
+  }
+  const anchorPos = atlas.anchorPosition();
+  if (anchorPos && atlas.anchorSource === "sliders") {
+    const [sx, sy] = map.toScreen(...anchorPos);
+    ctx.save();
+    ctx.strokeStyle = COLOURS.anchor;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.moveTo(sx, sy - 8); ctx.lineTo(sx + 8, sy); ctx.lineTo(sx, sy + 8); ctx.lineTo(sx - 8, sy);
+    ctx.closePath();
+    ctx.stroke();
+    ctx.restore();
+  }
+  if (atlas.hover) {
+    const { sx, sy } = atlas.hover;
+    ctx.save();
+    ctx.strokeStyle = "rgba(124,196,255,.9)";
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.arc(sx, sy, 6, 0, 2 * Math.PI);
+    ctx.moveTo(sx - 14, sy); ctx.lineTo(sx - 8, sy); ctx.moveTo(sx + 8, sy); ctx.lineTo(sx + 14, sy);
+    ctx.moveTo(sx, sy - 14); ctx.lineTo(sx, sy - 8); ctx.moveTo(sx, sy + 8); ctx.lineTo(sx, sy + 14);
+    ctx.stroke();
+    ctx.restore();
+  }
+}

@@ -1,0 +1,193 @@
+// The map: tens of thousands of points drawn into one ImageData (no per-point canvas calls),
+// panned with drag and zoomed with the wheel. Overlays (selection, ellipses, paths, pointer)
+// live on a second canvas so hovering never redraws the points.
+
+export const PALETTE = [
+  "#4e9be6", "#f5a142", "#e8595b", "#5cc8c0", "#6cc05a",
+  "#f0d44d", "#c08ad8", "#ff9fb3", "#b58963", "#b8b4b0",
+];
+
+export function classColour(label) {
+  if (label < PALETTE.length) return PALETTE[label];
+  const hue = (label * 137.508) % 360; // golden-angle hues beyond ten classes
+  return `hsl(${hue.toFixed(0)} 65% 62%)`;
+}
+
+function rgbaWord(css) {
+  const ctx = rgbaWord.ctx || (rgbaWord.ctx = new OffscreenCanvas(1, 1).getContext("2d", { willReadFrequently: true }));
+  ctx.clearRect(0, 0, 1, 1);
+  ctx.fillStyle = css;
+  ctx.fillRect(0, 0, 1, 1);
+  const [r, g, b] = ctx.getImageData(0, 0, 1, 1).data;
+  return (255 << 24) | (b << 16) | (g << 8) | r; // little-endian RGBA as one Uint32
+}
+
+const BACKGROUND = 0xff1c130f; // #0f131c
+
+export class ScatterMap {
+  constructor(base, overlay, { onView, onDrawOverlay }) {
+    this.base = base;
+    this.overlay = overlay;
+    this.onView = onView;
+    this.onDrawOverlay = onDrawOverlay;
+    this.view = { cx: 0, cy: 0, scale: 100 };
+    this.x = new Float32Array(0);
+    this.y = new Float32Array(0);
+    this.labels = null;
+    this.hidden = new Set();
+    this.order = new Uint32Array(0);
+    this.baseQueued = false;
+    this.overlayQueued = false;
+    this.lastBaseMs = 0;
+    new ResizeObserver(() => this.resize()).observe(base.parentElement);
+    this.resize();
+  }
+
+  setPoints(x, y, labels) {
+    this.x = Float32Array.from(x);
+    this.y = Float32Array.from(y);
+    this.labels = labels ? Uint16Array.from(labels) : null;
+    const n = this.x.length;
+    // draw in a fixed random order so no class systematically hides another
+    this.order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) this.order[i] = i;
+    let seed = 12345;
+    for (let i = n - 1; i > 0; i--) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const j = seed % (i + 1);
+      const t = this.order[i]; this.order[i] = this.order[j]; this.order[j] = t;
+    }
+    let maxLabel = 0;
+    if (this.labels) for (let i = 0; i < n; i++) if (this.labels[i] > maxLabel) maxLabel = this.labels[i];
+    this.colours = new Uint32Array(Math.max(maxLabel + 1, 1) + 64);
+    for (let c = 0; c < this.colours.length; c++) this.colours[c] = rgbaWord(classColour(c));
+    this.redraw();
+  }
+
+  fit() {
+    const n = this.x.length;
+    if (!n) return;
+    const xs = Array.from(this.x).sort((a, b) => a - b);
+    const ys = Array.from(this.y).sort((a, b) => a - b);
+    const q = (arr, p) => arr[Math.min(n - 1, Math.max(0, Math.floor(p * (n - 1))))];
+    const x0 = q(xs, 0.002), x1 = q(xs, 0.998), y0 = q(ys, 0.002), y1 = q(ys, 0.998);
+    const { width, height } = this.cssSize();
+    const span = Math.max(x1 - x0, 1e-6) * 1.12, spanY = Math.max(y1 - y0, 1e-6) * 1.12;
+    this.view = { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, scale: Math.min(width / span, height / spanY) };
+    this.viewChanged();
+  }
+
+  cssSize() {
+    const r = this.base.parentElement.getBoundingClientRect();
+    return { width: Math.max(1, r.width), height: Math.max(1, r.height) };
+  }
+
+  resize() {
+    const { width, height } = this.cssSize();
+    this.dpr = window.devicePixelRatio || 1;
+    for (const c of [this.base, this.overlay]) {
+      c.width = Math.round(width * this.dpr);
+      c.height = Math.round(height * this.dpr);
+      c.style.width = `${width}px`;
+      c.style.height = `${height}px`;
+    }
+    this.image = null;
+    this.redraw();
+  }
+
+  toScreen(x, y) {
+    const { width, height } = this.cssSize();
+    return [(x - this.view.cx) * this.view.scale + width / 2, height / 2 - (y - this.view.cy) * this.view.scale];
+  }
+
+  toData(sx, sy) {
+    const { width, height } = this.cssSize();
+    return [(sx - width / 2) / this.view.scale + this.view.cx, (height / 2 - sy) / this.view.scale + this.view.cy];
+  }
+
+  pan(dxPx, dyPx) {
+    this.view.cx -= dxPx / this.view.scale;
+    this.view.cy += dyPx / this.view.scale;
+    this.viewChanged();
+  }
+
+  zoom(factor, sx, sy) {
+    const [x, y] = this.toData(sx, sy);
+    this.view.scale = Math.min(1e7, Math.max(1e-4, this.view.scale * factor));
+    const [x2, y2] = this.toData(sx, sy);
+    this.view.cx += x - x2;
+    this.view.cy += y - y2;
+    this.viewChanged();
+  }
+
+  viewChanged() {
+    this.redraw();
+    if (this.onView) this.onView(this.view);
+  }
+
+  redraw() {
+    if (!this.baseQueued) {
+      this.baseQueued = true;
+      requestAnimationFrame(() => { this.baseQueued = false; this.drawBase(); this.drawOverlay(); });
+    }
+  }
+
+  redrawOverlay() {
+    if (!this.overlayQueued && !this.baseQueued) {
+      this.overlayQueued = true;
+      requestAnimationFrame(() => { this.overlayQueued = false; this.drawOverlay(); });
+    }
+  }
+
+  drawBase() {
+    const t0 = performance.now();
+    const W = this.base.width, H = this.base.height;
+    if (!this.image || this.image.width !== W || this.image.height !== H) {
+      this.image = new ImageData(W, H);
+      this.words = new Uint32Array(this.image.data.buffer);
+    }
+    const words = this.words;
+    words.fill(BACKGROUND);
+    const n = this.x.length;
+    const dpr = this.dpr;
+    const size = Math.max(1, Math.round((n > 30000 ? 2 : n > 3000 ? 3 : 5) * dpr * 0.9));
+    const half = size >> 1;
+    const s = this.view.scale * dpr, ox = W / 2 - this.view.cx * s, oy = H / 2 + this.view.cy * s;
+    const { x, y, labels, order, colours, hidden } = this;
+    const anyHidden = hidden.size > 0;
+    for (let k = 0; k < n; k++) {
+      const i = order[k];
+      const label = labels ? labels[i] : 0;
+      if (anyHidden && hidden.has(label)) continue;
+      const px = Math.round(x[i] * s + ox) - half, py = Math.round(oy - y[i] * s) - half;
+      if (px < 0 || py < 0 || px + size > W || py + size > H) continue;
+      const colour = colours[label] ?? colours[0];
+      let row = py * W + px;
+      for (let r = 0; r < size; r++, row += W) words.fill(colour, row, row + size);
+    }
+    this.base.getContext("2d").putImageData(this.image, 0, 0);
+    this.lastBaseMs = performance.now() - t0;
+  }
+
+  drawOverlay() {
+    const ctx = this.overlay.getContext("2d");
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    const { width, height } = this.cssSize();
+    ctx.clearRect(0, 0, width, height);
+    if (this.onDrawOverlay) this.onDrawOverlay(ctx, this);
+  }
+
+  // nearest visible point within `radius` css pixels of a screen position, or -1
+  pick(sx, sy, radius = 8) {
+    const [dx, dy] = this.toData(sx, sy);
+    const r = radius / this.view.scale;
+    let best = -1, bestD = r * r;
+    const { x, y, labels, hidden } = this;
+    for (let i = 0; i < x.length; i++) {
+      const ex = x[i] - dx, ey = y[i] - dy;
+      const d = ex * ex + ey * ey;
+      if (d < bestD && !(labels && hidden.has(labels[i]))) { bestD = d; best = i; }
+    }
+    return best;
+  }
+}

@@ -61,6 +61,7 @@ def latent_grid(
     basis: np.ndarray | None = None,
     base: np.ndarray | None = None,
     axis_labels: tuple[str, str] | None = None,
+    values: np.ndarray | None = None,
 ) -> LatentGrid:
     """A K×K grid of codes spaced by prior quantiles.
 
@@ -72,6 +73,8 @@ def latent_grid(
     basis : (2, D) plane directions; orthonormalised here.
     base : (D,) the point the other coordinates are held at (default: the origin). Its component
         in the plane is replaced by the grid coordinates.
+    values : (K,) ascending plane coordinates to use on both axes instead of the prior
+        quantiles (e.g. an even spacing over the range of the data, for overlays).
     """
     if latent_dim < 2:
         raise ValueError("a latent grid needs at least two latent dimensions")
@@ -84,7 +87,7 @@ def latent_grid(
     basis = _orthonormal(np.asarray(basis, dtype=np.float64))
     base = np.zeros(latent_dim) if base is None else np.asarray(base, dtype=np.float64)
     off_plane = base - (basis @ base) @ basis  # (D,) the base with its in-plane part removed
-    u = prior_quantiles(k)
+    u = prior_quantiles(k) if values is None else np.sort(np.asarray(values, dtype=np.float64))
     v = u[::-1].copy()
     uu, vv = np.meshgrid(u, v)  # (K, K)
     z = off_plane + uu.reshape(-1, 1) * basis[0] + vv.reshape(-1, 1) * basis[1]  # (K*K, D)

@@ -1,0 +1,137 @@
+"""Assemble a single-source report: compute, draw, save, and write ``index.html``."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from torch import nn
+
+from vae_atlas.data import Dataset
+from vae_atlas.report import generation_figures as gen
+from vae_atlas.report import health_figures as health
+from vae_atlas.report import latent_figures as latent
+from vae_atlas.report.context import AtlasContext
+from vae_atlas.report.html import findings_list, render_page, table
+from vae_atlas.report.items import FigureWriter
+from vae_atlas.report.ood import OodSpec, load_ood
+from vae_atlas.report.options import ReportOptions
+from vae_atlas.report.source import AtlasSource, source_from_model, source_from_run
+from vae_atlas.report.training_figures import add_training
+from vae_atlas.run import Run
+
+
+def build_report(
+    run: Run | str | Path | nn.Module,
+    out_dir: str | Path | None = None,
+    *,
+    dataset: Dataset | None = None,
+    ood: OodSpec | Sequence[OodSpec] | None = None,
+    options: ReportOptions | None = None,
+) -> Path:
+    """Write the latent-space atlas of a run (or of a model + ``dataset``) and return its
+    ``index.html``.
+
+    Parameters
+    ----------
+    run : a run directory, a loaded :class:`Run`, or any ``nn.Module`` with ``encode``/``decode``
+        (then ``dataset`` is required and ``out_dir`` defaults to ``./atlas-report``).
+    out_dir : the report folder (default ``RUN/report``).
+    ood : one or more out-of-distribution sets (dataset names, folders, :class:`Dataset` or
+        :class:`ImageSet`) scored against the test set.
+    options : what to draw (:class:`ReportOptions`).
+    """
+    if isinstance(run, nn.Module):
+        if dataset is None:
+            raise TypeError("build_report(model, ...) needs dataset= (the data to map)")
+        source = source_from_model(run, dataset)
+        default_out = Path("atlas-report")
+    else:
+        source = source_from_run(run)
+        default_out = source.cache_dir.parent / "report" if source.cache_dir else Path("report")
+    return build_source_report(
+        source, Path(out_dir) if out_dir else default_out, ood=ood, options=options
+    )
+
+
+def build_report_for_model(
+    model: nn.Module, dataset: Dataset, out_dir: str | Path, **kwargs: object
+) -> Path:
+    """The atlas of a user's own model (see :mod:`vae_atlas.models.protocol`) on ``dataset``."""
+    return build_report(model, out_dir, dataset=dataset, **kwargs)  # type: ignore[arg-type]
+
+
+def prepare_dir(out_dir: Path) -> None:
+    """Create ``out_dir``; clear figures left by an earlier report there (only our file types)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if (out_dir / "index.html").exists():
+        for old in [*out_dir.glob("*.png"), *out_dir.glob("*.gif")]:
+            old.unlink()
+
+
+def build_source_report(
+    source: AtlasSource,
+    out_dir: Path,
+    *,
+    ood: OodSpec | Sequence[OodSpec] | None = None,
+    options: ReportOptions | None = None,
+) -> Path:
+    """Compute and draw every figure for ``source`` into ``out_dir``; returns ``index.html``."""
+    start = time.perf_counter()
+    options = options or ReportOptions()
+    prepare_dir(out_dir)
+    ctx = AtlasContext(source, options)
+    writer = FigureWriter(out_dir, dpi=options.dpi)
+    for step in (
+        latent.add_scatter,
+        latent.add_clouds,
+        latent.add_manifold,
+        gen.add_samples,
+        gen.add_interpolation,
+        gen.add_traversals,
+        gen.add_attribute,
+        add_training,
+        health.add_aggregate,
+    ):
+        step(ctx, writer)
+    aucs = _anomalies(ctx, writer, ood)
+    t0 = time.perf_counter()
+    findings = health.findings(ctx)
+    diagnostics_seconds = time.perf_counter() - t0
+    numbers = {**health.summary_numbers(ctx), **{f"OOD ROC AUC ({k})": f"{v:.3f}" for k, v in aucs}}
+    intro = (
+        '<div class="summary">'
+        + table({k: v for k, v in source.summary.items()})
+        + table(numbers)
+        + "</div>"
+    )
+    page = render_page(
+        title=f"Latent-space atlas: {source.name}",
+        subtitle=f"{source.summary.get('objective', source.summary.get('model', ''))} · "
+        f"{source.latent_dim}-D latent space · {source.dataset.name} "
+        f"({len(ctx.test)} test inputs)",
+        intro=intro,
+        items=writer.items,
+        diagnostics_html=findings_list(findings),
+        notes=writer.notes,
+    )
+    index = out_dir / "index.html"
+    index.write_text(page, encoding="utf-8")
+    timings = {i.key: round(i.seconds, 3) for i in writer.items}
+    timings["diagnostics"] = round(diagnostics_seconds, 3)
+    timings["total"] = round(time.perf_counter() - start, 3)
+    (out_dir / "timings.json").write_text(json.dumps(timings, indent=2))
+    return index
+
+
+def _anomalies(
+    ctx: AtlasContext, writer: FigureWriter, ood: OodSpec | Sequence[OodSpec] | None
+) -> list[tuple[str, float]]:
+    specs: list[OodSpec] = (
+        [] if ood is None else (list(ood) if isinstance(ood, (list, tuple)) else [ood])
+    )  # type: ignore[arg-type]
+    shape = tuple(ctx.source.dataset.image_shape)
+    oods = [load_ood(spec, shape, data_dir=ctx.source.data_dir) for spec in specs]  # type: ignore[arg-type]
+    return health.add_anomalies(ctx, writer, oods)

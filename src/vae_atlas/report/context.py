@@ -1,0 +1,106 @@
+"""The numbers a report draws, computed once per source and shared by its figures."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import torch
+
+from vae_atlas.analysis.encode import LatentSet, encode_images
+from vae_atlas.analysis.likelihood import neg_elbo_per_image
+from vae_atlas.analysis.projection import Projection, project_latents
+from vae_atlas.analysis.quality import knn_accuracy, silhouette_by_class
+from vae_atlas.analysis.sampling import spread_index
+from vae_atlas.analysis.traversal import dimension_ranking
+from vae_atlas.data import ImageSet
+from vae_atlas.models.protocol import has_likelihood
+from vae_atlas.report.options import ReportOptions
+from vae_atlas.report.source import AtlasSource
+
+
+class AtlasContext:
+    """Lazily computed, cached numbers for one source (test-set latents, projections, scores)."""
+
+    def __init__(self, source: AtlasSource, options: ReportOptions) -> None:
+        self.source = source
+        self.options = options
+        self.timings: dict[str, float] = {}
+
+    @property
+    def class_names(self) -> tuple[str, ...] | None:
+        if self.test.labels is None:
+            return None
+        names = self.source.dataset.class_names
+        n = int(self.source.dataset.test.labels.max()) + 1
+        return tuple(names) if names and len(names) >= n else tuple(str(i) for i in range(n))
+
+    @cached_property
+    def test(self) -> ImageSet:
+        """The test split, subsampled (seeded, class-balanced) to ``max_points``."""
+        full = self.source.dataset.test
+        if len(full) <= self.options.max_points:
+            return full
+        labels = None if full.labels is None else full.labels.numpy()
+        index = np.sort(spread_index(labels, self.options.max_points, len(full)))
+        return full.subset(torch.as_tensor(index))
+
+    @cached_property
+    def latents(self) -> LatentSet:
+        return encode_images(self.source.model, self.test)
+
+    @cached_property
+    def train_latents(self) -> LatentSet:
+        train = self.source.dataset.train
+        if len(train) > 10_000:
+            train = train.subset(torch.as_tensor(np.arange(10_000)))
+        return encode_images(self.source.model, train)
+
+    @cached_property
+    def images(self) -> np.ndarray:
+        """Test images as float32 (N, C, H, W) in [0, 1]."""
+        return self.test.images.numpy().astype(np.float32) / 255.0
+
+    @cached_property
+    def ranking(self) -> tuple[np.ndarray, np.ndarray, str, np.ndarray]:
+        return dimension_ranking(self.latents)
+
+    @property
+    def top_dims(self) -> tuple[int, int]:
+        """The two most informative dimensions (0, 1 for a 2-D space)."""
+        order = self.ranking[0]
+        if len(order) < 2:
+            return (0, 0)
+        return tuple(sorted((int(order[0]), int(order[1]))))  # type: ignore[return-value]
+
+    def projection(self, method: str) -> Projection:
+        """The test means projected with ``method`` (cached in memory and, if possible, on disk)."""
+        cache = self.__dict__.setdefault("_projections", {})
+        if method not in cache:
+            key = self.source.key and f"{self.source.key}-{len(self.latents)}"
+            cache[method] = project_latents(
+                self.latents.mu,
+                method,
+                seed=self.options.seed,
+                cache_dir=self.source.cache_dir if key else None,
+                cache_key=key or None,
+            )
+        return cache[method]
+
+    @cached_property
+    def scores(self) -> np.ndarray | None:
+        """−ELBO per test image, or None when the model cannot score images."""
+        if not has_likelihood(self.source.model):
+            return None
+        return neg_elbo_per_image(self.source.model, self.test, seed=self.options.seed)
+
+    @cached_property
+    def class_quality(self) -> tuple[float | None, float | None]:
+        """(5-NN accuracy, silhouette) of the classes, or Nones for unlabelled data."""
+        lat = self.latents
+        if lat.labels is None or len(np.unique(lat.labels)) < 2:
+            return None, None
+        acc = (
+            knn_accuracy(self.train_latents, lat) if self.train_latents.labels is not None else None
+        )
+        return acc, silhouette_by_class(lat, seed=self.options.seed)

@@ -1,0 +1,153 @@
+"""Report figures about how well the space fits the prior and the data: aggregate posterior vs
+prior, anomaly ranking (with an optional out-of-distribution set), and the numbers the
+diagnostics read (issue figures 9-11)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from vae_atlas.analysis.aggregate import AggregateDensity, aggregate_density
+from vae_atlas.analysis.anomaly import ood_separation, rank_anomalies
+from vae_atlas.analysis.diagnostics import (
+    Evidence,
+    Finding,
+    decoder_variance_ratio,
+    diagnose,
+    median_roughness,
+)
+from vae_atlas.analysis.likelihood import neg_elbo_per_image
+from vae_atlas.analysis.quality import kl_per_dim
+from vae_atlas.data import ImageSet
+from vae_atlas.report.context import AtlasContext
+from vae_atlas.report.items import FigureWriter
+from vae_atlas.viz import AggregateDisplay, AnomalyDisplay, plot_anomaly_examples
+
+
+def density(ctx: AtlasContext) -> AggregateDensity:
+    cached = ctx.__dict__.get("_density")
+    if cached is None:
+        lat = ctx.latents
+        cached = aggregate_density(lat.mu, lat.logvar, dims=ctx.top_dims, seed=ctx.options.seed)
+        ctx.__dict__["_density"] = cached
+    return cached
+
+
+def add_aggregate(ctx: AtlasContext, w: FigureWriter) -> None:
+    """Figure 9."""
+    d = density(ctx)
+    where = (
+        ""
+        if ctx.latents.latent_dim <= 2
+        else (f" in the two most informative dimensions z{d.dims[0] + 1}, z{d.dims[1] + 1}")
+    )
+    w.add(
+        "aggregate",
+        "Prior fit",
+        "Aggregate posterior vs prior",
+        f"Left: where the encoded test data lives{where} — q(z), the {d.method} — with the "
+        "prior's 1-3 radius contours. Right: log q/p; red is prior mass the data never uses "
+        f'("holes", hatched: {d.hole_mass:.0%} of the prior). Samples drawn from holes decode '
+        "to inputs the model never learned.",
+        lambda: AggregateDisplay(d).plot().figure_,
+    )
+
+
+def add_anomalies(
+    ctx: AtlasContext, w: FigureWriter, oods: list[tuple[str, ImageSet]]
+) -> list[tuple[str, float]]:
+    """Figure 10: score histogram (one per OOD set, with its ROC) and the extreme inputs;
+    returns (name, ROC AUC) per OOD set."""
+    scores = ctx.scores
+    if scores is None:
+        w.notes.append("Anomalies: the model has no log_px_given_z, so inputs cannot be scored")
+        return []
+    ranking = rank_anomalies(scores, k=8)
+    base = f"−ELBO of each of {len(scores)} test inputs (higher = less expected by the model)."
+    if not oods:
+        w.add(
+            "anomaly-scores",
+            "Anomalies",
+            "Anomaly scores",
+            base,
+            lambda: AnomalyDisplay(scores).plot().figure_,
+        )
+    aucs = []
+    for name, images in oods:
+        out_scores = neg_elbo_per_image(ctx.source.model, images, seed=ctx.options.seed)
+        result = ood_separation(scores, out_scores, name=name)
+        aucs.append((name, result.auc))
+        w.add(
+            f"anomaly-scores-{_slug(name)}",
+            "Anomalies",
+            f"Anomaly scores vs {name}",
+            f"{base} {len(out_scores)} {name} inputs (resized to the model's input) are mixed "
+            f"in: ROC AUC {result.auc:.3f} for telling them apart by score (0.5 = chance; "
+            "below 0.5 the model finds them *more* typical than its own data).",
+            lambda r=result: AnomalyDisplay(scores, r).plot().figure_,
+        )
+    w.add(
+        "anomaly-examples",
+        "Anomalies",
+        "Most and least anomalous inputs",
+        "Top row: the test inputs the model finds least likely (often mislabelled, "
+        "unusually written or cropped); bottom: the most typical. Titles are −ELBO in nats.",
+        lambda: plot_anomaly_examples(
+            ctx.images[ranking.most],
+            scores[ranking.most],
+            ctx.images[ranking.least],
+            scores[ranking.least],
+        ),
+    )
+    return aucs
+
+
+def _slug(name: str) -> str:
+    from pathlib import Path
+
+    return "".join(c if c.isalnum() else "-" for c in Path(name).name.lower()) or "ood"
+
+
+def findings(ctx: AtlasContext) -> list[Finding]:
+    """Figure 11: measure the evidence and apply the diagnostic rules."""
+    lat, model = ctx.latents, ctx.source.model
+    acc, sil = ctx.class_quality
+    n_classes = len(ctx.class_names) if ctx.class_names else None
+    images = ctx.images[: min(len(ctx.images), 2000)]
+    evidence = Evidence(
+        mu=lat.mu,
+        kl_per_dim=None if lat.logvar is None else kl_per_dim(lat),
+        decoder_variance_ratio=decoder_variance_ratio(model, images, seed=ctx.options.seed),
+        hole_mass=density(ctx).hole_mass if lat.latent_dim >= 1 else None,
+        knn_accuracy=acc,
+        silhouette=sil,
+        n_classes=n_classes,
+        roughness=median_roughness(model, lat.mu, seed=ctx.options.seed) if len(lat) > 1 else None,
+    )
+    return diagnose(evidence)
+
+
+def resize_to(images: ImageSet, shape: tuple[int, int, int]) -> ImageSet:
+    """Bring another dataset's images to a model's (C, H, W): area-resize, grey ↔ RGB."""
+    c, h, w = shape
+    x = images.images.to(torch.float32)
+    if x.shape[1] != c:
+        x = x.mean(dim=1, keepdim=True) if c == 1 else x.expand(-1, 3, -1, -1)
+    if x.shape[2:] != (h, w):
+        x = torch.nn.functional.interpolate(x, size=(h, w), mode="area")
+    return ImageSet(x.round().clamp(0, 255).to(torch.uint8), images.labels)
+
+
+def summary_numbers(ctx: AtlasContext) -> dict[str, str]:
+    """Headline numbers for the report's summary table."""
+    out: dict[str, str] = {}
+    acc, sil = ctx.class_quality
+    if acc is not None:
+        out["5-NN accuracy on latent means"] = f"{acc:.1%}"
+    if sil is not None:
+        out["class silhouette"] = f"{sil:.3f}"
+    if ctx.scores is not None:
+        out["mean −ELBO, test (nats)"] = f"{float(np.mean(ctx.scores)):.2f}"
+    if ctx.latents.logvar is not None:
+        out["total KL, test (nats)"] = f"{float(kl_per_dim(ctx.latents).sum()):.2f}"
+    return out

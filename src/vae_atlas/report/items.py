@@ -1,0 +1,72 @@
+"""A report's building block: a figure written to disk with its caption, and the helpers that
+write one (timing each, so ``benchmarks/report_speed.py`` can print time per figure)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from vae_atlas.report.media import save_gif, save_png
+
+SECTIONS = (
+    "Latent space",
+    "Decoding and generating",
+    "Walking the space",
+    "Training",
+    "Prior fit",
+    "Anomalies",
+)
+
+
+@dataclass(frozen=True)
+class FigureItem:
+    """One figure of the report: ``files`` relative to the report folder (PNG, then any GIF)."""
+
+    key: str
+    section: str
+    title: str
+    caption: str
+    files: tuple[str, ...]
+    seconds: float = 0.0
+
+
+@dataclass
+class FigureWriter:
+    """Writes figures into ``out_dir`` (``prefix`` names them) and collects :class:`FigureItem`s."""
+
+    out_dir: Path
+    dpi: int = 110
+    prefix: str = ""
+    items: list[FigureItem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(
+        self,
+        key: str,
+        section: str,
+        title: str,
+        caption: str,
+        draw: Callable[[], Figure],
+        *,
+        frames: Callable[[], Sequence[np.ndarray]] | None = None,
+        ms_per_frame: int = 120,
+    ) -> FigureItem | None:
+        """Draw, save and record one figure (and optional GIF); a failure becomes a note."""
+        start = time.perf_counter()
+        name = f"{self.prefix}{key}"
+        try:
+            files = [save_png(draw(), self.out_dir / f"{name}.png", dpi=self.dpi).name]
+            if frames is not None:
+                gif = save_gif(frames(), self.out_dir / f"{name}.gif", ms_per_frame=ms_per_frame)
+                files.append(gif.name)
+        except (ValueError, TypeError) as exc:
+            self.notes.append(f"{title}: not drawn ({exc})")
+            return None
+        item = FigureItem(key, section, title, caption, tuple(files), time.perf_counter() - start)
+        self.items.append(item)
+        return item

@@ -1,0 +1,194 @@
+"""Report figures of the latent space itself: scatter (2-D, 3-D, projected), posterior clouds,
+the decoded manifold standalone and over the scatter (issue figures 1-3)."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from vae_atlas.analysis.encode import decode_latents
+from vae_atlas.analysis.grid import LatentGrid, latent_grid
+from vae_atlas.analysis.projection import Projection
+from vae_atlas.analysis.sampling import spread_index
+from vae_atlas.report.context import AtlasContext
+from vae_atlas.report.items import FigureWriter
+from vae_atlas.viz import (
+    LatentScatter3DDisplay,
+    LatentScatterDisplay,
+    ManifoldDisplay,
+    PosteriorCloudsDisplay,
+)
+
+SECTION = "Latent space"
+
+
+def add_scatter(ctx: AtlasContext, w: FigureWriter) -> None:
+    """Figure 1: the test set in latent space, by class."""
+    lat, d = ctx.latents, ctx.source.latent_dim
+    names = ctx.class_names
+    colour = "coloured by class" if names else "(unlabelled data: one colour)"
+    if d <= 2:
+        w.add(
+            "scatter",
+            SECTION,
+            "Latent scatter",
+            f"Posterior means of {len(lat)} test inputs {colour}, in latent units. Look for "
+            "separated, compact classes and for how far the codes spread compared with the "
+            "prior N(0, I) (most prior mass lies within ±2).",
+            lambda: (
+                LatentScatterDisplay.from_latents(lat, ctx.projection("identity"), names)
+                .plot()
+                .figure_
+            ),
+        )
+    if d == 3:
+        display = LatentScatter3DDisplay(lat.mu, lat.labels, names)
+        w.add(
+            "scatter3d",
+            SECTION,
+            "Latent scatter (3-D)",
+            f"The 3-D latent means {colour}, seen from three fixed angles; the GIF turns the "
+            "cloud once around the vertical axis.",
+            lambda: display.plot().figure_,
+            frames=(lambda: display.frames(24)) if ctx.options.gifs else None,
+        )
+    if d > 2:
+        for method in (
+            "pca",
+            *[m for m in ctx.options.projections if m not in ("pca", "identity")],
+        ):
+            w.add(
+                f"scatter-{method}",
+                SECTION,
+                f"Latent scatter ({method.upper()})",
+                _projection_caption(method, d, colour),
+                lambda m=method: (
+                    LatentScatterDisplay.from_latents(lat, ctx.projection(m), names).plot().figure_
+                ),
+            )
+
+
+def _projection_caption(method: str, d: int, colour: str) -> str:
+    what = {
+        "pca": "the plane of the two largest principal directions of the means (a linear view: "
+        "distances are faithful, overlaps may be an artefact of projecting)",
+        "tsne": "t-SNE (non-linear: it keeps neighbourhoods, not distances or cluster sizes)",
+        "umap": "UMAP (non-linear: neighbourhoods and some global layout are kept)",
+    }[method]
+    return f"The {d}-D latent means {colour}, projected by {what}."
+
+
+def add_clouds(ctx: AtlasContext, w: FigureWriter) -> None:
+    """Figure 2: a sample of inputs as posterior clouds over the prior."""
+    lat = ctx.latents
+    if lat.latent_dim < 2:
+        w.notes.append("Posterior clouds: need at least two latent dimensions")
+        return
+    dims = ctx.top_dims
+    index = spread_index(lat.labels, ctx.options.n_clouds, len(lat), seed=ctx.options.seed)
+    sub = lat.subset(index)
+    sigma = None if sub.sigma is None else sub.sigma[:, dims]
+    where = (
+        ""
+        if lat.latent_dim == 2
+        else f" in the two most informative dimensions z{dims[0] + 1}, z{dims[1] + 1}"
+    )
+    if sigma is None:
+        cap = (
+            f"A plain autoencoder has no posterior: each of {len(sub)} inputs is a single point"
+            f"{where}, drawn over the prior's density for scale."
+        )
+    else:
+        cap = (
+            f"{len(sub)} inputs{where}: each is a Gaussian q(z|x), drawn as its mean with 1σ "
+            "and 2σ ellipses over the prior's density (grey, dashed radii 1-3). Overlapping "
+            "clouds mean the decoder must blend those inputs."
+        )
+    w.add(
+        "clouds",
+        SECTION,
+        "Posterior clouds",
+        cap,
+        lambda: (
+            PosteriorCloudsDisplay(
+                sub.mu[:, dims],
+                sigma,
+                sub.labels,
+                ctx.class_names,
+                (f"z{dims[0] + 1}", f"z{dims[1] + 1}"),
+            )
+            .plot()
+            .figure_
+        ),
+    )
+
+
+def manifold(ctx: AtlasContext) -> tuple[ManifoldDisplay, str]:
+    """The decoded prior-quantile grid: the latent plane for 2-D, else the plane of the top-2
+    principal directions of the means through their mean."""
+    lat, k = ctx.latents, ctx.options.grid_size
+    if lat.latent_dim == 2:
+        grid = latent_grid(k, 2)
+        return ManifoldDisplay(grid, decode_latents(ctx.source.model, grid.z)), "z1, z2"
+    pca = ctx.projection("pca")
+    grid = latent_grid(
+        k,
+        lat.latent_dim,
+        basis=pca.components,
+        base=lat.mu.mean(axis=0),
+        axis_labels=("PC 1 direction", "PC 2 direction"),
+    )
+    display = ManifoldDisplay(grid, decode_latents(ctx.source.model, grid.z))
+    return display, "the top-2 principal directions of the means"
+
+
+def overlay_grid(ctx: AtlasContext, k: int) -> tuple[ManifoldDisplay, Projection]:
+    """An even K×K grid over the central 98% of the codes in the scatter's (linear) plane."""
+    proj = ctx.projection("identity" if ctx.latents.latent_dim == 2 else "pca")
+    lo, hi = np.percentile(proj.coords, [1, 99], axis=0)
+    mid, half = (lo + hi) / 2, float(np.max(hi - lo)) / 2 * 1.05
+    steps = np.linspace(-half, half, k)
+    u, v = mid[0] + steps, (mid[1] + steps)[::-1]
+    uu, vv = np.meshgrid(u, v)
+    plane = np.stack([uu.ravel(), vv.ravel()], axis=1)  # (K*K, 2)
+    z = proj.center + plane @ proj.components  # (K*K, D) on the plane through the centre
+    grid = LatentGrid(z, u, v, proj.components, proj.center, proj.axis_labels)
+    return ManifoldDisplay(grid, decode_latents(ctx.source.model, z)), proj
+
+
+def add_manifold(ctx: AtlasContext, w: FigureWriter) -> None:
+    """Figure 3: the K×K decoded grid, standalone and over the scatter."""
+    if ctx.latents.latent_dim < 2:
+        w.notes.append("Decoded manifold: needs at least two latent dimensions")
+        return
+    display, plane = manifold(ctx)
+    k = ctx.options.grid_size
+    held = "" if ctx.latents.latent_dim == 2 else " Other coordinates: the mean of the codes."
+    w.add(
+        "manifold",
+        SECTION,
+        "Decoded manifold",
+        f"{k}×{k} decodings over {plane}, spaced by the prior's quantiles (each cell holds "
+        f"equal prior mass; ticks in latent units).{held} A smooth, varied grid means the "
+        "space is continuous; blurry or repeated cells show unused regions.",
+        lambda: display.plot().figure_,
+    )
+
+    def overlay() -> Figure:
+        over, proj = overlay_grid(ctx, min(k, 12))
+        scatter = LatentScatterDisplay.from_latents(
+            ctx.latents, proj, ctx.class_names, title="Decodings over the codes"
+        )
+        scatter.plot(alpha=0.95, size=6)
+        over.overlay(scatter.ax_, alpha=0.9, zoom=0.94)
+        return scatter.figure_
+
+    w.add(
+        "manifold-overlay",
+        SECTION,
+        "Decoded manifold over the scatter",
+        "An even grid of decodings spanning the codes, each tile drawn at its latent position "
+        "under the test codes: read which class lives where and what the decoder makes of "
+        "the space between the classes.",
+        overlay,
+    )

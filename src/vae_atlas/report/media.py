@@ -1,0 +1,42 @@
+"""Writing figures to disk: PNG via matplotlib's Agg canvas, GIF via Pillow (few, small frames)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def save_png(fig: Figure, path: Path, *, dpi: int = 110) -> Path:
+    """Write ``fig`` as a PNG and release it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    FigureCanvasAgg(fig)
+    fig.savefig(path, dpi=dpi, facecolor="white")
+    fig.clear()
+    return path
+
+
+def save_gif(frames: Sequence[np.ndarray], path: Path, *, ms_per_frame: int = 120) -> Path:
+    """Write RGB frames (H, W, 3) uint8 as a looping GIF with a shared adaptive palette."""
+    from PIL import Image
+
+    if not frames:
+        raise ValueError("no frames to write")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    images = [Image.fromarray(np.asarray(f, dtype=np.uint8)) for f in frames]
+    palette = images[len(images) // 2].quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+    quantized = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
+    quantized[0].save(
+        path,
+        save_all=True,
+        append_images=quantized[1:],
+        duration=ms_per_frame,
+        loop=0,
+        optimize=True,
+        disposal=1,
+    )
+    return path

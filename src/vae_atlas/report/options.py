@@ -1,0 +1,46 @@
+"""Report settings: one frozen, validated dataclass (the CLI fills it from its flags)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from vae_atlas.analysis.projection import METHODS
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportOptions:
+    """What to draw and how much.
+
+    ``projections`` are used for latent spaces with more than two dimensions (PCA is always
+    drawn; ``tsne``/``umap`` are slower and cached). ``interpolation`` picks the two inputs by
+    test-set index or class name (default: a "1" and a "7" for digits). ``attribute_csv`` with
+    ``attribute_column`` gives a binary attribute per *test* image; otherwise
+    ``attribute_classes`` (default "4" → "9" where those classes exist) defines the direction.
+    """
+
+    projections: tuple[str, ...] = ("pca",)
+    grid_size: int = 15
+    interpolation: tuple[int | str | None, int | str | None] = (None, None)
+    interpolation_steps: int = 10
+    attribute_classes: tuple[str, str] | None = None
+    attribute_csv: Path | None = None
+    attribute_column: str | None = None
+    max_points: int = 10_000
+    n_clouds: int = 60
+    gifs: bool = True
+    seed: int = 0
+    dpi: int = 110
+
+    def __post_init__(self) -> None:
+        for method in self.projections:
+            if method not in METHODS:
+                raise ValueError(f"projections: {method!r} is not one of {', '.join(METHODS)}")
+        if self.grid_size < 2:
+            raise ValueError(f"grid_size={self.grid_size} must be >= 2")
+        if self.interpolation_steps < 2:
+            raise ValueError(f"interpolation_steps={self.interpolation_steps} must be >= 2")
+        if self.max_points < 10:
+            raise ValueError(f"max_points={self.max_points} must be >= 10")
+        if (self.attribute_csv is None) != (self.attribute_column is None):
+            raise ValueError("attribute_csv and attribute_column go together")

@@ -1,0 +1,119 @@
+"""What a report is built from: a model that follows the protocol, its data, and — for a run —
+its metrics and snapshots. :func:`source_from_run` and :func:`source_from_model` make one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from vae_atlas.analysis.projection import fingerprint
+from vae_atlas.data import Dataset
+from vae_atlas.models import as_latent_model
+from vae_atlas.run import Run, Snapshot, load_run
+
+
+@dataclass(frozen=True, eq=False)
+class AtlasSource:
+    """Everything a report reads.
+
+    ``snapshots``/``probe_labels`` drive "how the space formed"; ``cache_dir`` (a run's
+    ``cache/``) stores slow projections; ``key`` fingerprints the weights + data for that cache.
+    """
+
+    name: str
+    model: nn.Module
+    dataset: Dataset
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    snapshots: list[Snapshot] = field(default_factory=list)
+    probe_labels: np.ndarray | None = None
+    cache_dir: Path | None = None
+    key: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)
+    data_dir: str | None = None
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.model.latent_dim)
+
+    @property
+    def stochastic(self) -> bool:
+        return bool(getattr(self.model, "stochastic", True))
+
+
+def weights_key(model: nn.Module, dataset: Dataset) -> str:
+    """Fingerprint of the model's weights and the test images (the projection cache key)."""
+    parts: list[bytes | np.ndarray | str] = [dataset.name]
+    for name, tensor in sorted(model.state_dict().items()):
+        parts.extend([name, tensor.detach().cpu().contiguous().view(-1).to(torch.float64).numpy()])
+    parts.append(dataset.test.images.numpy())
+    return fingerprint(*parts)
+
+
+def source_from_run(run: Run | str | Path) -> AtlasSource:
+    """A report source for a run directory (or a loaded :class:`Run`)."""
+    if not isinstance(run, Run):
+        run = load_run(run)
+    snapshots, probe_labels = [], None
+    try:
+        snapshots = run.snapshots()
+        if snapshots:
+            _, labels = run.probe()
+            probe_labels = None if labels is None else labels.numpy()
+    except Exception:  # noqa: BLE001 - snapshots are optional; a damaged folder only drops a figure
+        snapshots, probe_labels = [], None
+    cfg = run.config
+    summary = {
+        "dataset": cfg.data.name,
+        "objective": cfg.model.objective
+        + (f" (β = {cfg.model.beta:g})" if cfg.model.objective == "beta-vae" else ""),
+        "model": f"{cfg.model.family}, hidden {list(cfg.model.hidden)}",
+        "latent dim": cfg.model.latent_dim,
+        "likelihood": cfg.model.likelihood,
+        "epochs": run.metrics[-1]["epoch"] if run.metrics else 0,
+    }
+    final = run.metrics[-1] if run.metrics else {}
+    if final.get("test_neg_elbo") is not None:
+        summary["test −ELBO (nats)"] = round(float(final["test_neg_elbo"]), 2)
+    return AtlasSource(
+        name=run.name,
+        model=run.model,
+        dataset=run.dataset,
+        metrics=list(run.metrics),
+        snapshots=snapshots,
+        probe_labels=probe_labels,
+        cache_dir=run.path / "cache",
+        key=weights_key(run.model, run.dataset),
+        summary=summary,
+        data_dir=cfg.data.data_dir,
+    )
+
+
+def source_from_model(
+    model: nn.Module,
+    dataset: Dataset,
+    *,
+    name: str = "model",
+    latent_dim: int | None = None,
+    cache_dir: str | Path | None = None,
+) -> AtlasSource:
+    """A report source for a user's own model (anything with ``encode``/``decode``) and data."""
+    wrapped = as_latent_model(model, **({} if latent_dim is None else {"latent_dim": latent_dim}))
+    wrapped.eval()
+    summary = {
+        "dataset": dataset.name,
+        "model": type(model).__name__,
+        "latent dim": int(wrapped.latent_dim),
+    }
+    return AtlasSource(
+        name=name,
+        model=wrapped,
+        dataset=dataset,
+        cache_dir=None if cache_dir is None else Path(cache_dir),
+        key=weights_key(wrapped, dataset) if cache_dir is not None else "",
+        summary=summary,
+    )

@@ -1,0 +1,107 @@
+"""Posterior clouds: each input is a Gaussian q(z|x), drawn as its mean with 1σ and 2σ ellipses
+over the N(0, I) prior's density contours (Kingma & Welling 2014). Plain autoencoders have no
+cloud; their codes are drawn as points."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import EllipseCollection
+
+from vae_atlas.viz.style import LABEL_SIZE, TITLE_SIZE, class_colors, label_colors, new_axes
+
+
+class PosteriorCloudsDisplay:
+    """Means ``mu`` (N, 2) and standard deviations ``sigma`` (N, 2) or None in two latent dims.
+
+    Attributes set by :meth:`plot`: ``ax_``, ``figure_``, ``ellipses_`` (one EllipseCollection per
+    σ level; empty for a plain AE), ``means_``.
+    """
+
+    def __init__(
+        self,
+        mu: np.ndarray,
+        sigma: np.ndarray | None,
+        labels: np.ndarray | None = None,
+        class_names: Sequence[str] | None = None,
+        axis_labels: tuple[str, str] = ("z1", "z2"),
+        title: str = "Posterior clouds over the prior",
+    ) -> None:
+        self.mu = np.asarray(mu, dtype=np.float64)
+        self.sigma = None if sigma is None else np.asarray(sigma, dtype=np.float64)
+        self.labels = None if labels is None else np.asarray(labels)
+        self.class_names = list(class_names) if class_names else None
+        self.axis_labels = axis_labels
+        self.title = title
+
+    def plot(
+        self,
+        ax: Axes | None = None,
+        *,
+        extent: float | None = None,
+        levels: Sequence[float] = (1, 2),
+    ) -> PosteriorCloudsDisplay:
+        fig, ax = new_axes(ax, (5.4, 5.0))
+        reach = np.abs(self.mu).max() + (0 if self.sigma is None else 2 * self.sigma.max())
+        extent = extent or float(max(3.5, min(reach * 1.05, 50)))
+        grid = np.linspace(-extent, extent, 200)
+        gx, gy = np.meshgrid(grid, grid)
+        density = np.exp(-0.5 * (gx**2 + gy**2)) / (2 * np.pi)
+        ax.contourf(gx, gy, density, levels=12, cmap="Greys", alpha=0.45, zorder=0)
+        # contours of the prior at radius 1, 2, 3 (probability mass 39%, 86%, 99% in 2-D)
+        radii = np.array([3.0, 2.0, 1.0])
+        ax.contour(
+            gx,
+            gy,
+            np.hypot(gx, gy),
+            levels=radii[::-1],
+            colors="0.35",
+            linewidths=0.7,
+            linestyles="--",
+            zorder=1,
+        )
+        n_classes = len(self.class_names) if self.class_names else None
+        colors = label_colors(self.labels, len(self.mu), n_classes)
+        self.ellipses_ = []
+        if self.sigma is not None:
+            for level, alpha in zip(levels, (0.35, 0.15), strict=False):
+                coll = EllipseCollection(
+                    2 * level * self.sigma[:, 0],
+                    2 * level * self.sigma[:, 1],
+                    np.zeros(len(self.mu)),
+                    units="xy",
+                    offsets=self.mu,
+                    offset_transform=ax.transData,
+                    facecolors=colors[:, :3],
+                    edgecolors=colors[:, :3],
+                    alpha=alpha,
+                    linewidths=0.6,
+                    zorder=2,
+                )
+                ax.add_collection(coll)
+                self.ellipses_.append(coll)
+        self.means_ = ax.scatter(
+            *self.mu.T, s=12, c=colors, edgecolors="k", linewidths=0.4, zorder=3
+        )
+        if self.class_names:
+            from vae_atlas.viz.scatter import _legend_handles
+
+            ax.legend(
+                handles=_legend_handles(self.class_names, class_colors(n_classes)),
+                loc="center left",
+                bbox_to_anchor=(1.01, 0.5),
+                fontsize=LABEL_SIZE,
+                frameon=False,
+                title="class",
+            )
+        ax.set_xlim(-extent, extent)
+        ax.set_ylim(-extent, extent)
+        ax.set_aspect("equal")
+        ax.set_xlabel(self.axis_labels[0], fontsize=LABEL_SIZE)
+        ax.set_ylabel(self.axis_labels[1], fontsize=LABEL_SIZE)
+        kind = "mean, 1σ and 2σ ellipses" if self.sigma is not None else "points (no posterior)"
+        ax.set_title(f"{self.title}\n{kind}; dashed: prior radius 1, 2, 3", fontsize=TITLE_SIZE)
+        self.ax_, self.figure_ = ax, fig
+        return self

@@ -1,0 +1,162 @@
+"""Image sequences: interpolations between two inputs, per-dimension traversals (also as GIF
+frames) and attribute edits ("make the 4 a 9")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from vae_atlas.analysis.attributes import AttributeEdit
+from vae_atlas.analysis.interpolation import Interpolation
+from vae_atlas.analysis.traversal import Traversal
+from vae_atlas.viz.style import (
+    LABEL_SIZE,
+    TITLE_SIZE,
+    image_mosaic,
+    new_axes,
+    new_figure,
+    render_rgb,
+    show_image,
+)
+
+
+def _strip(images: np.ndarray, pad: int = 1) -> np.ndarray:
+    return image_mosaic(images, len(images), pad=pad)
+
+
+class InterpolationDisplay:
+    """One row per :class:`Interpolation` (e.g. linear and slerp): the first original, the
+    decoded path, the second original. Attributes: ``axes_``, ``figure_``."""
+
+    def __init__(self, interpolations: Sequence[Interpolation], title: str | None = None) -> None:
+        if not interpolations:
+            raise ValueError("no interpolations to draw")
+        self.interpolations = list(interpolations)
+        self.title = title
+
+    def plot(self, fig: Figure | None = None) -> InterpolationDisplay:
+        rows = len(self.interpolations)
+        steps = len(self.interpolations[0].images)
+        fig = new_figure(fig, (min(0.62 * (steps + 2) + 1.4, 12), 0.8 * rows + 0.9))
+        self.axes_ = fig.subplots(rows, 1, squeeze=False)[:, 0].tolist()
+        for ax, interp in zip(self.axes_, self.interpolations, strict=True):
+            _, _, h, w = interp.images.shape
+            gap = max(2, w // 3)
+            parts = [
+                _strip(interp.originals[:1]),
+                _strip(interp.images),
+                _strip(interp.originals[1:]),
+            ]
+            white = np.ones((parts[0].shape[0], gap, *parts[0].shape[2:]), dtype=np.float32)
+            show_image(ax, np.concatenate([parts[0], white, parts[1], white, parts[2]], axis=1))
+            ax.set_yticks([h / 2], [interp.method], fontsize=LABEL_SIZE)
+            centres = [w / 2 - 0.5] + [w + gap + j * (w + 1) + w / 2 - 0.5 for j in range(steps)]
+            centres.append(w + 2 * gap + steps * (w + 1) - 1 + w / 2 - 0.5)
+            labels = [
+                f"input #{interp.index_a}",
+                *[f"{t:.2g}" for t in interp.t],
+                f"input #{interp.index_b}",
+            ]
+            ax.set_xticks(centres, labels, fontsize=6)
+        self.axes_[-1].set_xlabel(
+            "path position t (decoded) between the two inputs", fontsize=LABEL_SIZE
+        )
+        fig.suptitle(self.title or "Interpolation between two encoded inputs", fontsize=TITLE_SIZE)
+        self.figure_ = fig
+        return self
+
+
+class TraversalDisplay:
+    """Rows = latent dimensions (most informative first), columns = swept values; inactive
+    dimensions are shaded and labelled. Attributes: ``ax_``, ``figure_``, ``shaded_``."""
+
+    def __init__(self, traversal: Traversal, title: str | None = None) -> None:
+        self.traversal = traversal
+        self.title = title
+
+    def _row_labels(self) -> list[str]:
+        t = self.traversal
+        unit = "nats" if t.score_name.startswith("KL") else "var"
+        return [
+            f"z{d + 1}  {s:.2f} {unit}" + ("" if a else " (inactive)")
+            for d, s, a in zip(t.dims, t.score, t.active, strict=True)
+        ]
+
+    def plot(self, ax: Axes | None = None) -> TraversalDisplay:
+        t = self.traversal
+        n_dims, steps, _, h, w = t.images.shape
+        fig, ax = new_axes(ax, (min(0.6 * steps + 2.4, 10), 0.6 * n_dims + 1.0))
+        show_image(ax, image_mosaic(t.images.reshape(n_dims * steps, *t.images.shape[2:]), steps))
+        ax.set_yticks(
+            [r * (h + 1) + h / 2 for r in range(n_dims)], self._row_labels(), fontsize=LABEL_SIZE
+        )
+        ax.set_xticks(
+            [c * (w + 1) + w / 2 for c in range(steps)], [f"{v:+.1f}" for v in t.values], fontsize=7
+        )
+        ax.set_xlabel("value of the swept dimension (prior σ units)", fontsize=LABEL_SIZE)
+        self.shaded_ = []
+        for r, active in enumerate(t.active):
+            if not active:
+                rect = Rectangle(
+                    (-0.5, r * (h + 1) - 0.5),
+                    steps * (w + 1) - 1,
+                    h,
+                    facecolor="0.6",
+                    alpha=0.55,
+                    edgecolor="none",
+                )
+                ax.add_patch(rect)
+                self.shaded_.append(rect)
+        ax.set_title(
+            self.title or f"Traversals, dimensions sorted by {t.score_name}", fontsize=TITLE_SIZE
+        )
+        self.ax_, self.figure_ = ax, fig
+        return self
+
+    def frames(self, *, size_px: int = 96) -> list[np.ndarray]:
+        """RGB frames sweeping all shown dimensions together, −limit → +limit → −limit."""
+        t = self.traversal
+        n_dims, steps = t.images.shape[:2]
+        fig = Figure(
+            figsize=(max(n_dims, 1) * size_px / 80, size_px / 80 + 0.4),
+            dpi=80,
+            layout="constrained",
+        )
+        axes = fig.subplots(1, n_dims, squeeze=False)[0]
+        order = list(range(steps)) + list(range(steps - 2, 0, -1))
+        out = []
+        for j in order:
+            for r, ax in enumerate(axes):
+                ax.clear()
+                img = t.images[r, j]
+                show_image(ax, img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0))
+                ax.set_title(f"z{t.dims[r] + 1}", fontsize=8, color="0.1" if t.active[r] else "0.6")
+            fig.suptitle(f"value {t.values[j]:+.2f}", fontsize=9)
+            out.append(render_rgb(fig))
+        return out
+
+
+class AttributeDisplay:
+    """An input, then its code moved along an attribute direction in steps α. Attributes:
+    ``ax_``, ``figure_``."""
+
+    def __init__(self, edit: AttributeEdit, title: str | None = None) -> None:
+        self.edit = edit
+        self.title = title
+
+    def plot(self, ax: Axes | None = None) -> AttributeDisplay:
+        e = self.edit
+        steps, _, h, w = e.images.shape
+        fig, ax = new_axes(ax, (min(0.62 * (steps + 2) + 0.8, 10), 1.9))
+        blank = np.ones((1, *e.images.shape[1:]), dtype=np.float32)
+        show_image(ax, _strip(np.concatenate([e.original[None], blank, e.images])))
+        ticks = [0, *range(2, steps + 2)]
+        labels = ["input", *[f"α={a:.2g}" for a in e.alphas]]
+        ax.set_xticks([i * (w + 1) + w / 2 for i in ticks], labels, fontsize=7)
+        ax.set_title(self.title or f"Attribute direction: {e.direction.name}", fontsize=TITLE_SIZE)
+        self.ax_, self.figure_ = ax, fig
+        return self

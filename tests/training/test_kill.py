@@ -68,3 +68,27 @@ def test_kill9_then_resume_gives_identical_weights(tmp_path, reference, trial):
         assert torch.equal(final[k], reference[k]), k
     assert [m["epoch"] for m in va.load_run(run_dir).metrics] == list(range(7))
     assert not any(p.name.endswith(".tmp") for p in Path(run_dir).rglob("*"))
+
+
+@pytest.mark.slow
+def test_ctrl_c_saves_says_how_to_resume_and_resumes_identically(tmp_path, reference):
+    run_dir = tmp_path / "run"
+    proc = cli(*ARGS, "--out", str(run_dir))
+    deadline = time.monotonic() + 120
+    while not (run_dir / "metrics.jsonl").exists() and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    text = out.decode()
+    if proc.returncode == 0:  # finished before the signal arrived: nothing to check
+        pytest.skip("training finished before SIGINT was delivered")
+    assert proc.returncode == 130, text
+    assert "Traceback" not in text
+    assert f"vae-atlas train --resume --out {run_dir}" in text
+    assert va.load_run(run_dir).state["status"] == "interrupted"
+    finish(cli("train", "--resume", "--out", str(run_dir), "--no-progress"))
+    final = load_tensors(run_dir / "model.safetensors")[0]
+    for k in final:
+        assert torch.equal(final[k], reference[k]), k

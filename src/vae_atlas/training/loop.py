@@ -279,11 +279,10 @@ class _Loop:
         """Train one epoch from ``pos``; False if interrupted (``pos`` then marks the step)."""
         tc = self.cfg.train
         n = self.train_x.shape[0]
-        if pos.batch_index == 0:
+        if pos.perm is None:  # a fresh epoch (a saved mid-epoch position keeps its perm)
             pos.perm = torch.randperm(n, generator=self.generator, device=self.device)
             pos.sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "images": 0.0}
             pos.epoch_seconds, pos.skipped_batches = 0.0, 0
-        assert pos.perm is not None
         bar = self._bar(pos)
         t0 = time.perf_counter()
         self.model.train()
@@ -335,11 +334,15 @@ class _Loop:
             f"checkpoint (after epoch {pos.epoch}) is kept in {self.run_dir}. Try a lower --lr, "
             "--grad-clip, or --nan-policy skip to skip such batches."
         )
-        self._write_state("diverged", pos.epoch, msg)
+        try:
+            self._write_state("diverged", pos.epoch, msg)
+        except OSError:  # the divergence is the news; a failing state.json must not hide it
+            pass
         raise TrainingDiverged(msg)
 
     def _interrupted(self, pos: LoopPosition) -> str:
-        save_checkpoint(self.run_dir, self.model, self.optimizer, self.generator, pos)
+        with self._writing(pos.epoch):
+            save_checkpoint(self.run_dir, self.model, self.optimizer, self.generator, pos)
         msg = (
             f"interrupted at epoch {pos.epoch + 1}, step {pos.step}; saved. Continue with: "
             f"vae-atlas train --resume --out {self.run_dir}"
@@ -355,12 +358,27 @@ class _Loop:
         pos.epoch += 1
         pos.batch_index, pos.perm = 0, None
         row = self._epoch_metrics(pos, pos.sums, pos.epoch_seconds, images)
-        self._snapshot(pos.epoch)
-        save_checkpoint(self.run_dir, self.model, self.optimizer, self.generator, pos)
-        rows = read_metrics(self.run_dir / METRICS) + [row]
-        write_metrics(self.run_dir / METRICS, rows)
-        self._write_state("running", pos.epoch)
+        # metrics before the checkpoint: a crash in between re-runs this epoch on resume, and
+        # resume drops metrics rows newer than the checkpoint, so nothing is lost or doubled
+        with self._writing(pos.epoch - 1):
+            self._snapshot(pos.epoch)
+            write_metrics(self.run_dir / METRICS, read_metrics(self.run_dir / METRICS) + [row])
+            save_checkpoint(self.run_dir, self.model, self.optimizer, self.generator, pos)
+            self._write_state("running", pos.epoch)
         return row
+
+    @contextmanager
+    def _writing(self, last_good_epoch: int) -> Iterator[None]:
+        """Turn a failing write (disk full, read-only folder) into a clear TrainingError."""
+        try:
+            yield
+        except OSError as exc:
+            raise TrainingError(
+                f"could not write to {self.run_dir}: {exc.strerror or exc} "
+                f"({getattr(exc, 'filename', None) or 'run file'}). The checkpoint after epoch "
+                f"{last_good_epoch} is intact; free space or fix permissions, then "
+                f"vae-atlas train --resume --out {self.run_dir}"
+            ) from None
 
     def _epoch_metrics(
         self, pos: LoopPosition, train_sums: dict[str, float], seconds: float, n_images: float

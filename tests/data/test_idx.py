@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from vae_atlas.data import DataError, load_idx_dataset, read_idx, resolve_data_dir
-from vae_atlas.data import idx as idx_module
+from vae_atlas.data import mnist as idx_module
 
 STEMS = idx_module.FILES
 

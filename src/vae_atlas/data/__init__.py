@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from vae_atlas.config import DataConfig
-from vae_atlas.data.dataset import Dataset, DataError, ImageSet, split_train_test
+from vae_atlas.data.dataset import DataError, Dataset, ImageSet, split_train_test
 from vae_atlas.data.digits import load_digits
 from vae_atlas.data.folder import load_folder
-from vae_atlas.data.idx import load_idx_dataset, read_idx, resolve_data_dir
+from vae_atlas.data.idx import read_idx
+from vae_atlas.data.mnist import load_idx_dataset, resolve_data_dir
 from vae_atlas.data.shapes import load_shapes
 
 __all__ = [

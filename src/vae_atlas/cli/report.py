@@ -1,0 +1,106 @@
+"""``vae-atlas report RUN``: write the latent-space atlas (HTML + PNG/GIF) of a run."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from vae_atlas.config import ConfigError
+
+
+def add_figure_options(p: argparse.ArgumentParser) -> None:
+    """Flags shared by ``report`` and ``compare``."""
+    p.add_argument(
+        "--projection",
+        default="pca",
+        help="projections for latent spaces above 2-D, comma-separated from pca, "
+        "tsne, umap (PCA is always drawn; t-SNE/UMAP take ~40 s on 10k points "
+        "and are cached in RUN/cache)",
+    )
+    p.add_argument("--grid-size", type=int, default=15, help="cells per side of the decoded grid")
+    p.add_argument(
+        "--interpolate",
+        nargs=2,
+        metavar=("A", "B"),
+        help="the two test inputs to interpolate between: indices or class names "
+        "(default for digits: a 1 and a 7)",
+    )
+    p.add_argument("--steps", type=int, default=10, help="interpolation steps")
+    p.add_argument(
+        "--max-points",
+        type=int,
+        default=10_000,
+        help="test inputs to encode and draw (a class-balanced subsample)",
+    )
+    p.add_argument("--no-gif", action="store_true", help="skip the animated GIFs (faster)")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="write the latent-space atlas of a run (HTML + figures)")
+    p.add_argument("run", type=Path, help="run directory")
+    p.add_argument("--out", type=Path, help="report folder (default RUN/report)")
+    p.add_argument(
+        "--ood",
+        nargs="+",
+        default=[],
+        metavar="DATASET",
+        help="out-of-distribution sets to score against the test set: dataset "
+        "names (shapes, digits, mnist, fashion-mnist) or image folders",
+    )
+    p.add_argument(
+        "--attribute-classes",
+        nargs=2,
+        metavar=("FROM", "TO"),
+        help="class names for the attribute direction (default 4 9 for digits)",
+    )
+    p.add_argument(
+        "--attribute-csv",
+        type=Path,
+        help="CSV with a binary attribute per test image (one row per image, or an 'index' column)",
+    )
+    p.add_argument("--attribute-column", help="the CSV column to use")
+    add_figure_options(p)
+    p.set_defaults(handler=run_report)
+
+
+def _index_or_name(text: str) -> int | str:
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns ReportOptions
+    from vae_atlas.report import ReportOptions
+
+    projections = tuple(m.strip() for m in args.projection.split(",") if m.strip())
+    pair = tuple(_index_or_name(t) for t in args.interpolate) if args.interpolate else (None, None)
+    try:
+        return ReportOptions(
+            projections=projections or ("pca",),
+            grid_size=args.grid_size,
+            interpolation=pair,
+            interpolation_steps=args.steps,
+            attribute_classes=tuple(getattr(args, "attribute_classes", None) or ()) or None,
+            attribute_csv=getattr(args, "attribute_csv", None),
+            attribute_column=getattr(args, "attribute_column", None),
+            max_points=args.max_points,
+            gifs=not args.no_gif,
+            seed=args.seed,
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from vae_atlas.report import build_report
+
+    options = options_from_args(args)
+    if args.attribute_csv is not None and not args.attribute_csv.exists():
+        raise FileNotFoundError(f"{args.attribute_csv}: no such attribute CSV")
+    try:
+        index = build_report(args.run, args.out, ood=args.ood or None, options=options)
+    except ImportError as exc:
+        raise ConfigError(str(exc)) from None
+    except ValueError as exc:  # e.g. an unknown class name for --interpolate
+        raise ConfigError(str(exc)) from None
+    print(f"report: {index}")
+    return 0

@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+
+from tests.analysis.atlas_models import make_model
+from vae_atlas.analysis.attributes import (
+    apply_direction,
+    class_direction,
+    direction_from_mask,
+    read_attribute_csv,
+)
+
+
+def test_class_direction_is_the_difference_of_class_means():
+    mu = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 4.0], [0.0, 6.0], [9.0, 9.0]])
+    labels = np.array([4, 4, 9, 9, 1])
+    d = class_direction(mu, labels, 4, 9)
+    np.testing.assert_allclose(d.vector, [-1.0, 5.0])
+    assert (d.n_with, d.n_without) == (2, 2)
+
+
+def test_apply_direction_moves_the_code_linearly():
+    model = make_model(2)
+    direction = direction_from_mask(np.array([[1.0, 0], [3.0, 0]]), np.array([False, True]), "x")
+    edit = apply_direction(
+        model, direction, np.zeros(2), np.zeros((1, 1, 6)), alphas=np.array([0.0, 1.0])
+    )
+    w, b = model.w.detach().numpy(), model.b.detach().numpy()
+    np.testing.assert_allclose(edit.images[1].ravel(), np.array([2.0, 0]) @ w.T + b, rtol=1e-5)
+    np.testing.assert_allclose(edit.images[0].ravel(), b, rtol=1e-5, atol=1e-6)
+
+
+def test_mask_needs_both_groups():
+    with pytest.raises(ValueError, match="both"):
+        direction_from_mask(np.zeros((3, 2)), np.ones(3, bool), "smile")
+
+
+def test_read_attribute_csv_in_order_and_by_index(tmp_path):
+    plain = tmp_path / "a.csv"
+    plain.write_text("smile,glasses\n1,no\n0,yes\ntrue,no\n")
+    np.testing.assert_array_equal(read_attribute_csv(plain, "smile", 3), [True, False, True])
+    indexed = tmp_path / "b.csv"
+    indexed.write_text("index,smile\n2,1\n0,0\n1,0\n")
+    np.testing.assert_array_equal(read_attribute_csv(indexed, "smile", 3), [False, False, True])
+    with pytest.raises(ValueError, match="no column"):
+        read_attribute_csv(plain, "hat", 3)
+    with pytest.raises(ValueError, match="have no"):
+        read_attribute_csv(plain, "smile", 4)
+    bad = tmp_path / "c.csv"
+    bad.write_text("smile\nmaybe\n")
+    with pytest.raises(ValueError, match="yes/no"):
+        read_attribute_csv(bad, "smile", 1)

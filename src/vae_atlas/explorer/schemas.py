@@ -17,7 +17,9 @@ MAX_DIM = 4096
 MAX_STEPS = 64
 MAX_SAMPLES = 144
 
-Coordinate = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_ABS_LATENT, le=MAX_ABS_LATENT)]
+Coordinate = Annotated[
+    float, Field(strict=True, allow_inf_nan=False, ge=-MAX_ABS_LATENT, le=MAX_ABS_LATENT)
+]
 LatentVector = Annotated[list[Coordinate], Field(min_length=1, max_length=MAX_DIM)]
 ProjectionName = Literal["latent", "pca", "dims", "umap", "tsne"]
 ImageFormat = Literal["png", "array"]
@@ -164,7 +166,10 @@ class InspectRequest(ViewQuery):
     """Describe any code (a clicked location, a sample, an upload) like a data point."""
 
     z: LatentVector
-    sigma: list[Annotated[float, Field(allow_inf_nan=False, gt=0, le=MAX_ABS_LATENT)]] | None = None
+    sigma: (
+        list[Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_ABS_LATENT)]]
+        | None
+    ) = None
     k: Annotated[int, Field(ge=0, le=32)] = 8
 
 

@@ -1,0 +1,74 @@
+"""Tiny runs for the explorer's tests: trained for a few epochs on the bundled 8x8 digits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from fastapi.testclient import TestClient
+
+from vae_atlas import load_run, train
+from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from vae_atlas.data import load_digits
+from vae_atlas.explorer import ExplorerRun, create_app
+from vae_atlas.models import build_model
+from vae_atlas.run import Run
+
+from ..conftest import make_blobs_dataset
+
+
+def tiny_config(objective: str, latent_dim: int, activation: str = "relu") -> RunConfig:
+    return RunConfig(
+        data=DataConfig(name="digits"),
+        model=ModelConfig(
+            image_shape=(1, 8, 8),
+            latent_dim=latent_dim,
+            hidden=(48,),
+            objective=objective,
+            activation=activation,
+        ),
+        train=TrainConfig(epochs=3, batch_size=64, lr=3e-3, probe_size=50, device="cpu"),
+    )
+
+
+@pytest.fixture(scope="session")
+def digits_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A 2-D VAE and a 5-D plain AE on the digits, 3 epochs each (a few seconds)."""
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("explorer-runs")
+    data = load_digits()
+    out = {}
+    for name, cfg in {
+        "vae2": tiny_config("vae", 2),
+        "ae5": tiny_config("ae", 5, activation="tanh"),
+    }.items():
+        train(cfg, root / name, dataset=data, progress=False, log=lambda _: None)
+        out[name] = root / name
+    return out
+
+
+@pytest.fixture(scope="session")
+def vae2(digits_runs: dict[str, Path]) -> Run:
+    return load_run(digits_runs["vae2"])
+
+
+@pytest.fixture(scope="session")
+def ae5(digits_runs: dict[str, Path]) -> Run:
+    return load_run(digits_runs["ae5"])
+
+
+@pytest.fixture(scope="session")
+def conv_run() -> ExplorerRun:
+    """An untrained conv VAE on synthetic 28x28 blobs: the server-decoding path."""
+    torch.manual_seed(0)
+    model = build_model(
+        ModelConfig(family="conv", image_shape=(1, 28, 28), latent_dim=3, hidden=(8, 16))
+    )
+    data = make_blobs_dataset(n=160, size=28)
+    return ExplorerRun.from_model(model, data.test, name="conv3", class_names=data.class_names)
+
+
+@pytest.fixture(scope="session")
+def client(vae2: Run, ae5: Run, conv_run: ExplorerRun) -> TestClient:
+    return TestClient(create_app([vae2, ae5, conv_run]))

@@ -58,8 +58,7 @@ def ae5(digits_runs: dict[str, Path]) -> Run:
     return load_run(digits_runs["ae5"])
 
 
-@pytest.fixture(scope="session")
-def conv_run() -> ExplorerRun:
+def conv_explorer_run() -> ExplorerRun:
     """An untrained conv VAE on synthetic 28x28 blobs: the server-decoding path."""
     torch.manual_seed(0)
     model = build_model(
@@ -67,6 +66,11 @@ def conv_run() -> ExplorerRun:
     )
     data = make_blobs_dataset(n=160, size=28)
     return ExplorerRun.from_model(model, data.test, name="conv3", class_names=data.class_names)
+
+
+@pytest.fixture(scope="session")
+def conv_run() -> ExplorerRun:
+    return conv_explorer_run()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,237 @@
+"""The explorer page in a real browser: Playwright driving Debian's chromium (headless).
+
+A uvicorn server runs in a background thread on a free port with two runs: a 2-D MLP VAE on
+the digits (decoded in the page) and an untrained conv model (decoded by the server).
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from vae_atlas import load_run, train
+from vae_atlas.data import load_digits
+from vae_atlas.explorer import create_app
+
+from ..explorer.conftest import conv_explorer_run, tiny_config
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import uvicorn
+
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("browser-runs")
+    train(
+        tiny_config("vae", 2),
+        root / "vae2",
+        dataset=load_digits(),
+        progress=False,
+        log=lambda _: None,
+    )
+    runs: list = [load_run(root / "vae2"), conv_explorer_run()]
+    app = create_app(runs)
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}/"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 820})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server)
+    page.wait_for_function("window.__atlas && window.__atlas.ready", timeout=30_000)
+    yield page
+    page.close()
+    assert not errors, errors
+
+
+def canvas_digest(page, selector: str) -> list[int]:
+    return page.evaluate(
+        """(sel) => { const c = document.querySelector(sel);
+        return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); }""",
+        selector,
+    )
+
+
+def point_on_screen(page, index: int) -> tuple[float, float]:
+    box = page.locator("#overlay").bounding_box()
+    x, y = page.evaluate(
+        "(i) => { const s = window.__atlas.scatter; return s.toScreen(s.x[i], s.y[i]); }", index
+    )
+    return box["x"] + x, box["y"] + y
+
+
+def test_page_loads_with_runs_and_points(page) -> None:
+    assert page.title() == "vae-atlas explorer"
+    assert page.locator("#run option").count() == 2
+    background = (15, 19, 28)
+    painted = page.evaluate(
+        """(bg) => { const c = document.getElementById('points');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+        for (let i = 0; i < d.length; i += 4)
+          if (d[i] !== bg[0] || d[i+1] !== bg[1] || d[i+2] !== bg[2]) n++;
+        return n; }""",
+        list(background),
+    )
+    n_points = page.evaluate("window.__atlas.run.n_points")
+    assert n_points > 300
+    assert painted > 2 * n_points  # every point is a few pixels; most land on screen
+    assert page.locator("#legend button").count() == 10
+
+
+def test_pointer_move_decodes_live(page) -> None:
+    box = page.locator("#overlay").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.4)
+    page.wait_for_timeout(100)
+    first = canvas_digest(page, "#decoded")
+    decodes = page.evaluate("window.__atlas.decodes")
+    page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.6, steps=4)
+    page.wait_for_timeout(100)
+    assert page.evaluate("window.__atlas.decodes") > decodes
+    assert canvas_digest(page, "#decoded") != first
+    assert "pointer" in page.locator("#decoded-source").inner_text()
+
+
+def test_in_page_decoder_matches_the_server(page) -> None:
+    diff = page.evaluate(
+        """async () => { const a = window.__atlas, z = [0.4, -1.1];
+        const js = a.decoder.decode(z);
+        const r = await fetch(a.api('/decode'), {method: 'POST',
+          headers: {'Content-Type': 'application/json'},
+          body: JSON.stringify({z: [z], format: 'array'})});
+        const server = (await r.json()).data; let m = 0;
+        for (let i = 0; i < server.length; i++) m = Math.max(m, Math.abs(server[i] - js[i]));
+        return m; }"""
+    )
+    assert diff < 1e-3
+
+
+def test_two_clicks_give_an_interpolation_strip(page) -> None:
+    page.mouse.click(*point_on_screen(page, 3))
+    page.wait_for_function("window.__atlas.sel.a && window.__atlas.sel.a.detail")
+    assert page.locator("#sel-original").get_attribute("src").startswith("data:image/png")
+    assert page.locator("#neighbours figure").count() == 8
+    page.mouse.click(*point_on_screen(page, 40))
+    page.wait_for_function("window.__atlas.interp.data !== null")
+    assert page.locator("#strip img").count() == 10
+    assert page.evaluate("window.__atlas.interp.data.path.length") == 10
+    page.click("#m-spherical")
+    page.wait_for_function("window.__atlas.interp.method === 'spherical'")
+    page.wait_for_timeout(300)
+    assert "a=i3" in page.url and "b=i40" in page.url and "m=spherical" in page.url
+
+
+def test_url_reopens_the_selection(page, server: str) -> None:
+    page.goto(server + "?run=vae2&proj=latent&a=i5&b=i9&s=7")
+    page.wait_for_function("window.__atlas.ready && window.__atlas.interp.data !== null")
+    assert page.evaluate("[window.__atlas.sel.a.index, window.__atlas.sel.b.index]") == [5, 9]
+    assert page.locator("#strip img").count() == 7
+
+
+def test_slider_changes_the_image(page) -> None:
+    before = canvas_digest(page, "#decoded")
+    slider = page.locator("#sliders input").first
+    slider.focus()
+    for _ in range(40):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(100)
+    assert canvas_digest(page, "#decoded") != before
+    assert page.locator("#decoded-source").inner_text() == "sliders"
+    assert page.locator("#sliders .slider").count() == 2
+
+
+def test_upload_places_a_point(page, tmp_path: Path) -> None:
+    digit = load_digits().test.images[0, 0].numpy()
+    path = tmp_path / "digit.png"
+    Image.fromarray(255 - digit).resize((64, 64)).save(path)  # dark on light: gets inverted
+    page.set_input_files("#file", str(path))
+    page.wait_for_function("window.__atlas.upload && window.__atlas.upload.position")
+    pos = page.evaluate("window.__atlas.upload.position")
+    assert all(abs(v) < 50 for v in pos)
+    assert page.locator("#up-input").get_attribute("src").startswith("data:image/png")
+    assert "inverted" in page.locator("#up-meta").inner_text()
+    # the star is drawn on the overlay where the upload landed
+    alpha = page.evaluate(
+        """() => { const a = window.__atlas, s = a.scatter, c = document.getElementById('overlay');
+        const [x, y] = s.toScreen(...a.upload.position);
+        const px = Math.round(x * s.dpr), py = Math.round(y * s.dpr);
+        return c.getContext('2d').getImageData(px, py, 1, 1).data[3]; }"""
+    )
+    assert alpha > 0
+
+
+def test_samples_and_server_decoded_run(page) -> None:
+    page.click("#sample")
+    page.wait_for_function("document.querySelectorAll('#samples img').length === 36")
+    page.select_option("#run", "conv3")
+    page.wait_for_function("window.__atlas.ready && window.__atlas.run.id === 'conv3'")
+    assert page.evaluate("window.__atlas.decoder") is None
+    assert page.evaluate("window.__atlas.run.projections") == ["pca", "dims", "umap", "tsne"]
+    box = page.locator("#overlay").bounding_box()
+    page.mouse.move(box["x"] + 200, box["y"] + 200)
+    before = page.evaluate("window.__atlas.decodes")
+    page.mouse.move(box["x"] + 400, box["y"] + 300, steps=3)
+    page.wait_for_function(f"window.__atlas.decodes > {before}")
+    png = page.evaluate("document.getElementById('decoded').width")
+    assert png == 28
+    page.select_option("#projection", "dims")
+    page.wait_for_function("window.__atlas.map.projection === 'dims'")
+    assert page.locator("#dims-picker").is_visible()
+
+
+def test_screenshot_is_not_blank(page, tmp_path: Path) -> None:
+    page.mouse.click(*point_on_screen(page, 12))
+    page.wait_for_function("window.__atlas.sel.a && window.__atlas.sel.a.detail")
+    shot = Image.open(io.BytesIO(page.screenshot()))
+    colours = shot.convert("RGB").resize((64, 40)).getcolors(64 * 40)
+    assert colours is not None and len(colours) > 50

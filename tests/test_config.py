@@ -2,14 +2,27 @@ import json
 
 import pytest
 
-from vae_atlas.config import SCHEMA_VERSION, ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
+from vae_atlas.config import (
+    SCHEMA_VERSION,
+    ConfigError,
+    DataConfig,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+)
 
 
 def test_round_trip_is_identity():
     cfg = RunConfig(
         data=DataConfig(name="shapes", image_size=32),
-        model=ModelConfig(family="conv", image_shape=(1, 32, 32), latent_dim=6, hidden=(32, 64),
-                          objective="beta-vae", beta=4.0),
+        model=ModelConfig(
+            family="conv",
+            image_shape=(1, 32, 32),
+            latent_dim=6,
+            hidden=(32, 64),
+            objective="beta-vae",
+            beta=4.0,
+        ),
         train=TrainConfig(epochs=3, grad_clip=1.0),
     )
     assert RunConfig.from_json(cfg.to_json()) == cfg

@@ -16,7 +16,9 @@ from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, ):
+def trained(
+    tmp_path_factory,
+):
     from tests.conftest import make_blobs_dataset
 
     cfg = RunConfig(

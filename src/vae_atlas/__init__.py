@@ -9,7 +9,7 @@ The public API, re-exported from the modules that define it::
 
 from vae_atlas.checkpoint import RunFileError
 from vae_atlas.config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
-from vae_atlas.data import Dataset, DataError, ImageSet, load_dataset
+from vae_atlas.data import DataError, Dataset, ImageSet, load_dataset
 from vae_atlas.models import AutoEncoder, LatentModel, as_latent_model, build_model
 from vae_atlas.run import Run, Snapshot, load_run
 from vae_atlas.training import TrainingDiverged, TrainingError, TrainResult, train

@@ -10,7 +10,7 @@ Layout (the contract between stages, see DESIGN.md)::
     model.safetensors       weights only (what load_run reads)
     checkpoint.safetensors  weights + Adam state + RNG state + loop position (what --resume reads),
                             one file so that it is always self-consistent
-    state.json              status ("running", "complete", "interrupted", "diverged"), epoch, message
+    state.json              status (running, complete, interrupted, diverged), epoch, message
     metrics.jsonl           one JSON object per epoch (epoch 0 = the untrained model)
     snapshots/              probe.safetensors (probe indices, labels) and epoch_NNNN.safetensors
 """
@@ -75,7 +75,9 @@ def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
 
 
-def save_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any] | None = None) -> None:
+def save_tensors(
+    path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any] | None = None
+) -> None:
     """Atomically write tensors (made contiguous, moved to CPU) and JSON metadata to safetensors."""
     cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
     meta = {"json": json.dumps(metadata)} if metadata is not None else None
@@ -106,7 +108,7 @@ def load_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any] | 
 
 
 def load_weights_into(model: nn.Module, tensors: dict[str, torch.Tensor], source: Path) -> None:
-    """Copy ``tensors`` into ``model``, checking names, shapes and dtypes; names the first misfit."""
+    """Copy ``tensors`` into ``model``, checking names, shapes and dtypes; names any misfit."""
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))
@@ -123,7 +125,9 @@ def load_weights_into(model: nn.Module, tensors: dict[str, torch.Tensor], source
                 f"{tuple(want.shape)}"
             )
         if got.dtype != want.dtype:
-            raise RunFileError(f"{source}: tensor {name!r} has dtype {got.dtype}, expected {want.dtype}")
+            raise RunFileError(
+                f"{source}: tensor {name!r} has dtype {got.dtype}, expected {want.dtype}"
+            )
         if got.is_floating_point() and not torch.isfinite(got).all():
             raise RunFileError(f"{source}: tensor {name!r} holds NaN or Inf values")
     model.load_state_dict(tensors)
@@ -143,7 +147,12 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
     path = Path(path)
     if not path.exists():
         return []
-    lines = path.read_text().splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise RunFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise RunFileError(f"{path}: cannot read ({exc.strerror})") from None
     rows: list[dict[str, Any]] = []
     for i, line in enumerate(lines):
         if not line.strip():

@@ -102,7 +102,9 @@ def load_run(path: str | Path, *, device: str | torch.device = "cpu") -> Run:
     try:
         text = config_path.read_text()
     except FileNotFoundError:
-        raise RunFileError(f"{config_path}: file is missing; is {run_dir} a vae-atlas run?") from None
+        raise RunFileError(
+            f"{config_path}: file is missing; is {run_dir} a vae-atlas run?"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RunFileError(f"{config_path}: cannot read ({exc})") from None
     try:

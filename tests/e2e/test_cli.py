@@ -12,8 +12,9 @@ from vae_atlas.cli import main
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vae_atlas.cli", *args],
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "vae_atlas.cli", *args], capture_output=True, text=True, timeout=600
+    )
 
 
 def test_demo_trains_and_reports(tmp_path):
@@ -31,8 +32,23 @@ def test_demo_trains_and_reports(tmp_path):
 
 def test_train_then_resume_extends(tmp_path, capsys):
     out = tmp_path / "r"
-    assert main(["train", "--dataset", "digits", "--hidden", "16", "--epochs", "1",
-                 "--no-progress", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--dataset",
+                "digits",
+                "--hidden",
+                "16",
+                "--epochs",
+                "1",
+                "--no-progress",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert main(["train", "--resume", "--epochs", "2", "--no-progress", "--out", str(out)]) == 0
     assert "resuming" in capsys.readouterr().out
     assert va.load_run(out).metrics[-1]["epoch"] == 2
@@ -41,8 +57,10 @@ def test_train_then_resume_extends(tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["train", "--dataset", "mnist", "--data-dir", "/nonexistent/x", "--out", "R"],
-         "train-images-idx3-ubyte"),
+        (
+            ["train", "--dataset", "mnist", "--data-dir", "/nonexistent/x", "--out", "R"],
+            "train-images-idx3-ubyte",
+        ),
         (["train", "--resume", "--out", "R"], "nothing to resume"),
         (["train", "--dataset", "digits", "--latent-dim", "0", "--out", "R"], "model.latent_dim"),
         (["train", "--dataset", "folder", "--out", "R"], "data_dir"),

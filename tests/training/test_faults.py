@@ -43,13 +43,18 @@ def epoch1_reference(tmp_path, digits):
     "target, name, exc, words",
     [
         (checkpoint.os, "fsync", OSError(errno.ENOSPC, "No space left on device"), "No space left"),
-        (checkpoint.tempfile, "mkstemp", PermissionError(errno.EACCES, "Permission denied"),
-         "Permission denied"),
+        (
+            checkpoint.tempfile,
+            "mkstemp",
+            PermissionError(errno.EACCES, "Permission denied"),
+            "Permission denied",
+        ),
     ],
     ids=["disk-full", "read-only"],
 )
-def test_failing_write_keeps_previous_checkpoint(tmp_path, digits, monkeypatch, target, name, exc,
-                                                 words):
+def test_failing_write_keeps_previous_checkpoint(
+    tmp_path, digits, monkeypatch, target, name, exc, words
+):
     expected = epoch1_reference(tmp_path, digits)
     run_dir = tmp_path / "run"
     state = {"epoch": 0}

@@ -20,15 +20,36 @@ import torch
 import vae_atlas as va
 from vae_atlas.checkpoint import load_tensors
 
-ARGS = ["train", "--dataset", "digits", "--hidden", "32", "--latent-dim", "2", "--epochs", "6",
-        "--batch-size", "32", "--probe-size", "50", "--no-progress", "--seed", "3"]
+ARGS = [
+    "train",
+    "--dataset",
+    "digits",
+    "--hidden",
+    "32",
+    "--latent-dim",
+    "2",
+    "--epochs",
+    "6",
+    "--batch-size",
+    "32",
+    "--probe-size",
+    "50",
+    "--no-progress",
+    "--seed",
+    "3",
+]
 TRIALS = int(os.environ.get("VAE_ATLAS_KILL_TRIALS", "3"))
 
 
 def cli(*args: str, **kw) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen([sys.executable, "-m", "vae_atlas.cli", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "vae_atlas.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        **kw,
+    )
 
 
 def finish(proc: subprocess.Popen) -> str:

@@ -46,8 +46,10 @@ def test_same_seed_same_weights_and_different_seed_differs(tmp_path, digits):
     assert_same_weights(tmp_path / "a", tmp_path / "b")
     other = replace(cfg, train=replace(cfg.train, seed=1))
     train(other, tmp_path / "c", dataset=digits, progress=False)
-    assert not torch.equal(weights(tmp_path / "a")["encoder.net.1.weight"],
-                           weights(tmp_path / "c")["encoder.net.1.weight"])
+    assert not torch.equal(
+        weights(tmp_path / "a")["encoder.net.1.weight"],
+        weights(tmp_path / "c")["encoder.net.1.weight"],
+    )
 
 
 def test_resume_after_fewer_epochs_equals_uninterrupted(tmp_path, digits):
@@ -62,7 +64,7 @@ def test_resume_after_fewer_epochs_equals_uninterrupted(tmp_path, digits):
     full_metrics = va.load_run(tmp_path / "full").metrics
     part_metrics = va.load_run(tmp_path / "part").metrics
     assert [m["epoch"] for m in part_metrics] == [0, 1, 2, 3, 4]
-    for a, b in zip(full_metrics, part_metrics):
+    for a, b in zip(full_metrics, part_metrics, strict=True):
         assert a["test_neg_elbo"] == b["test_neg_elbo"]
         assert a.get("train_loss") == b.get("train_loss")
 
@@ -145,10 +147,21 @@ def test_nan_policy_skip_skips_the_batch(tmp_path, digits, monkeypatch):
 
 def test_metrics_snapshots_and_training_improves(tmp_path, digits):
     result = train(tiny_config(epochs=5), tmp_path / "run", dataset=digits, progress=False)
-    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    rows = [
+        json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    ]
     assert [r["epoch"] for r in rows] == list(range(6))
-    for key in ("train_neg_elbo", "train_recon", "train_kl", "test_neg_elbo", "test_recon",
-                "test_kl", "test_kl_per_dim", "seconds", "images_per_s"):
+    for key in (
+        "train_neg_elbo",
+        "train_recon",
+        "train_kl",
+        "test_neg_elbo",
+        "test_recon",
+        "test_kl",
+        "test_kl_per_dim",
+        "seconds",
+        "images_per_s",
+    ):
         assert key in rows[-1], key
     assert len(rows[-1]["test_kl_per_dim"]) == 2
     assert rows[-1]["test_neg_elbo"] < rows[0]["test_neg_elbo"] - 5
@@ -179,9 +192,16 @@ def test_resume_with_a_different_model_is_refused(tmp_path, digits):
 @pytest.mark.parametrize("objective", ["ae", "beta-vae", "iwae"])
 def test_other_objectives_train(tmp_path, digits, objective):
     cfg = tiny_config(epochs=1)
-    cfg = replace(cfg, model=replace(cfg.model, objective=objective, iwae_k=4,
-                                     beta=4.0 if objective == "beta-vae" else 1.0,
-                                     capacity_max=5.0 if objective == "beta-vae" else 0.0))
+    cfg = replace(
+        cfg,
+        model=replace(
+            cfg.model,
+            objective=objective,
+            iwae_k=4,
+            beta=4.0 if objective == "beta-vae" else 1.0,
+            capacity_max=5.0 if objective == "beta-vae" else 0.0,
+        ),
+    )
     result = train(cfg, tmp_path / "run", dataset=digits, progress=False)
     assert result.status == "complete"
     final = result.final

@@ -13,15 +13,20 @@ from vae_atlas.training import train
 DEMO_CONFIG = RunConfig(
     data=DataConfig(name="digits"),
     model=ModelConfig(family="mlp", image_shape=(1, 8, 8), latent_dim=2, hidden=(256, 128)),
-    train=TrainConfig(epochs=150, batch_size=64, lr=2e-3, lr_final_fraction=0.1, warmup_epochs=10,
-                      probe_size=360),
+    train=TrainConfig(
+        epochs=150, batch_size=64, lr=2e-3, lr_final_fraction=0.1, warmup_epochs=10, probe_size=360
+    ),
 )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="train a 2-D VAE on the bundled digits and show the result")
-    p.add_argument("--out", type=Path, default=Path("runs/demo"),
-                   help="run directory (a fresh suffix is added if it already holds a run)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs/demo"),
+        help="run directory (a fresh suffix is added if it already holds a run)",
+    )
     p.add_argument("--epochs", type=int, default=DEMO_CONFIG.train.epochs)
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
     p.add_argument("--no-progress", action="store_true")

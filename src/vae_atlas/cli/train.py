@@ -18,7 +18,9 @@ def _widths(text: str) -> tuple[int, ...]:
     try:
         widths = tuple(int(w) for w in text.split(",") if w.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of integers"
+        ) from None
     if not widths:
         raise argparse.ArgumentTypeError("give at least one width, e.g. 512,256")
     return widths
@@ -26,10 +28,19 @@ def _widths(text: str) -> tuple[int, ...]:
 
 def add_data_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data")
-    g.add_argument("--dataset", default="digits", choices=["digits", "mnist", "fashion-mnist", "shapes", "folder"])
-    g.add_argument("--data-dir", help="dataset files (mnist/fashion-mnist) or image folder; "
-                   "default $VAE_ATLAS_DATA or the user cache dir")
-    g.add_argument("--no-verify", action="store_true", help="skip the SHA-256 check (user variants)")
+    g.add_argument(
+        "--dataset",
+        default="digits",
+        choices=["digits", "mnist", "fashion-mnist", "shapes", "folder"],
+    )
+    g.add_argument(
+        "--data-dir",
+        help="dataset files (mnist/fashion-mnist) or image folder; "
+        "default $VAE_ATLAS_DATA or the user cache dir",
+    )
+    g.add_argument(
+        "--no-verify", action="store_true", help="skip the SHA-256 check (user variants)"
+    )
     g.add_argument("--download", action="store_true", help="fetch missing dataset files")
     g.add_argument("--base-url", help="where --download fetches from (file:// works)")
     g.add_argument("--image-size", type=int, help="folder/shapes: side length in pixels")
@@ -57,8 +68,11 @@ def data_config_from_args(args: argparse.Namespace, seed: int = 0) -> DataConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train a model into a run directory",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = sub.add_parser(
+        "train",
+        help="train a model into a run directory",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     p.add_argument("--out", required=True, type=Path, help="run directory to create (or resume)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     add_data_arguments(p)
@@ -69,14 +83,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--activation", default="relu", choices=["relu", "tanh", "elu", "leaky_relu"])
     g.add_argument("--objective", default="vae", choices=["ae", "vae", "beta-vae", "iwae"])
     g.add_argument("--beta", type=float, default=None, help="KL weight (beta-vae; default 4)")
-    g.add_argument("--capacity-max", type=float, default=0.0, help="Burgess et al. capacity C (nats)")
+    g.add_argument(
+        "--capacity-max", type=float, default=0.0, help="Burgess et al. capacity C (nats)"
+    )
     g.add_argument("--capacity-steps", type=int, default=10_000)
     g.add_argument("--likelihood", default="bernoulli", choices=["bernoulli", "gaussian"])
     g.add_argument("--sigma", type=float, default=0.1, help="gaussian: (initial) pixel std")
     g.add_argument("--learn-sigma", action="store_true")
     g.add_argument("--k", "--iwae-k", dest="iwae_k", type=int, default=1, help="iwae: samples")
     g = p.add_argument_group("training")
-    g.add_argument("--epochs", type=int, default=None, help="epochs (default 10; with --resume: extend to)")
+    g.add_argument(
+        "--epochs", type=int, default=None, help="epochs (default 10; with --resume: extend to)"
+    )
     g.add_argument("--batch-size", type=int, default=128)
     g.add_argument("--lr", type=float, default=1e-3)
     g.add_argument("--lr-final-fraction", type=float, default=1.0, help="cosine decay to lr*this")
@@ -144,15 +162,19 @@ def run_train(args: argparse.Namespace) -> int:
 
 def print_summary(result: TrainResult) -> None:
     final = result.final
-    print(f"run: {result.run_dir}  ({result.status}, {result.epochs_completed} epochs, "
-          f"{result.seconds:.1f} s)")
+    print(
+        f"run: {result.run_dir}  ({result.status}, {result.epochs_completed} epochs, "
+        f"{result.seconds:.1f} s)"
+    )
     if result.message:
         print(result.message)
     if final.get("test_neg_elbo") is not None:
         kl_dims = final.get("test_kl_per_dim") or []
         active = sum(1 for k in kl_dims if k >= 0.01)
-        print(f"held-out -ELBO {final['test_neg_elbo']:.2f} nats = recon {final['test_recon']:.2f} "
-              f"+ KL {final['test_kl']:.2f}; {active}/{len(kl_dims)} latent dimensions carry "
-              f">= 0.01 nats")
+        print(
+            f"held-out -ELBO {final['test_neg_elbo']:.2f} nats = recon {final['test_recon']:.2f} "
+            f"+ KL {final['test_kl']:.2f}; {active}/{len(kl_dims)} latent dimensions carry "
+            f">= 0.01 nats"
+        )
     elif "test_recon" in final:
         print(f"held-out reconstruction NLL {final['test_recon']:.2f} nats (plain autoencoder)")

@@ -26,12 +26,16 @@ class ConvEncoder(nn.Module):
     """(B, C, H, W) -> (B, n_out): stride-2 conv stages with ``hidden`` channels, then a linear."""
 
     def __init__(
-        self, image_shape: tuple[int, int, int], hidden: tuple[int, ...], n_out: int, activation: str
+        self,
+        image_shape: tuple[int, int, int],
+        hidden: tuple[int, ...],
+        n_out: int,
+        activation: str,
     ) -> None:
         super().__init__()
         c, h, w = image_shape
         layers: list[nn.Module] = []
-        for ch_in, ch_out in zip((c, *hidden[:-1]), hidden):
+        for ch_in, ch_out in zip((c, *hidden[:-1]), hidden, strict=True):
             layers += [nn.Conv2d(ch_in, ch_out, 4, stride=2, padding=1), ACTIVATIONS[activation]()]
         self.convs = nn.Sequential(*layers)
         hs, ws = _stage_sizes(h, len(hidden)), _stage_sizes(w, len(hidden))
@@ -63,7 +67,7 @@ class ConvDecoder(nn.Module):
         outs = [*channels[1:], c]
         self.deconvs = nn.ModuleList(
             nn.ConvTranspose2d(ch_in, ch_out, 4, stride=2, padding=1)
-            for ch_in, ch_out in zip(channels, outs)
+            for ch_in, ch_out in zip(channels, outs, strict=True)
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:

@@ -42,12 +42,19 @@ class ModelAdapter(nn.Module):
     """
 
     def __init__(
-        self, module: nn.Module, *, latent_dim: int | None = None, decode_returns_logits: bool = False
+        self,
+        module: nn.Module,
+        *,
+        latent_dim: int | None = None,
+        decode_returns_logits: bool = False,
     ) -> None:
         super().__init__()
         for method in ("encode", "decode"):
             if not callable(getattr(module, method, None)):
-                raise TypeError(f"{type(module).__name__} has no {method}() method; see vae_atlas.models.protocol")
+                raise TypeError(
+                    f"{type(module).__name__} has no {method}() method "
+                    "(see vae_atlas.models.protocol)"
+                )
         latent_dim = latent_dim if latent_dim is not None else getattr(module, "latent_dim", None)
         if not isinstance(latent_dim, int) or latent_dim < 1:
             raise TypeError(

@@ -17,7 +17,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +72,24 @@ class TrainResult:
 
 
 ProgressFactory = Callable[[int, int], Any]
+
+_FUSED_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def make_adam(
+    params: Iterable[torch.nn.Parameter], *, lr: float, weight_decay: float = 0.0
+) -> torch.optim.Adam:
+    """Adam (Kingma & Ba 2015) with the fused update wherever the parameters allow it.
+
+    The fused kernel updates every weight in one pass instead of the ~10 passes of the
+    multi-tensor version; it is deterministic on CPU and keeps the same optimizer state (so the
+    same checkpoint format). A checkpoint restores its own ``fused`` flag with its param groups.
+    """
+    params = list(params)
+    fused = bool(params) and all(
+        p.device.type in ("cpu", "cuda") and p.dtype in _FUSED_DTYPES for p in params
+    )
+    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=fused or None)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -204,9 +222,7 @@ class _Loop:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(tc.seed)
             self.model: AutoEncoder = build_model(config.model).to(device)
-        self.optimizer = torch.optim.Adam(
-            self.model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay
-        )
+        self.optimizer = make_adam(self.model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
         self.generator = torch.Generator(device=device).manual_seed(tc.seed + 1)
         self.train_x = data.train.float_images().to(device)  # (N, C, H, W)
         test_x = data.test.float_images()
@@ -309,7 +325,8 @@ class _Loop:
         if tc.dynamic_binarization:
             x = torch.bernoulli(x, generator=self.generator)
         terms = self.model.loss(x, kl_weight=beta, capacity=cap, k=mc.iwae_k, generator=self.generator)
-        loss = float(terms.loss.detach())
+        # one read of all three scalars (one device sync on GPU instead of three)
+        loss, recon, kl = torch.stack([terms.loss, terms.recon, terms.kl]).detach().tolist()
         if not math.isfinite(loss):
             if tc.nan_policy == "skip":
                 pos.skipped_batches += 1
@@ -323,8 +340,8 @@ class _Loop:
         b = float(x.shape[0])
         s = pos.sums
         s["loss"] += loss * b
-        s["recon"] += float(terms.recon.detach()) * b
-        s["kl"] += float(terms.kl.detach()) * b
+        s["recon"] += recon * b
+        s["kl"] += kl * b
         s["images"] += b
 
     def _diverged(self, pos: LoopPosition, loss: float) -> None:

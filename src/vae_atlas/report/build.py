@@ -9,6 +9,7 @@ from pathlib import Path
 
 from torch import nn
 
+from vae_atlas.analysis.interpolation import pick_pair
 from vae_atlas.data import Dataset
 from vae_atlas.report import generation_figures as gen
 from vae_atlas.report import health_figures as health
@@ -30,6 +31,7 @@ def build_report(
     dataset: Dataset | None = None,
     ood: OodSpec | Sequence[OodSpec] | None = None,
     options: ReportOptions | None = None,
+    latent_dim: int | None = None,
 ) -> Path:
     """Write the latent-space atlas of a run (or of a model + ``dataset``) and return its
     ``index.html``.
@@ -42,11 +44,12 @@ def build_report(
     ood : one or more out-of-distribution sets (dataset names, folders, :class:`Dataset` or
         :class:`ImageSet`) scored against the test set.
     options : what to draw (:class:`ReportOptions`).
+    latent_dim : a user model's latent size, when it has no ``latent_dim`` attribute.
     """
     if isinstance(run, nn.Module):
         if dataset is None:
             raise TypeError("build_report(model, ...) needs dataset= (the data to map)")
-        source = source_from_model(run, dataset)
+        source = source_from_model(run, dataset, latent_dim=latent_dim)
         default_out = Path("atlas-report")
     else:
         source = source_from_run(run)
@@ -83,6 +86,7 @@ def build_source_report(
     options = options or ReportOptions()
     prepare_dir(out_dir)
     ctx = AtlasContext(source, options)
+    check_choices(ctx)
     writer = FigureWriter(out_dir, dpi=options.dpi)
     for step in (
         latent.add_scatter,
@@ -124,6 +128,17 @@ def build_source_report(
     timings["total"] = round(time.perf_counter() - start, 3)
     (out_dir / "timings.json").write_text(json.dumps(timings, indent=2))
     return index
+
+
+def check_choices(ctx: AtlasContext) -> None:
+    """Fail early (ValueError) on user choices that name inputs or classes that do not exist."""
+    a, b = ctx.options.interpolation
+    n = len(ctx.latents)
+    for index in pick_pair(ctx.latents.labels, ctx.class_names, a=a, b=b):
+        if not 0 <= index < n:
+            raise ValueError(f"interpolation input {index} is not a test index < {n}")
+    if ctx.options.attribute_classes is not None:
+        gen.class_pair(ctx)
 
 
 def _anomalies(

@@ -13,7 +13,7 @@ from vae_atlas.analysis.interpolation import pick_pair
 from vae_atlas.analysis.sampling import prior_samples
 from vae_atlas.report import comparison_figures as cf
 from vae_atlas.report import health_figures as health
-from vae_atlas.report.build import prepare_dir
+from vae_atlas.report.build import check_choices, prepare_dir
 from vae_atlas.report.context import AtlasContext
 from vae_atlas.report.html import render_page, table
 from vae_atlas.report.items import FigureWriter
@@ -37,6 +37,7 @@ def build_comparison(
     prepare_dir(out)
     contexts = [AtlasContext(source_from_run(r), options) for r in runs]
     _check_names(contexts)
+    check_choices(contexts[0])
     writer = FigureWriter(out, dpi=options.dpi)
     cf.add_scatters(contexts, writer)
     cf.add_clouds(contexts, writer)

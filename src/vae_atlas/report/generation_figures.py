@@ -135,7 +135,7 @@ def add_attribute(ctx: AtlasContext, w: FigureWriter) -> None:
         direction = direction_from_mask(lat.mu, mask, f"add '{opts.attribute_column}'")
         base = int(np.flatnonzero(~mask)[0])
     else:
-        pair = _class_pair(ctx)
+        pair = class_pair(ctx)
         if pair is None:
             w.notes.append("Attribute direction: needs two classes or --attribute-csv")
             return
@@ -160,7 +160,7 @@ def add_attribute(ctx: AtlasContext, w: FigureWriter) -> None:
     )
 
 
-def _class_pair(ctx: AtlasContext) -> tuple[int, int] | None:
+def class_pair(ctx: AtlasContext) -> tuple[int, int] | None:
     names, labels = ctx.class_names, ctx.latents.labels
     if names is None or labels is None or len(np.unique(labels)) < 2:
         return None

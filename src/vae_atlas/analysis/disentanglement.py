@@ -16,9 +16,9 @@ where the implementations in the literature disagree least:
 * DCI (Eastwood & Williams 2018): importance of code d for factor k from a tree-ensemble
   classifier per factor — by default a random forest (Eastwood & Williams' own choice; the
   gradient-boosted trees of disentanglement_lib are available as ``estimator="gbt"`` but are ~50x
-  slower on ``shapes``' 113 factor classes); disentanglement = importance-weighted mean over codes of 1 − H_K(P_d),
-  completeness = weighted mean over factors of 1 − H_D(P_k), informativeness = mean held-out
-  accuracy of those classifiers.
+  slower on ``shapes``' 113 factor classes); disentanglement = importance-weighted mean over
+  codes of 1 − H_K(P_d), completeness = weighted mean over factors of 1 − H_D(P_k),
+  informativeness = mean held-out accuracy of those classifiers.
 * SAP (Kumar et al. 2018): for every (code, factor) a linear SVM (C = 0.01, balanced classes) on
   that single code predicts the (discrete) factor; score = mean over factors of the gap between
   the best and second-best code's held-out accuracy.
@@ -210,10 +210,11 @@ def dci(
 ) -> DCIScores:
     """DCI disentanglement, completeness and informativeness from tree-ensemble importances.
 
-    ``estimator="gbt"`` is disentanglement_lib's choice (``GradientBoostingClassifier()``); it fits
-    one tree per class and stage, so on ``shapes`` (3+6+40+32+32 classes) it is ~50x slower than
-    ``"forest"`` (100-tree ``RandomForestClassifier`` considering every code at each split, so that irrelevant codes get no importance by chance; impurity importances), the default here and
-    one of the two regressors of Eastwood & Williams (2018).
+    ``estimator="gbt"`` is disentanglement_lib's choice (``GradientBoostingClassifier()``); it
+    fits one tree per class and stage, so on ``shapes`` (3+6+40+32+32 classes) it is ~50x slower
+    than ``"forest"``, the default here and one of Eastwood & Williams' (2018) two regressors: a
+    100-tree ``RandomForestClassifier`` with impurity importances that considers every code at
+    each split (``max_features=None``), so irrelevant codes get no importance by chance.
     """
     from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 

@@ -64,7 +64,7 @@ def aggregate_density(
         sigmas = np.exp(0.5 * _plane(np.asarray(logvar)[pick], dims, pad=0.0))
         method = "mixture of the posteriors"
     else:
-        sigmas = np.full_like(centers, _scott_bandwidth(centers))
+        sigmas = np.full_like(centers, _bandwidth(centers, extent))
         method = "kernel density of the codes (plain autoencoder)"
     q = _mixture_density(points, centers, sigmas).reshape(size, size)
     p = np.exp(-0.5 * (gx**2 + gy**2)) / (2 * np.pi)
@@ -81,9 +81,18 @@ def _plane(values: np.ndarray, dims: tuple[int, int], pad: float = 0.0) -> np.nd
     return values[:, list(dims)]
 
 
-def _scott_bandwidth(points: np.ndarray) -> float:
-    n = max(len(points), 2)
-    return float(np.mean(np.std(points, axis=0)) * n ** (-1.0 / 6.0)) or 1e-3
+KDE_MAX_BANDWIDTH = 0.25
+"""Largest kernel width (prior units) for a plain autoencoder's codes: Scott's rule on codes that
+are spread over tens of units would smooth over every hole."""
+
+
+def _bandwidth(points: np.ndarray, extent: float) -> float:
+    """Scott's rule on the codes inside the window, capped at ``KDE_MAX_BANDWIDTH``."""
+    inside = points[np.all(np.abs(points) <= extent, axis=1)]
+    if len(inside) < 2:
+        return KDE_MAX_BANDWIDTH
+    scott = float(np.mean(np.std(inside, axis=0)) * len(inside) ** (-1.0 / 6.0))
+    return float(np.clip(scott, 1e-3, KDE_MAX_BANDWIDTH))
 
 
 def _mixture_density(points: np.ndarray, centers: np.ndarray, sigmas: np.ndarray) -> np.ndarray:

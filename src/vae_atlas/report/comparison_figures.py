@@ -49,16 +49,21 @@ def add_scatters(contexts: list[AtlasContext], w: FigureWriter) -> None:
     method = "identity" if shared else "pca"
 
     def draw() -> Figure:
-        fig, axes = _row(len(contexts))
+        n = len(contexts)
         projs = [c.projection(method if c.latents.latent_dim > 2 else "identity") for c in contexts]
+        rows = 2 if shared else 1
+        fig = Figure(figsize=(4.6 * n + 1.0, 4.4 * rows), layout="constrained")
+        grid = fig.subplots(rows, n, squeeze=False)
         lims = shared_limits([p.coords for p in projs]) if shared else None
-        for i, (ax, c, p) in enumerate(zip(axes, contexts, projs, strict=True)):
-            LatentScatterDisplay.from_latents(
-                c.latents, p, c.class_names, title=c.source.name
-            ).plot(ax=ax, legend=i == len(contexts) - 1, xlim=lims, ylim=lims)
-            if shared:
-                ax.add_patch(Circle((0, 0), 2.0, fill=False, ls="--", lw=1, color="0.3"))
-                ax.set_aspect("equal")
+        for row, limits in enumerate([lims, (-4.0, 4.0)][:rows]):
+            for i, (ax, c, p) in enumerate(zip(grid[row], contexts, projs, strict=True)):
+                title = c.source.name + (" (zoom on the prior, ±4)" if row else "")
+                LatentScatterDisplay.from_latents(c.latents, p, c.class_names, title=title).plot(
+                    ax=ax, legend=row == 0 and i == n - 1, xlim=limits, ylim=limits
+                )
+                if shared:
+                    ax.add_patch(Circle((0, 0), 2.0, fill=False, ls="--", lw=1, color="0.3"))
+                    ax.set_aspect("equal")
         return fig
 
     shared_text = (

@@ -31,7 +31,10 @@ class AggregateDisplay:
         axes[0].contour(
             d.axis, d.axis, d.p, levels=_prior_levels(), colors="w", linewidths=0.8, linestyles="--"
         )
-        axes[0].set_title("Aggregate posterior q(z), prior contours dashed", fontsize=TITLE_SIZE)
+        outside = f"\n{d.outside:.1%} of the means lie outside this window" if d.outside > 0 else ""
+        axes[0].set_title(
+            f"Aggregate posterior q(z), prior contours dashed{outside}", fontsize=TITLE_SIZE
+        )
         ratio = np.log10(np.maximum(d.q, 1e-12) / d.p)
         # beyond radius 3.5 the prior has almost no mass, so the ratio says nothing: blank it
         faint = d.p < _density_at(3.5)
@@ -64,14 +67,6 @@ class AggregateDisplay:
         for ax in axes:
             ax.set_xlabel(self.axis_labels[0], fontsize=LABEL_SIZE)
             ax.set_ylabel(self.axis_labels[1], fontsize=LABEL_SIZE)
-        if d.outside > 0:
-            fig.text(
-                0.01,
-                0.01,
-                f"{d.outside:.1%} of the means lie outside this window",
-                fontsize=LABEL_SIZE,
-                color="0.3",
-            )
         self.axes_, self.figure_ = axes.tolist(), fig
         return self
 

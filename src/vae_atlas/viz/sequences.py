@@ -41,11 +41,13 @@ class InterpolationDisplay:
     def plot(self, fig: Figure | None = None) -> InterpolationDisplay:
         rows = len(self.interpolations)
         steps = len(self.interpolations[0].images)
-        fig = new_figure(fig, (min(0.62 * (steps + 2) + 1.4, 12), 0.8 * rows + 0.9))
+        width = min(0.62 * (steps + 2) + 1.4, 12)
+        row_height = 0.9 * (width - 1.4) / (steps + 3) + 0.3  # one image tall + tick labels
+        fig = new_figure(fig, (width, row_height * rows + 0.6))
         self.axes_ = fig.subplots(rows, 1, squeeze=False)[:, 0].tolist()
         for ax, interp in zip(self.axes_, self.interpolations, strict=True):
             _, _, h, w = interp.images.shape
-            gap = max(2, w // 3)
+            gap = max(2, w // 5)
             parts = [
                 _strip(interp.originals[:1]),
                 _strip(interp.images),

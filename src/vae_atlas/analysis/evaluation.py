@@ -1,0 +1,301 @@
+"""All the numbers that say whether a latent space is good, in one result (``evaluation.json``).
+
+Likelihood (Kingma & Welling 2014; Burda et al. 2016): test −ELBO and the importance-weighted
+−log p(x) with k samples, in nats per image and bits per dimension. Latent quality: kNN and
+linear-probe accuracy, silhouette, active units (Burda et al. 2016), KL per dimension, total
+correlation (Chen et al. 2018), interpolation smoothness. Disentanglement (on ``shapes``, whose
+generative factors are known): β-VAE, FactorVAE, MIG, DCI and SAP scores (see
+:mod:`vae_atlas.analysis.disentanglement`).
+
+Anything that does not apply is ``None`` and a line in ``notes`` says why (a plain AE has no KL
+and no likelihood bound; unlabelled data has no kNN; only ``shapes`` knows its factors).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from vae_atlas.analysis.disentanglement import ShapesOracle, disentanglement_scores
+from vae_atlas.analysis.encode import LatentSet, encode_images
+from vae_atlas.analysis.likelihood import (
+    binarize,
+    iwae_nll_per_image,
+    nats_to_bits_per_dim,
+    neg_elbo_per_image,
+)
+from vae_atlas.analysis.quality import (
+    active_units,
+    interpolation_smoothness,
+    kl_per_dim,
+    knn_accuracy,
+    linear_probe_accuracy,
+    silhouette_by_class,
+    total_correlation,
+)
+from vae_atlas.checkpoint import atomic_write_json
+from vae_atlas.data import Dataset, ImageSet
+from vae_atlas.models.protocol import has_likelihood
+from vae_atlas.run import Run
+
+EVALUATION_FILE = "evaluation.json"
+SCHEMA_VERSION = 1
+BINARIZE_OFFSET = 7  # the training loop binarises its test set with seed train.seed + 7
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluationSettings:
+    """How much work an evaluation does. ``quick()`` is for interactive use (seconds–a minute)."""
+
+    k: int = 5000
+    max_test_images: int | None = None
+    max_train_images: int | None = 20_000
+    disentanglement_points: int = 4000
+    disentanglement_votes: int = 1000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ValueError(f"k={self.k!r} must be >= 1")
+
+    @classmethod
+    def quick(cls, k: int = 100, seed: int = 0) -> EvaluationSettings:
+        return cls(
+            k=k, max_test_images=1000, max_train_images=5000, disentanglement_points=1000,
+            disentanglement_votes=200, seed=seed,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluationResult:
+    """Every number of one evaluation; ``None`` where a number does not apply (see ``notes``).
+
+    Likelihoods are means over the ``n_test`` evaluated test images, nats per image; bits per
+    dimension divide by ``n_dims`` · ln 2. ``kl_per_dim`` and ``active_unit_variance`` have one
+    entry per latent dimension.
+    """
+
+    run: str
+    dataset: str
+    objective: str
+    latent_dim: int
+    n_test: int
+    n_dims: int
+    binarized: bool
+    k: int | None
+    neg_elbo: float | None
+    iwae_nll: float | None
+    iwae_nll_stderr: float | None
+    neg_elbo_bits_per_dim: float | None
+    iwae_bits_per_dim: float | None
+    recon_nll: float | None
+    knn_accuracy: float | None
+    linear_probe_accuracy: float | None
+    silhouette: float | None
+    active_units: int
+    active_unit_variance: list[float]
+    kl_per_dim: list[float] | None
+    total_correlation: float | None
+    smoothness: float | None
+    disentanglement: dict[str, float | int] | None
+    notes: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "vae-atlas.evaluation", "schema_version": SCHEMA_VERSION, **asdict(self)}
+
+
+class _Timer:
+    """Collects seconds per stage and reports each one through ``log``."""
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        self.seconds: dict[str, float] = {}
+        self.log = log
+
+    def run(self, name: str, fn: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        out = fn()
+        self.seconds[name] = round(time.perf_counter() - t0, 2)
+        self.log(f"  {name}: {self.seconds[name]:.1f} s")
+        return out
+
+
+def evaluate_run(
+    run: Run,
+    *,
+    k: int = 5000,
+    quick: bool = False,
+    settings: EvaluationSettings | None = None,
+    log: Callable[[str], None] = lambda _: None,
+) -> EvaluationResult:
+    """Evaluate a trained run on its test split (see :func:`evaluate_model`).
+
+    ``quick`` uses :meth:`EvaluationSettings.quick` (k ≤ 100, 1,000 test images); ``settings``
+    overrides both. Binary-likelihood runs trained with dynamic binarisation are scored on the
+    same fixed binarisation of the test set that training used.
+    """
+    if settings is None:
+        settings = EvaluationSettings.quick(min(k, 100)) if quick else EvaluationSettings(k=k)
+    cfg = run.config
+    binarize_seed = cfg.train.seed + BINARIZE_OFFSET if cfg.train.dynamic_binarization else None
+    shapes_size = run.dataset.image_shape[1] if cfg.data.name == "shapes" else None
+    result = evaluate_model(
+        run.model, run.dataset, settings=settings, binarize_seed=binarize_seed,
+        shapes_image_size=shapes_size, log=log,
+    )  # fmt: skip
+    return _with(result, run=str(run.path), objective=cfg.model.objective)
+
+
+def _with(result: EvaluationResult, **changes: Any) -> EvaluationResult:
+    from dataclasses import replace
+
+    return replace(result, **changes)
+
+
+def evaluate_model(
+    model: nn.Module,
+    dataset: Dataset,
+    *,
+    settings: EvaluationSettings | None = None,
+    binarize_seed: int | None = None,
+    shapes_image_size: int | None = None,
+    log: Callable[[str], None] = lambda _: None,
+) -> EvaluationResult:
+    """Evaluate any protocol model (see :mod:`vae_atlas.models.protocol`) on ``dataset.test``.
+
+    Parameters
+    ----------
+    binarize_seed : score a fixed Bernoulli binarisation of the test images (binary likelihoods).
+    shapes_image_size : the ``shapes`` image size, enabling the disentanglement scores.
+    """
+    s = settings or EvaluationSettings()
+    timer = _Timer(log)
+    notes: list[str] = []
+    x_test, labels = _images(dataset.test, s.max_test_images, s.seed, binarize_seed)
+    x_train, train_labels = _images(dataset.train, s.max_train_images, s.seed, binarize_seed)
+    lat_test = timer.run("encode", lambda: encode_images(model, x_test))
+    lat_test = LatentSet(lat_test.mu, lat_test.logvar, labels)
+    lat_train = timer.run("encode train", lambda: encode_images(model, x_train))
+    lat_train = LatentSet(lat_train.mu, lat_train.logvar, train_labels)
+    like = _likelihood(model, x_test, lat_test, s, timer, notes)
+    quality = _quality(model, lat_train, lat_test, s, timer, notes)
+    dis = None
+    if shapes_image_size is not None:
+        oracle = ShapesOracle(model, image_size=shapes_image_size)
+        dis = timer.run("disentanglement", lambda: disentanglement_scores(
+            oracle, n_points=s.disentanglement_points, n_votes=s.disentanglement_votes, seed=s.seed,
+        ).to_dict())  # fmt: skip
+    else:
+        notes.append("disentanglement: only the 'shapes' dataset knows its generative factors")
+    return EvaluationResult(
+        run="", dataset=dataset.name, objective="vae" if lat_test.logvar is not None else "ae",
+        latent_dim=lat_test.latent_dim, n_test=len(x_test), n_dims=int(np.prod(x_test.shape[1:])),
+        binarized=binarize_seed is not None, disentanglement=dis, notes=notes,
+        settings=asdict(s), seconds=timer.seconds, **like, **quality,
+    )  # fmt: skip
+
+
+def _images(
+    images: ImageSet, n: int | None, seed: int, binarize_seed: int | None
+) -> tuple[torch.Tensor, np.ndarray | None]:
+    """Float images (n, C, H, W) of a seeded random subset, and their labels (or None).
+
+    The whole split is binarised before subsetting, so a subset holds exactly the binary images
+    the training loop scored.
+    """
+    x = binarize(images, binarize_seed) if binarize_seed is not None else None
+    index = torch.arange(len(images))
+    if n is not None and n < len(images):
+        order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
+        index = order[:n].sort().values
+    x = images.subset(index).float_images() if x is None else x[index]
+    labels = None if images.labels is None else images.labels[index].numpy()
+    return x, labels
+
+
+def _likelihood(
+    model: nn.Module,
+    x: torch.Tensor,
+    lat: LatentSet,
+    s: EvaluationSettings,
+    timer: _Timer,
+    notes: list[str],
+) -> dict[str, Any]:
+    n_dims = int(np.prod(x.shape[1:]))
+    out: dict[str, Any] = dict.fromkeys(
+        ("k", "neg_elbo", "iwae_nll", "iwae_nll_stderr", "neg_elbo_bits_per_dim",
+         "iwae_bits_per_dim", "recon_nll"),
+    )  # fmt: skip
+    if not has_likelihood(model):
+        notes.append("likelihood: the model has no log_px_given_z, so no ELBO / NLL")
+        return out
+    if lat.logvar is None:
+        recon = neg_elbo_per_image(model, x, seed=s.seed)
+        out["recon_nll"] = float(recon.mean())
+        notes.append("likelihood: plain autoencoder (no posterior, no KL), so no ELBO or IWAE "
+                     "bound; recon_nll is -log p(x | z = encoder(x))")  # fmt: skip
+        return out
+    elbo = timer.run("elbo", lambda: neg_elbo_per_image(model, x, n_samples=1, seed=s.seed))
+    iwae = timer.run("iwae", lambda: iwae_nll_per_image(model, x, k=s.k, seed=s.seed))
+    out.update(
+        k=s.k,
+        neg_elbo=float(elbo.mean()),
+        iwae_nll=float(iwae.mean()),
+        iwae_nll_stderr=float(iwae.std(ddof=1) / math.sqrt(len(iwae))) if len(iwae) > 1 else None,
+        neg_elbo_bits_per_dim=float(nats_to_bits_per_dim(elbo.mean(), n_dims)),
+        iwae_bits_per_dim=float(nats_to_bits_per_dim(iwae.mean(), n_dims)),
+    )
+    return out
+
+
+def _quality(
+    model: nn.Module,
+    lat_train: LatentSet,
+    lat_test: LatentSet,
+    s: EvaluationSettings,
+    timer: _Timer,
+    notes: list[str],
+) -> dict[str, Any]:
+    n_active, variances = active_units(lat_test.mu)
+    out: dict[str, Any] = {
+        "active_units": n_active,
+        "active_unit_variance": variances.tolist(),
+        "kl_per_dim": None if lat_test.logvar is None else kl_per_dim(lat_test).tolist(),
+        "knn_accuracy": None,
+        "linear_probe_accuracy": None,
+        "silhouette": None,
+        "total_correlation": None,
+    }
+    if lat_test.labels is not None and lat_train.labels is not None:
+        out["knn_accuracy"] = timer.run("knn", lambda: knn_accuracy(lat_train, lat_test, k=5))
+        out["linear_probe_accuracy"] = timer.run(
+            "linear probe", lambda: linear_probe_accuracy(lat_train, lat_test)
+        )
+        if len(np.unique(lat_test.labels)) > 1:
+            out["silhouette"] = silhouette_by_class(lat_test, seed=s.seed)
+    else:
+        notes.append("kNN / linear probe / silhouette: the dataset has no labels")
+    if lat_test.logvar is not None:
+        out["total_correlation"] = timer.run("tc", lambda: total_correlation(lat_test, seed=s.seed))
+    else:
+        notes.append("total correlation: a plain AE has no posterior q(z|x)")
+    out["smoothness"] = timer.run(
+        "smoothness", lambda: interpolation_smoothness(model, lat_test, seed=s.seed)
+    )
+    return out
+
+
+def write_evaluation(result: EvaluationResult, run_dir: str | Path) -> Path:
+    """Write ``result`` atomically to ``run_dir/evaluation.json`` and return that path."""
+    path = Path(run_dir) / EVALUATION_FILE
+    atomic_write_json(path, result.to_dict())
+    return path

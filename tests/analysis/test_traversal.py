@@ -45,3 +45,11 @@ def test_traversal_decodes_by_hand_with_a_linear_decoder():
     z = base.copy()
     z[1] = 1.0  # row 0 sweeps dim 1; column 3 is value +1
     np.testing.assert_allclose(trav.images[0, 3].ravel(), z @ w.T + b, rtol=1e-5, atol=1e-5)
+
+
+def test_many_dimensions_show_the_top_ones_and_the_two_least_informative():
+    model = make_model(6)
+    rng = np.random.default_rng(3)
+    lat = _latents(rng.standard_normal((50, 6)) * np.arange(6, 0, -1), np.zeros((50, 6)) - 1)
+    trav = traverse(model, np.zeros(6), lat, steps=3, max_dims=4)
+    assert trav.dims.tolist() == [0, 1, 4, 5]

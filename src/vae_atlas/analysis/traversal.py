@@ -61,11 +61,15 @@ def traverse(
     limit: float = 3.0,
     max_dims: int | None = 10,
 ) -> Traversal:
-    """Sweep each dimension (most informative first, at most ``max_dims``) from ``-limit`` to
-    ``+limit`` with the others held at ``base`` (D,); ``latents`` ranks the dimensions."""
+    """Sweep each dimension (most informative first) from ``-limit`` to ``+limit`` with the
+    others held at ``base`` (D,); ``latents`` ranks the dimensions. With more than ``max_dims``
+    dimensions, the ``max_dims - 2`` most informative and the 2 least informative are shown."""
     order, score, name, active = dimension_ranking(latents)
-    if max_dims is not None:
-        order, score, active = order[:max_dims], score[:max_dims], active[:max_dims]
+    if max_dims is not None and max_dims < len(order):
+        # the most informative dims, plus the two least so that inactive ones are seen too
+        tail = min(2, max_dims // 2)
+        keep = np.r_[np.arange(max_dims - tail), np.arange(len(order) - tail, len(order))]
+        order, score, active = order[keep], score[keep], active[keep]
     values = np.linspace(-limit, limit, steps)
     base = np.asarray(base, dtype=np.float64)
     z = np.repeat(base[None, None, :], len(order) * steps, axis=0).reshape(len(order), steps, -1)

@@ -108,7 +108,7 @@ def add_traversals(ctx: AtlasContext, w: FigureWriter) -> None:
     if len(ctx.latents) == 0:
         return
     base_index = pick_pair(ctx.latents.labels, ctx.class_names)[0]
-    trav = traverse(ctx.source.model, ctx.latents.mu[base_index], ctx.latents, max_dims=10)
+    trav = traverse(ctx.source.model, ctx.latents.mu[base_index], ctx.latents, max_dims=12)
     display = TraversalDisplay(trav)
     n_inactive = int((~trav.active).sum())
     w.add(

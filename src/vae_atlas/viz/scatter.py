@@ -69,7 +69,8 @@ class LatentScatterDisplay:
         class_names: Sequence[str] | None = None,
         title: str | None = None,
     ) -> LatentScatterDisplay:
-        method = "" if projection.method == "identity" else f" ({projection.method.upper()})"
+        names = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+        method = "" if projection.method == "identity" else f" ({names[projection.method]})"
         return cls(
             projection.coords,
             latents.labels,

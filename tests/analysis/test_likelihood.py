@@ -137,7 +137,7 @@ def test_bernoulli_fast_path_equals_the_generic_likelihood():
     model = build_model(cfg).eval()
     x = torch.bernoulli(torch.rand(5, 1, 8, 8))
     mu, logvar = model.encode(x)
-    eps = torch.randn(7, 5, 3)
+    eps = torch.randn(5, 7, 3)
     fast = log_importance_weights(model, x, mu, logvar, eps)
     generic = log_importance_weights(ModelAdapter(model), x, mu, logvar, eps)  # no fast path
     torch.testing.assert_close(fast, generic, rtol=1e-5, atol=1e-4)

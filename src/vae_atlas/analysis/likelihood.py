@@ -101,27 +101,27 @@ def log_importance_weights(
     Parameters
     ----------
     x : images (B, C, H, W); mu, logvar : their posterior parameters (B, D);
-    eps : standard normal draws (S, B, D).
+    eps : standard normal draws (B, S, D), S per image.
 
     Returns
     -------
     torch.Tensor
-        (S, B) log-weights in nats. The ½ log 2π terms of p(z) and q(z|x) cancel and are omitted.
+        (B, S) log-weights in nats. The ½ log 2π terms of p(z) and q(z|x) cancel and are omitted.
     """
-    n_draws, batch, dim = eps.shape
-    z = mu + eps * torch.exp(0.5 * logvar)  # (S, B, D)
-    flat_z = z.reshape(n_draws * batch, dim)  # (S·B, D)
+    batch, n_draws, dim = eps.shape
+    z = mu[:, None] + eps * torch.exp(0.5 * logvar)[:, None]  # (B, S, D)
+    flat_z = z.reshape(batch * n_draws, dim)  # (B·S, D), image-major
     if isinstance(model, AutoEncoder) and isinstance(model.likelihood, BernoulliLikelihood):
-        # log p(x|z) = Σ_p x·l − softplus(l): the x·l term as a batched mat-vec, without the
-        # S copies of x and the several elementwise passes of binary_cross_entropy_with_logits.
-        logits = model.decode_params(flat_z).view(n_draws, batch, -1)  # (S, B, P)
-        x_flat = x.reshape(batch, -1)  # (B, P)
-        log_px = torch.einsum("sbp,bp->sb", logits, x_flat) - F.softplus(logits).sum(-1)
+        # log p(x|z) = Σ_p x·l − softplus(l): the x·l term as one batched mat-vec (no copies of
+        # x, no re-layout of the logits) instead of binary_cross_entropy_with_logits' passes.
+        logits = model.decode_params(flat_z).view(batch, n_draws, -1)  # (B, S, P)
+        x_col = x.reshape(batch, -1, 1).to(logits.dtype)  # (B, P, 1)
+        log_px = torch.bmm(logits, x_col).squeeze(2) - F.softplus(logits).sum(-1)  # (B, S)
     else:
-        x_rep = x.unsqueeze(0).expand(n_draws, *x.shape).reshape(n_draws * batch, *x.shape[1:])
-        log_px = model.log_px_given_z(x_rep, flat_z).view(n_draws, batch)
+        x_rep = x.unsqueeze(1).expand(batch, n_draws, *x.shape[1:]).reshape(-1, *x.shape[1:])
+        log_px = model.log_px_given_z(x_rep, flat_z).view(batch, n_draws)
     # log p(z) - log q(z|x) = Σ_d −½ z² + ½ ε² + ½ logvar
-    log_prior_ratio = 0.5 * (eps.square() - z.square() + logvar).sum(-1)  # (S, B)
+    log_prior_ratio = 0.5 * (eps.square() - z.square() + logvar[:, None]).sum(-1)  # (B, S)
     return log_px + log_prior_ratio
 
 
@@ -186,9 +186,9 @@ def _log_mean_weight(
     chunk_lse = []
     for done in range(0, k, draws_per_call):
         n = min(draws_per_call, k - done)
-        eps = torch.randn((n, *mu.shape), generator=gen, device=mu.device, dtype=mu.dtype)
-        log_w = log_importance_weights(model, x, mu, logvar, eps)  # (n, B)
-        chunk_lse.append(torch.logsumexp(log_w.double(), dim=0))  # (B,)
+        eps = torch.randn((mu.shape[0], n, mu.shape[1]), generator=gen, device=mu.device)
+        log_w = log_importance_weights(model, x, mu, logvar, eps.to(mu.dtype))  # (B, n)
+        chunk_lse.append(torch.logsumexp(log_w.double(), dim=1))  # (B,)
     return (torch.logsumexp(torch.stack(chunk_lse), dim=0) - math.log(k)).cpu()
 
 

@@ -56,8 +56,8 @@ def _codes(mode: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def observational():
     out = {}
     for mode in ("identity", "rotated", "random"):
-        (c_tr, f_tr), (c_te, f_te) = _codes(mode, 1500, 0), _codes(mode, 700, 1)
-        d = dci(c_tr, f_tr, c_te, f_te)
+        (c_tr, f_tr), (c_te, f_te) = _codes(mode, 1000, 0), _codes(mode, 500, 1)
+        d = dci(c_tr, f_tr, c_te, f_te, n_trees=25)
         out[mode] = {
             "mig": mig(c_tr, f_tr),
             "dci_d": d.disentanglement,

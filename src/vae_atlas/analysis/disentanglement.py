@@ -206,15 +206,16 @@ def dci(
     factors_test: np.ndarray,
     *,
     estimator: str = "forest",
+    n_trees: int = 100,
     seed: int = 0,
 ) -> DCIScores:
     """DCI disentanglement, completeness and informativeness from tree-ensemble importances.
 
     ``estimator="gbt"`` is disentanglement_lib's choice (``GradientBoostingClassifier()``); it
     fits one tree per class and stage, so on ``shapes`` (3+6+40+32+32 classes) it is ~50x slower
-    than ``"forest"``, the default here and one of Eastwood & Williams' (2018) two regressors: a
-    100-tree ``RandomForestClassifier`` with impurity importances that considers every code at
-    each split (``max_features=None``), so irrelevant codes get no importance by chance.
+    than ``"forest"``, the default here and one of Eastwood & Williams' (2018) two regressors: an
+    ``n_trees``-tree ``RandomForestClassifier`` with impurity importances that considers every
+    code at each split (``max_features=None``), so irrelevant codes get no importance by chance.
     """
     from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 
@@ -225,7 +226,7 @@ def dci(
     for k in range(factors_train.shape[1]):
         model = (
             RandomForestClassifier(
-                n_estimators=100, max_features=None, min_samples_leaf=2, random_state=seed
+                n_estimators=n_trees, max_features=None, min_samples_leaf=2, random_state=seed
             )
             if estimator == "forest"
             else GradientBoostingClassifier(random_state=seed)

@@ -171,5 +171,6 @@ def _umap(mu: np.ndarray, seed: int) -> np.ndarray:
             "the UMAP projection needs the umap-learn package: pip install umap-learn"
         ) from exc
     n_neighbors = int(min(15, max(2, mu.shape[0] - 1)))
-    reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, random_state=seed)
+    # a fixed random_state makes UMAP single-threaded anyway; say so to silence its warning
+    reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, random_state=seed, n_jobs=1)
     return np.asarray(reducer.fit_transform(mu), dtype=np.float64)

@@ -176,10 +176,13 @@ def add_manifold(ctx: AtlasContext, w: FigureWriter) -> None:
 
     def overlay() -> Figure:
         over, proj = overlay_grid(ctx, min(k, 12))
-        scatter = LatentScatterDisplay.from_latents(
-            ctx.latents, proj, ctx.class_names, title="Decodings over the codes"
+        # a subsample, so the tiles stay readable under the points
+        idx = spread_index(ctx.latents.labels, 1500, len(ctx.latents), seed=ctx.options.seed)
+        labels = None if ctx.latents.labels is None else ctx.latents.labels[idx]
+        scatter = LatentScatterDisplay(
+            proj.coords[idx], labels, ctx.class_names, proj.axis_labels, "Decodings under the codes"
         )
-        scatter.plot(alpha=0.95, size=6)
+        scatter.plot(alpha=0.9, size=5)
         over.overlay(scatter.ax_, alpha=0.9, zoom=0.94)
         return scatter.figure_
 

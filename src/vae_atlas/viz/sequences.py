@@ -122,22 +122,27 @@ class TraversalDisplay:
     def frames(self, *, size_px: int = 96) -> list[np.ndarray]:
         """RGB frames sweeping all shown dimensions together, −limit → +limit → −limit."""
         t = self.traversal
-        n_dims, steps = t.images.shape[:2]
+        n_dims, steps, _, h, w = t.images.shape
         fig = Figure(
-            figsize=(max(n_dims, 1) * size_px / 80, size_px / 80 + 0.4),
+            figsize=(max(n_dims, 1) * size_px / 80, size_px / 80 + 0.45),
             dpi=80,
             layout="constrained",
         )
-        axes = fig.subplots(1, n_dims, squeeze=False)[0]
+        ax = fig.add_subplot()
+        show_image(ax, image_mosaic(t.images[:, 0], n_dims, pad=2))
+        ax.set_xticks(
+            [c * (w + 2) + w / 2 - 0.5 for c in range(n_dims)],
+            [f"z{d + 1}" + ("" if a else "*") for d, a in zip(t.dims, t.active, strict=True)],
+            fontsize=8,
+        )
+        image = ax.get_images()[0]
         order = list(range(steps)) + list(range(steps - 2, 0, -1))
         out = []
         for j in order:
-            for r, ax in enumerate(axes):
-                ax.clear()
-                img = t.images[r, j]
-                show_image(ax, img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0))
-                ax.set_title(f"z{t.dims[r] + 1}", fontsize=8, color="0.1" if t.active[r] else "0.6")
-            fig.suptitle(f"value {t.values[j]:+.2f}", fontsize=9)
+            image.set_data(image_mosaic(t.images[:, j], n_dims, pad=2))
+            ax.set_title(
+                f"each dimension alone set to {t.values[j]:+.2f}  (* inactive)", fontsize=9
+            )
             out.append(render_rgb(fig))
         return out
 

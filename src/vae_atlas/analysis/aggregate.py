@@ -46,7 +46,7 @@ def aggregate_density(
     dims: tuple[int, int] = (0, 1),
     extent: float = 4.0,
     size: int = 81,
-    max_points: int = 2000,
+    max_points: int = 4000,
     seed: int = 0,
 ) -> AggregateDensity:
     """Evaluate q(z) and p(z) on the plane of latent dims ``dims`` (a 1-D space is padded).

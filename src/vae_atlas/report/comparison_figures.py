@@ -159,7 +159,6 @@ def add_interpolations(
     a, b = pair
 
     def draw() -> Figure:
-        fig = Figure(figsize=(9.5, 1.2 * len(contexts) + 0.8), layout="constrained")
         rows = []
         for c in contexts:
             steps = c.options.interpolation_steps
@@ -175,8 +174,8 @@ def add_interpolations(
                     b,
                 )
             )
-        InterpolationDisplay(rows, title="Linear interpolation, same two inputs").plot(fig=fig)
-        return fig
+        title = "Linear interpolation, same two inputs"
+        return InterpolationDisplay(rows, title=title).plot().figure_
 
     w.add(
         "cmp-interpolation",

@@ -50,7 +50,7 @@ def add_scatter(ctx: AtlasContext, w: FigureWriter) -> None:
             f"The 3-D latent means {colour}, seen from three fixed angles; the GIF turns the "
             "cloud once around the vertical axis.",
             lambda: display.plot().figure_,
-            frames=(lambda: display.frames(24)) if ctx.options.gifs else None,
+            frames=(lambda: display.frames(16)) if ctx.options.gifs else None,
         )
     if d > 2:
         for method in (

@@ -28,8 +28,11 @@ def save_gif(frames: Sequence[np.ndarray], path: Path, *, ms_per_frame: int = 12
         raise ValueError("no frames to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     images = [Image.fromarray(np.asarray(f, dtype=np.uint8)) for f in frames]
-    palette = images[len(images) // 2].quantize(colors=128, method=Image.Quantize.MEDIANCUT)
-    quantized = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
+    # one palette per frame (GIF allows it): a shared palette drops the colours of small points
+    quantized = [
+        im.quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        for im in images
+    ]
     quantized[0].save(
         path,
         save_all=True,

@@ -35,12 +35,24 @@ def load_ood(
     return name, resize_to(images, image_shape)
 
 
+def _sibling_dir(name: str, data_dir: str | None) -> str | None:
+    """Where an IDX dataset ``name`` probably lives, given the run's own data folder: the same
+    folder if it is named after ``name``, else a sibling ``<parent>/<name>``, else the default."""
+    if data_dir is None:
+        return None
+    folder = Path(data_dir)
+    if folder.name == name:
+        return str(folder)
+    sibling = folder.parent / name
+    return str(sibling) if sibling.is_dir() else None
+
+
 def _load_named(name: str, image_shape: tuple[int, int, int], data_dir: str | None) -> Dataset:
     if name in DATASETS and name != "folder":
         size = 32 if max(image_shape[1:]) <= 32 else 64
         extra = {"image_size": size, "n_samples": 2 * MAX_OOD} if name == "shapes" else {}
-        idx = name in ("mnist", "fashion-mnist")
-        return load_dataset(DataConfig(name=name, data_dir=data_dir if idx else None, **extra))
+        folder = _sibling_dir(name, data_dir) if name in ("mnist", "fashion-mnist") else None
+        return load_dataset(DataConfig(name=name, data_dir=folder, **extra))
     if Path(name).is_dir():
         channels = 1 if image_shape[0] == 1 else 3
         return load_dataset(

@@ -159,7 +159,7 @@ class LatentScatter3DDisplay:
         for setter, label in zip(
             (ax.set_xlabel, ax.set_ylabel, ax.set_zlabel), self.axis_labels, strict=True
         ):
-            setter(label, fontsize=LABEL_SIZE, labelpad=-2)
+            setter(label, fontsize=LABEL_SIZE)
         ax.tick_params(labelsize=7, pad=0)
 
     def plot(
@@ -189,12 +189,12 @@ class LatentScatter3DDisplay:
         return self
 
     def frames(
-        self, n_frames: int = 24, *, elev: float = 20.0, size_px: int = 320
+        self, n_frames: int = 16, *, elev: float = 20.0, size_px: int = 320
     ) -> list[np.ndarray]:
         """RGB frames (H, W, 3) of one full turn around the vertical axis."""
         fig = Figure(figsize=(size_px / 80, size_px / 80), dpi=80, layout="constrained")
         ax = fig.add_subplot(projection="3d")
-        self._draw(ax, elev, 0.0, _point_size(len(self.coords)) * 0.4)
+        self._draw(ax, elev, 0.0, _point_size(len(self.coords)) * 0.8)
         ax.set_title(self.title, fontsize=LABEL_SIZE)
         out = []
         for azim in np.linspace(0, 360, n_frames, endpoint=False):

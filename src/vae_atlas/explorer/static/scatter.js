@@ -57,9 +57,14 @@ export class ScatterMap {
       const j = seed % (i + 1);
       const t = this.order[i]; this.order[i] = this.order[j]; this.order[j] = t;
     }
+    // coordinates in drawing order, so the hot loop reads memory sequentially
+    this.drawX = new Float32Array(n);
+    this.drawY = new Float32Array(n);
+    for (let k = 0; k < n; k++) { this.drawX[k] = this.x[this.order[k]]; this.drawY[k] = this.y[this.order[k]]; }
     let maxLabel = 0;
     if (this.labels) for (let i = 0; i < n; i++) if (this.labels[i] > maxLabel) maxLabel = this.labels[i];
-    this.colours = new Uint32Array(Math.max(maxLabel + 1, 1) + 64);
+    this.colours = new Uint32Array(maxLabel + 1);
+    this.colourCache = null;
     for (let c = 0; c < this.colours.length; c++) this.colours[c] = rgbaWord(classColour(c));
     this.redraw();
   }
@@ -149,24 +154,43 @@ export class ScatterMap {
     const words = this.words;
     words.fill(BACKGROUND);
     const n = this.x.length;
-    const dpr = this.dpr;
-    const size = Math.max(1, Math.round((n > 30000 ? 2 : n > 3000 ? 3 : 5) * dpr * 0.9));
+    const size = Math.max(1, Math.round((n > 30000 ? 2 : n > 3000 ? 3 : 5) * this.dpr * 0.9));
     const half = size >> 1;
-    const s = this.view.scale * dpr, ox = W / 2 - this.view.cx * s, oy = H / 2 + this.view.cy * s;
-    const { x, y, labels, order, colours, hidden } = this;
-    const anyHidden = hidden.size > 0;
+    const s = this.view.scale * this.dpr;
+    const ox = W / 2 - this.view.cx * s + 0.5 - half, oy = H / 2 + this.view.cy * s + 0.5 - half;
+    const x = this.drawX, y = this.drawY;
+    const colour = this.pointColours();
+    const maxX = W - size, maxY = H - size;
     for (let k = 0; k < n; k++) {
-      const i = order[k];
-      const label = labels ? labels[i] : 0;
-      if (anyHidden && hidden.has(label)) continue;
-      const px = Math.round(x[i] * s + ox) - half, py = Math.round(oy - y[i] * s) - half;
-      if (px < 0 || py < 0 || px + size > W || py + size > H) continue;
-      const colour = colours[label] ?? colours[0];
-      let row = py * W + px;
-      for (let r = 0; r < size; r++, row += W) words.fill(colour, row, row + size);
+      const c = colour[k];
+      if (c === 0) continue; // a hidden class
+      const fx = x[k] * s + ox, fy = oy - y[k] * s;
+      // bounds on the float first: `| 0` would wrap far-away points back onto the screen
+      if (!(fx >= 0 && fy >= 0 && fx < maxX + 1 && fy < maxY + 1)) continue;
+      let p = (fy | 0) * W + (fx | 0);
+      if (size === 2) {
+        words[p] = c; words[p + 1] = c; words[p + W] = c; words[p + W + 1] = c;
+      } else {
+        for (let r = 0; r < size; r++, p += W) words.fill(c, p, p + size);
+      }
     }
     this.base.getContext("2d").putImageData(this.image, 0, 0);
     this.lastBaseMs = performance.now() - t0;
+  }
+
+  // one RGBA word per point in drawing order (0 = hidden), rebuilt when hidden classes change
+  pointColours() {
+    const key = [...this.hidden].join(",");
+    if (this.colourCache && this.colourCache.key === key && this.colourCache.n === this.x.length) {
+      return this.colourCache.words;
+    }
+    const n = this.x.length, words = new Uint32Array(n), { labels, colours, hidden, order } = this;
+    for (let k = 0; k < n; k++) {
+      const label = labels ? labels[order[k]] : 0;
+      words[k] = hidden.has(label) ? 0 : colours[label];
+    }
+    this.colourCache = { key, n, words };
+    return words;
   }
 
   drawOverlay() {

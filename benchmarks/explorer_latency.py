@@ -1,0 +1,354 @@
+"""How fast is the explorer? Numbers against baselines measured in the same run.
+
+1. Server decode of one point, over loopback HTTP with keep-alive, for an MNIST-sized MLP
+   decoder (20-512-784): the explorer's ``GET /api/runs/{id}/decode.png`` against a bare FastAPI
+   endpoint that decodes the same model and returns a PNG (the floor). Both servers are separate
+   uvicorn processes with one torch thread. Targets: p50 < 3 ms, p95 < 5 ms.
+2. In the browser (Playwright + chromium): pointer move → decoded image drawn, p50/p95, read
+   from the page's own record (``event.timeStamp`` to the end of the draw). Target p95 < 33 ms.
+   Done for the in-page MLP decoder and for a conv model decoded by the server.
+3. Page ready (navigation start → points drawn and decoder loaded) with 10,000 points.
+   Target < 2 s.
+4. 100,000 points: page ready, and the time to redraw the map per pan/zoom frame while the page
+   pans and zooms for 120 animation frames. Target: frames within 16.7 ms (60 Hz).
+
+Usage::
+
+    python benchmarks/explorer_latency.py [--requests 2000] [--quick]
+
+Uses the real MNIST test images when ``../shared/datasets/mnist`` has them (random images
+otherwise); models are untrained and seeded — speed does not depend on training. Timings on a
+shared, loaded machine are inflated; compare the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+MNIST_DIR = REPO.parent / "shared" / "datasets" / "mnist"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LATENT = 20
+
+
+# ---------------------------------------------------------------- servers (child processes)
+def mnist_images(n: int):
+    import torch
+
+    from vae_atlas.data import ImageSet
+
+    try:
+        from vae_atlas.data import load_idx_dataset
+
+        test = load_idx_dataset("mnist", data_dir=str(MNIST_DIR)).test
+        return test.subset(slice(0, n)), "MNIST test"
+    except Exception:  # noqa: BLE001 - any failure: fall back to synthetic images
+        g = torch.Generator().manual_seed(0)
+        images = torch.randint(0, 256, (n, 1, 28, 28), generator=g, dtype=torch.uint8)
+        return ImageSet(images, torch.randint(0, 10, (n,), generator=g)), "random"
+
+
+def build(kind: str):
+    import torch
+
+    from vae_atlas.config import ModelConfig
+    from vae_atlas.models import build_model
+
+    torch.manual_seed(0)
+    if kind == "conv":
+        cfg = ModelConfig(
+            family="conv", image_shape=(1, 28, 28), latent_dim=LATENT, hidden=(32, 64, 128)
+        )
+    elif kind == "big":
+        cfg = ModelConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(64,))
+    else:
+        cfg = ModelConfig(image_shape=(1, 28, 28), latent_dim=LATENT, hidden=(512,))
+    return build_model(cfg).eval()
+
+
+def big_images(n: int):
+    """n 8x8 images: the digits, repeated with noise (the map is what is being measured)."""
+    import torch
+
+    from vae_atlas.data import ImageSet, load_digits
+
+    d = load_digits().train
+    reps = -(-n // len(d))
+    g = torch.Generator().manual_seed(0)
+    images = d.images.repeat(reps, 1, 1, 1)[:n].to(torch.int16)
+    images = (images + torch.randint(-30, 31, images.shape, generator=g)).clamp(0, 255)
+    return ImageSet(images.to(torch.uint8), d.labels.repeat(reps)[:n]), "digits + noise"
+
+
+def bare_app(model):
+    """The floor: parse the code, decode, encode a PNG, return it — nothing else."""
+    import io
+
+    import torch
+    from fastapi import FastAPI
+    from fastapi.responses import Response
+    from PIL import Image
+
+    app = FastAPI()
+
+    @app.get("/decode.png")
+    async def decode(z: str) -> Response:
+        code = torch.tensor([[float(v) for v in z.split(",")]])
+        with torch.inference_mode():
+            x = model.decode(code)[0, 0].numpy()
+        buf = io.BytesIO()
+        Image.fromarray((x * 255).round().astype(np.uint8)).save(buf, "PNG", compress_level=1)
+        return Response(buf.getvalue(), media_type="image/png")
+
+    return app
+
+
+def serve(kind: str, port: int) -> None:
+    import torch
+    import uvicorn
+
+    from vae_atlas.explorer import ExplorerRun, create_app
+
+    torch.set_num_threads(1)
+    model = build("conv" if kind == "conv" else "big" if kind == "big" else "mlp")
+    if kind == "bare":
+        app = bare_app(model)
+    else:
+        images, _ = big_images(100_000) if kind == "big" else mnist_images(10_000)
+        app = create_app([ExplorerRun.from_model(model, images, name=kind)])
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+# ---------------------------------------------------------------- measuring (parent)
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, kind: str) -> None:
+        self.port = free_port()
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve", kind, "--port", str(self.port)], env=env
+        )
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"{kind} server exited") from None
+                time.sleep(0.2)
+        raise RuntimeError(f"{kind} server did not start")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
+def time_requests(port: int, path_of, n: int, warmup: int = 200) -> np.ndarray:
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    rng = np.random.default_rng(0)
+    out = []
+    for i in range(n + warmup):
+        z = ",".join(f"{v:.5f}" for v in rng.normal(size=LATENT))
+        t = time.perf_counter()
+        conn.request("GET", path_of(z))
+        resp = conn.getresponse()
+        body = resp.read()
+        dt = time.perf_counter() - t
+        assert resp.status == 200 and body[:4] == b"\x89PNG", resp.status
+        if i >= warmup:
+            out.append(dt * 1e3)
+    conn.close()
+    return np.array(out)
+
+
+def pct(ms: np.ndarray) -> str:
+    return f"p50 {np.percentile(ms, 50):6.2f} ms   p95 {np.percentile(ms, 95):6.2f} ms"
+
+
+def bench_server_decode(n: int) -> dict:
+    import torch
+
+    model = build("mlp")
+    z = torch.randn(1, LATENT)
+    with torch.inference_mode():
+        for _ in range(50):
+            model.decode(z)
+        t = time.perf_counter()
+        for _ in range(500):
+            model.decode(z)
+    decode_ms = (time.perf_counter() - t) / 500 * 1e3
+    bare, explorer = Server("bare"), Server("mlp")
+    try:
+        # interleave rounds so load changes on the shared machine hit both alike
+        b_ms, e_ms = [], []
+        for _ in range(4):
+            b_ms.append(time_requests(bare.port, lambda z: f"/decode.png?z={z}", n // 4))
+            e_ms.append(
+                time_requests(explorer.port, lambda z: f"/api/runs/mlp/decode.png?z={z}", n // 4)
+            )
+        b, e = np.concatenate(b_ms), np.concatenate(e_ms)
+    finally:
+        bare.close()
+        explorer.close()
+    print("\n1. server decode of one point (20-512-784 MLP, PNG over loopback HTTP)")
+    print(f"   decode alone (torch, in process)  {decode_ms:.3f} ms")
+    print(f"   bare FastAPI endpoint (floor)     {pct(b)}")
+    print(f"   explorer decode.png               {pct(e)}")
+    ratio50 = np.percentile(e, 50) / np.percentile(b, 50)
+    ratio95 = np.percentile(e, 95) / np.percentile(b, 95)
+    print(f"   explorer / floor                  p50 x{ratio50:.2f}   p95 x{ratio95:.2f}")
+    return {"bare": b, "explorer": e}
+
+
+def open_page(browser, url: str, timeout_ms: int = 60_000):
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(url)
+    page.wait_for_function("window.__atlas && window.__atlas.ready", timeout=timeout_ms)
+    return page
+
+
+def page_ready(browser, url: str, repeats: int) -> np.ndarray:
+    times = []
+    for _ in range(repeats):
+        page = open_page(browser, url)
+        times.append(page.evaluate("window.__atlas.readyMs"))
+        page.close()
+    return np.array(times)
+
+
+def pointer_latency(page, moves: int) -> np.ndarray:
+    box = page.locator("#overlay").bounding_box()
+    page.evaluate("window.__atlas.latencies.length = 0")
+    rng = np.random.default_rng(1)
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for _ in range(moves):
+        x = float(np.clip(x + rng.normal(0, 25), box["x"] + 5, box["x"] + box["width"] - 5))
+        y = float(np.clip(y + rng.normal(0, 25), box["y"] + 5, box["y"] + box["height"] - 5))
+        page.mouse.move(x, y)
+        page.wait_for_timeout(8)
+    page.wait_for_timeout(300)
+    return np.array(page.evaluate("window.__atlas.latencies"))
+
+
+def js_decode_ms(page) -> float:
+    return page.evaluate(
+        """() => { const a = window.__atlas, z = new Float64Array(a.run.latent_dim).fill(0.3);
+        for (let i = 0; i < 50; i++) a.decoder.decode(z);
+        const t = performance.now(); for (let i = 0; i < 500; i++) a.decoder.decode(z);
+        return (performance.now() - t) / 500; }"""
+    )
+
+
+def pan_zoom(page, frames: int = 120) -> dict:
+    return page.evaluate(
+        """(frames) => new Promise((resolve) => {
+        const s = window.__atlas.scatter, draws = [], gaps = []; let k = 0, last = null;
+        const step = (t) => {
+          if (last !== null) gaps.push(t - last);
+          last = t;
+          if (k > 0) draws.push(s.lastBaseMs); // the redraw queued by the previous frame
+          if (k % 2) s.pan(7, -4); else s.zoom(k % 40 < 20 ? 1.04 : 0.96, 600, 400);
+          if (++k < frames) requestAnimationFrame(step); else resolve({draws, gaps});
+        };
+        requestAnimationFrame(step); })""",
+        frames,
+    )
+
+
+def bench_browser(quick: bool) -> None:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        print(f"\n(browser measurements skipped: no chromium at {CHROMIUM})")
+        return
+    servers: dict[str, Server] = {}
+    try:
+        for kind in ("mlp", "conv", "big"):
+            servers[kind] = Server(kind)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            ready = page_ready(browser, servers["mlp"].url, 3 if quick else 5)
+            page = open_page(browser, servers["mlp"].url)
+            n_points = page.evaluate("window.__atlas.run.n_points")
+            lat = pointer_latency(page, 150 if quick else 400)
+            js_ms = js_decode_ms(page)
+            page.close()
+            page = open_page(browser, servers["conv"].url)
+            lat_conv = pointer_latency(page, 100 if quick else 250)
+            page.close()
+            big_ready = page_ready(browser, servers["big"].url, 2 if quick else 3)
+            page = open_page(browser, servers["big"].url)
+            n_big = page.evaluate("window.__atlas.run.n_points")
+            frames = pan_zoom(page)
+            page.close()
+            browser.close()
+    finally:
+        for s in servers.values():
+            s.close()
+    print(f"\n2. pointer move -> decoded image on screen ({len(lat)} frames)")
+    print(f"   MLP decoded in the page           {pct(lat)}   (JS decode {js_ms:.3f} ms)")
+    print(f"   conv decoded by the server        {pct(lat_conv)}   ({len(lat_conv)} frames)")
+    print(
+        f"\n3. page ready with {n_points:,} points   median {np.median(ready):.0f} ms   "
+        f"max {ready.max():.0f} ms   (target < 2000 ms)"
+    )
+    draws, gaps = np.array(frames["draws"]), np.array(frames["gaps"])
+    print(
+        f"\n4. {n_big:,} points: page ready median {np.median(big_ready):.0f} ms; pan/zoom "
+        f"redraw {pct(draws)}; frame interval p95 {np.percentile(gaps, 95):.1f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--serve", choices=["bare", "mlp", "conv", "big"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--skip-server", action="store_true", help="skip part 1")
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port)
+        return
+    images, source = mnist_images(10)
+    print(
+        f"explorer latency benchmark (images: {source}; load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs — timings are inflated when busy)"
+    )
+    if not args.skip_server:
+        bench_server_decode(500 if args.quick else args.requests)
+    if not args.skip_browser:
+        bench_browser(args.quick)
+
+
+if __name__ == "__main__":
+    main()

@@ -135,14 +135,20 @@ export function drawOverlay(atlas, ctx, map) {
   }
   if (atlas.hover) {
     const { sx, sy } = atlas.hover;
+    const cross = () => {
+      ctx.beginPath();
+      ctx.arc(sx, sy, 7, 0, 2 * Math.PI);
+      ctx.moveTo(sx - 16, sy); ctx.lineTo(sx - 9, sy); ctx.moveTo(sx + 9, sy); ctx.lineTo(sx + 16, sy);
+      ctx.moveTo(sx, sy - 16); ctx.lineTo(sx, sy - 9); ctx.moveTo(sx, sy + 9); ctx.lineTo(sx, sy + 16);
+      ctx.stroke();
+    };
     ctx.save();
-    ctx.strokeStyle = "rgba(124,196,255,.9)";
-    ctx.lineWidth = 1;
-    ctx.beginPath();
-    ctx.arc(sx, sy, 6, 0, 2 * Math.PI);
-    ctx.moveTo(sx - 14, sy); ctx.lineTo(sx - 8, sy); ctx.moveTo(sx + 8, sy); ctx.lineTo(sx + 14, sy);
-    ctx.moveTo(sx, sy - 14); ctx.lineTo(sx, sy - 8); ctx.moveTo(sx, sy + 8); ctx.lineTo(sx, sy + 14);
-    ctx.stroke();
+    ctx.strokeStyle = "rgba(11,15,23,.9)";
+    ctx.lineWidth = 4;
+    cross();
+    ctx.strokeStyle = "#ffffff";
+    ctx.lineWidth = 1.8;
+    cross();
     ctx.restore();
   }
 }

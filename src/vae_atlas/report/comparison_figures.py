@@ -93,7 +93,6 @@ def add_clouds(contexts: list[AtlasContext], w: FigureWriter) -> None:
         for c in contexts:
             index = spread_index(c.latents.labels, 40, len(c.latents), seed=c.options.seed)
             subsets.append(c.latents.subset(index))
-        lim = shared_limits([s.mu for s in subsets], minimum=3.5)[1]
         for i, (ax, c, s) in enumerate(zip(axes, contexts, subsets, strict=True)):
             PosteriorCloudsDisplay(
                 s.mu,
@@ -101,14 +100,15 @@ def add_clouds(contexts: list[AtlasContext], w: FigureWriter) -> None:
                 s.labels,
                 c.class_names if i == len(contexts) - 1 else None,
                 title=c.source.name,
-            ).plot(ax=ax, extent=lim)
+            ).plot(ax=ax)
         return fig
 
     w.add(
         "cmp-clouds",
         SPACE,
         "Posterior clouds",
-        "The same 40 test inputs in each run, over the prior's density, on shared axes. VAE "
+        "The same 40 test inputs in each run over the prior's density; each panel is scaled "
+        "to its own codes (the dashed circles, the prior's radius 1, 2, 3, give the scale). VAE "
         "inputs are overlapping clouds that tile the prior; an autoencoder's are isolated "
         "points with nothing in between.",
         draw,
@@ -233,8 +233,8 @@ def add_training(contexts: list[AtlasContext], w: FigureWriter) -> None:
         "cmp-training",
         "Training",
         "Held-out curves",
-        "Held-out −ELBO, reconstruction and KL per epoch for every run on one axis each. The "
-        "autoencoder reconstructs best and has no KL; its −ELBO is only a reconstruction term "
-        "and is not comparable as a likelihood.",
+        "Held-out −ELBO, reconstruction and KL per epoch for every run on one axis each. A plain "
+        "autoencoder has no KL and so no ELBO (only its reconstruction curve is drawn); it "
+        "reconstructs best because nothing constrains its codes.",
         draw,
     )

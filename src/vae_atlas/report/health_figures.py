@@ -147,7 +147,8 @@ def summary_numbers(ctx: AtlasContext) -> dict[str, str]:
     if sil is not None:
         out["class silhouette"] = f"{sil:.3f}"
     if ctx.scores is not None:
-        out["mean −ELBO, test (nats)"] = f"{float(np.mean(ctx.scores)):.2f}"
+        name = "−ELBO" if ctx.latents.logvar is not None else "reconstruction NLL"
+        out[f"mean {name}, test, this report (nats)"] = f"{float(np.mean(ctx.scores)):.2f}"
     if ctx.latents.logvar is not None:
         out["total KL, test (nats)"] = f"{float(kl_per_dim(ctx.latents).sum()):.2f}"
     return out

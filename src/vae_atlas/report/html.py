@@ -86,7 +86,9 @@ def findings_list(findings: Sequence[Finding]) -> str:
 
 
 def figure_card(item: FigureItem) -> str:
-    wide = " wide" if any(item.key.startswith(k) for k in WIDE) else ""
+    wide = (
+        " wide" if item.key.startswith("cmp-") or any(item.key.startswith(k) for k in WIDE) else ""
+    )
     media = "".join(
         f'<img src="{escape(f)}" alt="{escape(item.title)}" loading="lazy">' for f in item.files
     )

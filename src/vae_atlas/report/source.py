@@ -78,7 +78,9 @@ def source_from_run(run: Run | str | Path) -> AtlasSource:
     }
     final = run.metrics[-1] if run.metrics else {}
     if final.get("test_neg_elbo") is not None:
-        summary["test −ELBO (nats)"] = round(float(final["test_neg_elbo"]), 2)
+        summary["final held-out −ELBO, training log (nats)"] = round(
+            float(final["test_neg_elbo"]), 2
+        )
     return AtlasSource(
         name=run.name,
         model=run.model,

@@ -145,8 +145,8 @@ class TrainConfig:
 
     epochs: int = 10
     batch_size: int = 128
-    lr: float = 1e-3
-    lr_final_fraction: float = 1.0
+    lr: float = 3e-3  # with the cosine decay below: benchmarks/train_speed.py, docs/train_speed.md
+    lr_final_fraction: float = 0.05
     weight_decay: float = 0.0
     warmup_epochs: float = 0.0
     seed: int = 0

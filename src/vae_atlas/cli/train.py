@@ -96,8 +96,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--epochs", type=int, default=None, help="epochs (default 10; with --resume: extend to)"
     )
     g.add_argument("--batch-size", type=int, default=128)
-    g.add_argument("--lr", type=float, default=1e-3)
-    g.add_argument("--lr-final-fraction", type=float, default=1.0, help="cosine decay to lr*this")
+    g.add_argument("--lr", type=float, default=3e-3)
+    g.add_argument("--lr-final-fraction", type=float, default=0.05, help="cosine decay to lr*this")
     g.add_argument("--warmup-epochs", type=float, default=0.0, help="KL warm-up length")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])

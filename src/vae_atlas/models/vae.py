@@ -100,6 +100,30 @@ class AutoEncoder(nn.Module):
         """log p(x | z) in nats for images x (B, C, H, W) and codes z (B, D) -> (B,)."""
         return self.likelihood.log_prob(x, self.decoder(z))
 
+    @torch.no_grad()
+    def init_output_bias(self, mean_image: torch.Tensor, eps: float = 1e-3) -> bool:
+        """Start the decoder at the data's mean image: output bias = logit(mean pixel).
+
+        Both likelihoods read the decoder output through a sigmoid, so this makes an untrained
+        model predict the average training image instead of grey 0.5 everywhere; the first steps
+        then learn structure instead of the marginal (a common data-dependent initialisation;
+        on MNIST it is worth about one epoch). ``mean_image`` is (C, H, W) in [0, 1]; a per-pixel
+        output bias (MLP) gets the pixel means, a per-channel one (conv) the channel means.
+        Returns False, changing nothing, for a decoder whose last layer has neither.
+        """
+        kinds = (nn.Linear, nn.ConvTranspose2d)
+        layers = [m for m in self.decoder.modules() if isinstance(m, kinds)]
+        bias = layers[-1].bias if layers else None
+        if bias is None:
+            return False
+        mean = mean_image.to(device=bias.device, dtype=torch.float64)  # (C, H, W)
+        if bias.numel() != mean.numel():
+            mean = mean.flatten(1).mean(1)  # (C,)
+            if bias.numel() != mean.numel():
+                return False
+        bias.copy_(torch.logit(mean.clamp(eps, 1.0 - eps)).reshape(bias.shape))
+        return True
+
     def loss(
         self,
         x: torch.Tensor,

@@ -76,6 +76,16 @@ ProgressFactory = Callable[[int, int], Any]
 _FUSED_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
+def _mean_image(data: Dataset, chunk: int = 4096) -> torch.Tensor:
+    """The training images' mean (C, H, W) in [0, 1] from exact integer sums, so it does not
+    depend on reduction order or thread count; summed in chunks to bound memory."""
+    images = data.train.images  # (N, C, H, W) uint8
+    total = torch.zeros(images.shape[1:], dtype=torch.int64)
+    for start in range(0, images.shape[0], chunk):
+        total += images[start : start + chunk].sum(0, dtype=torch.int64)
+    return total.to(torch.float64) / (255.0 * max(images.shape[0], 1))
+
+
 def make_adam(
     params: Iterable[torch.nn.Parameter], *, lr: float, weight_decay: float = 0.0
 ) -> torch.optim.Adam:
@@ -222,6 +232,7 @@ class _Loop:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(tc.seed)
             self.model: AutoEncoder = build_model(config.model).to(device)
+        self.model.init_output_bias(_mean_image(data))
         self.optimizer = make_adam(self.model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
         self.generator = torch.Generator(device=device).manual_seed(tc.seed + 1)
         self.train_x = data.train.float_images().to(device)  # (N, C, H, W)

@@ -185,6 +185,13 @@ def test_tsne_map_places_and_lifts_approximately(client: TestClient, ae5: Run) -
     assert d["position"] == pytest.approx([m["x"][i], m["y"][i]], abs=1e-3)
 
 
+def test_tsne_map_is_cached_in_the_run_directory(client: TestClient, ae5: Run) -> None:
+    first = client.get("/api/runs/ae5/map?projection=tsne").json()
+    assert list((ae5.path / "cache").glob("projection-tsne-*.npz"))
+    again = TestClient(create_app([ae5])).get("/api/runs/ae5/map?projection=tsne").json()
+    assert again["seconds"] == 0.0 and again["x"] == first["x"]
+
+
 def test_openapi_schema_is_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     for path in (

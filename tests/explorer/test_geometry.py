@@ -1,44 +1,12 @@
-"""Closed forms: interpolation paths, projected σ-ellipses, and lifting map positions."""
+"""Closed forms: projected σ-ellipses and lifting map positions."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
-from vae_atlas.explorer.geometry import interpolate, projected_ellipse
+from vae_atlas.explorer.geometry import projected_ellipse
 from vae_atlas.explorer.maps import compute_map, place
-
-vec = arrays(np.float64, 4, elements=st.floats(-5, 5))
-
-
-@settings(max_examples=50, deadline=None)
-@given(a=vec, b=vec, steps=st.integers(2, 12))
-def test_interpolation_ends_at_the_endpoints(a: np.ndarray, b: np.ndarray, steps: int) -> None:
-    for method in ("linear", "spherical"):
-        z = interpolate(a, b, steps, method)
-        assert z.shape == (steps, 4)
-        np.testing.assert_allclose(z[0], a, atol=1e-9)
-        np.testing.assert_allclose(z[-1], b, atol=1e-9)
-
-
-def test_spherical_interpolation_keeps_the_norm_between_equal_norms() -> None:
-    rng = np.random.default_rng(1)
-    a, b = rng.normal(size=8), rng.normal(size=8)
-    b *= np.linalg.norm(a) / np.linalg.norm(b)
-    z = interpolate(a, b, 9, "spherical")
-    np.testing.assert_allclose(np.linalg.norm(z, axis=1), np.linalg.norm(a))
-    lin = interpolate(a, b, 9, "linear")
-    assert np.linalg.norm(lin[4]) < np.linalg.norm(a)  # the chord dips towards the origin
-
-
-def test_spherical_falls_back_to_linear_at_the_origin() -> None:
-    z = interpolate(np.zeros(3), np.ones(3), 3, "spherical")
-    np.testing.assert_allclose(z[1], [0.5, 0.5, 0.5])
-    with pytest.raises(ValueError, match="method"):
-        interpolate(np.zeros(2), np.ones(2), 3, "cubic")
 
 
 def test_projected_ellipse_closed_forms() -> None:

@@ -12,8 +12,8 @@ import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from vae_atlas.analysis.interpolation import interpolation_path
 from vae_atlas.explorer import schemas as s
-from vae_atlas.explorer.geometry import interpolate
 from vae_atlas.explorer.images import (
     MAX_UPLOAD_BYTES,
     UploadError,
@@ -219,7 +219,8 @@ def inspect_code(run: RunDep, body: s.InspectRequest) -> s.Posterior:
 def interpolate_codes(run: RunDep, body: s.InterpolateRequest) -> s.PathResponse:
     ab = check_codes(run, [body.a, body.b])
     lmap = get_view(run, body.projection, body.dims)
-    z = interpolate(ab[0], ab[1], body.steps, body.method)
+    method = "slerp" if body.method == "spherical" else "linear"
+    z = interpolation_path(ab[0], ab[1], body.steps, method)
     return path_response(run, lmap, z)
 
 

@@ -7,8 +7,10 @@ UMAP and t-SNE maps are computed on first request and kept in memory.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,6 +25,7 @@ from vae_atlas.analysis import (
     kl_per_dim,
     model_device,
 )
+from vae_atlas.analysis.projection import fingerprint
 from vae_atlas.data import ImageSet
 from vae_atlas.explorer.images import border_brightness
 from vae_atlas.explorer.maps import NONLINEAR, LatentMap, compute_map
@@ -53,8 +56,10 @@ class ExplorerRun:
         *,
         class_names: Sequence[str] | None = None,
         info: dict[str, str] | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.id = run_id
+        self.cache_dir = cache_dir
         self.name = name
         self.model = model.eval()
         self.device = model_device(model)
@@ -93,6 +98,8 @@ class ExplorerRun:
             "family": cfg.model.family,
             "dataset": cfg.data.name,
         }
+        # t-SNE/UMAP maps are kept in the run's cache/ folder when the run can be written to
+        writable = os.access(run.path, os.W_OK)
         return cls(
             run_id or run.name,
             run.name,
@@ -100,6 +107,7 @@ class ExplorerRun:
             test,
             class_names=run.dataset.class_names,
             info=info,
+            cache_dir=run.path / "cache" if writable else None,
         )
 
     @classmethod
@@ -155,8 +163,25 @@ class ExplorerRun:
         key = (projection, dims if projection == "dims" else None)
         with self._lock:
             if key not in self._maps:
-                self._maps[key] = compute_map(projection, self.latents.mu, key[1])
+                cache_key = self.cache_key() if projection in NONLINEAR else None
+                self._maps[key] = compute_map(
+                    projection,
+                    self.latents.mu,
+                    key[1],
+                    cache_dir=self.cache_dir,
+                    cache_key=cache_key,
+                )
             return self._maps[key]
+
+    def cache_key(self) -> str | None:
+        """Fingerprint of the weights and the shown images: a projection cache entry's name."""
+        if self.cache_dir is None:
+            return None
+        parts: list = ["explorer"]
+        for name, tensor in sorted(self.model.state_dict().items()):
+            parts += [name, tensor.detach().cpu().contiguous().view(-1).float().numpy()]
+        parts.append(self.images.images.numpy())
+        return fingerprint(*parts)
 
     def map_tree(self, lmap: LatentMap):
         """Nearest-neighbour index over a non-linear map's coordinates (for lifting)."""

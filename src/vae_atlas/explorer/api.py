@@ -1,4 +1,6 @@
-"""The explorer's JSON API: runs, maps, decoding, points, interpolation, samples and uploads.
+"""The explorer's JSON API: runs, maps, the in-page decoder and data points, plus the helpers
+every endpoint shares (run lookup, view and code validation). Codes and uploads have their own
+modules (:mod:`~vae_atlas.explorer.codes`, :mod:`~vae_atlas.explorer.uploads`).
 
 Run ids are looked up in the in-memory registry the app was created with; nothing a client
 sends is ever turned into a path. Every invalid request is answered with a 4xx and a message.
@@ -12,17 +14,12 @@ import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from vae_atlas.analysis.interpolation import interpolation_path
 from vae_atlas.explorer import schemas as s
 from vae_atlas.explorer.images import (
-    MAX_UPLOAD_BYTES,
-    UploadError,
     data_uri,
-    open_upload,
-    prepare_upload,
     to_png,
 )
-from vae_atlas.explorer.maps import LatentMap, lift, place
+from vae_atlas.explorer.maps import LatentMap
 from vae_atlas.explorer.posterior import describe
 from vae_atlas.explorer.state import ExplorerRun
 
@@ -154,37 +151,6 @@ def decoder_weights(run: RunDep) -> Response:
     )
 
 
-@router.post("/runs/{run_id}/decode", response_model=s.DecodeResponse)
-def decode(run: RunDep, body: s.DecodeRequest) -> s.DecodeResponse:
-    images = run.decode(check_codes(run, body.z))
-    shape = tuple(int(v) for v in images.shape)
-    if body.format == "array":
-        return s.DecodeResponse(shape=shape, data=np.round(images, 4).ravel().tolist())
-    return s.DecodeResponse(shape=shape, images=images_as_uris(images))
-
-
-@router.get(
-    "/runs/{run_id}/decode.png",
-    response_class=Response,
-    responses={200: {"content": {"image/png": {}}}},
-)
-async def decode_png(
-    run: RunDep,
-    z: Annotated[str, Query(max_length=s.MAX_DIM * 24, description="comma-separated code")],
-) -> Response:
-    """One code → one PNG (the page's hover fallback for models it cannot run itself)."""
-    try:
-        code = np.array([float(v) for v in z.split(",")], dtype=np.float64)
-    except ValueError:
-        raise HTTPException(422, "z must be comma-separated numbers, e.g. z=0.5,-1.2") from None
-    if code.shape[0] != run.latent_dim:
-        raise HTTPException(422, f"z has {code.shape[0]} values; latent_dim is {run.latent_dim}")
-    if not np.all(np.isfinite(code)) or np.abs(code).max() > s.MAX_ABS_LATENT:
-        raise HTTPException(422, f"z must be finite with |z| <= {s.MAX_ABS_LATENT:g}")
-    png = to_png(run.decode(code[None])[0])
-    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
-
-
 @router.get("/runs/{run_id}/points/{index}", response_model=s.PointDetail)
 def point_detail(
     run: RunDep,
@@ -204,119 +170,3 @@ def point_detail(
         name = run.class_names[label]
     original = data_uri(to_png(run.images.images[index].numpy() / 255.0))
     return s.PointDetail(**post, index=index, label=label, class_name=name, original=original)
-
-
-@router.post("/runs/{run_id}/inspect", response_model=s.Posterior)
-def inspect_code(run: RunDep, body: s.InspectRequest) -> s.Posterior:
-    rows = [body.z] if body.sigma is None else [body.z, body.sigma]
-    checked = check_codes(run, rows)
-    lmap = get_view(run, body.projection, body.dims)
-    sigma = None if body.sigma is None else checked[1]
-    return s.Posterior(**describe(run, lmap, checked[0], sigma, k=body.k))
-
-
-@router.post("/runs/{run_id}/interpolate", response_model=s.PathResponse)
-def interpolate_codes(run: RunDep, body: s.InterpolateRequest) -> s.PathResponse:
-    ab = check_codes(run, [body.a, body.b])
-    lmap = get_view(run, body.projection, body.dims)
-    method = "slerp" if body.method == "spherical" else "linear"
-    z = interpolation_path(ab[0], ab[1], body.steps, method)
-    return path_response(run, lmap, z)
-
-
-def path_response(run: ExplorerRun, lmap: LatentMap, z: np.ndarray) -> s.PathResponse:
-    xy = place(lmap, z, run.neighbours)
-    return s.PathResponse(
-        z=np.round(z, 6).tolist(),
-        images=images_as_uris(run.decode(z)),
-        path=[(float(x), float(y)) for x, y in xy],
-    )
-
-
-@router.post("/runs/{run_id}/samples", response_model=s.SampleResponse)
-def sample(run: RunDep, body: s.SampleRequest) -> s.SampleResponse:
-    lmap = get_view(run, body.projection, body.dims)
-    rng = np.random.default_rng(body.seed)
-    eps = rng.standard_normal((body.n, run.latent_dim))
-    if run.stochastic:
-        z = eps
-    else:
-        cov = np.atleast_2d(np.cov(run.latents.mu, rowvar=False))
-        chol = np.linalg.cholesky(cov + 1e-6 * np.eye(run.latent_dim))
-        z = run.mean + eps @ chol.T
-    out = path_response(run, lmap, z)
-    return s.SampleResponse(**out.model_dump(), source=run.prior)
-
-
-@router.post("/runs/{run_id}/place", response_model=list[tuple[float, float]])
-def place_codes(run: RunDep, body: s.PlaceRequest) -> list[tuple[float, float]]:
-    lmap = get_view(run, body.projection, body.dims)
-    return [(float(x), float(y)) for x, y in place(lmap, check_codes(run, body.z), run.neighbours)]
-
-
-@router.get("/runs/{run_id}/lift", response_model=s.LiftResponse)
-def lift_position(
-    run: RunDep,
-    x: Annotated[float, Query(allow_inf_nan=False, ge=-1e6, le=1e6)],
-    y: Annotated[float, Query(allow_inf_nan=False, ge=-1e6, le=1e6)],
-    projection: s.ProjectionName | None = None,
-    dims: DimsQuery = None,
-) -> s.LiftResponse:
-    """A code under a map position; for UMAP/t-SNE an IDW blend of the nearest points' codes."""
-    lmap = get_view(run, projection, parse_dims(dims))
-    if lmap.linear:
-        z = run.mean + lmap.axes.T @ (np.array([x, y]) - lmap.axes @ (run.mean - lmap.center))
-    else:
-        z = lift(lmap, np.array([x, y]), run.latents.mu, run.map_tree(lmap))[0]
-    return s.LiftResponse(z=z.tolist())
-
-
-@router.post(
-    "/runs/{run_id}/encode",
-    response_model=s.UploadResult,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "image/png": {"schema": {"type": "string", "format": "binary"}},
-                "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-            },
-        }
-    },
-)
-async def encode_upload(
-    request: Request,
-    run: RunDep,
-    projection: s.ProjectionName | None = None,
-    dims: DimsQuery = None,
-    invert: Annotated[str, Query(pattern="^(auto|yes|no)$")] = "auto",
-) -> s.UploadResult:
-    """Encode an uploaded PNG/JPEG (the raw file as the request body, at most 5 MB)."""
-    data = await read_capped(request, MAX_UPLOAD_BYTES)
-    try:
-        img = open_upload(data)
-        x, inverted = prepare_upload(
-            img, run.image_shape, dataset_background=run.background, invert=invert
-        )
-    except UploadError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
-    lmap = get_view(run, projection, parse_dims(dims))
-    mu, sigma = run.encode(x[None])
-    post = describe(run, lmap, mu[0], None if sigma is None else sigma[0], k=8)
-    return s.UploadResult(
-        **post, input=data_uri(to_png(x)), inverted=inverted, original_size=img.size
-    )
-
-
-async def read_capped(request: Request, limit: int) -> bytes:
-    """The request body, refusing (413) as soon as it exceeds ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"the upload is {declared} bytes; the limit is {limit}")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(413, f"the upload is over the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from vae_atlas.explorer.api import router
+from vae_atlas.explorer import api, codes, uploads
 from vae_atlas.explorer.state import ExplorerRun
 from vae_atlas.run import Run
 
@@ -51,7 +51,8 @@ def create_app(runs: Sequence[Run | ExplorerRun], *, max_points: int | None = No
     )
     app.state.runs = registry
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.include_router(router)
+    for module in (api, codes, uploads):
+        app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

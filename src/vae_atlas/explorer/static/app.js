@@ -6,6 +6,7 @@ import { getBlob, getJSON, postJSON } from "./api.js";
 import { LatestOnly, MLPDecoder, drawBlob, drawPixels } from "./decoder.js";
 import { drawOverlay } from "./overlay.js";
 import * as panels from "./panels.js";
+import { parseUrl } from "./urlstate.js";
 import { ScatterMap, classColour } from "./scatter.js";
 
 const $ = (id) => document.getElementById(id);
@@ -287,7 +288,7 @@ async function main() {
   select.onchange = () => loadRun(select.value).catch((err) => status(err.message, true));
   panels.init(atlas);
   try {
-    await loadRun(wanted.id, panels.parseUrl(params));
+    await loadRun(wanted.id, parseUrl(params));
   } catch (err) { status(err.message, true); }
 }
 

@@ -2,12 +2,16 @@
 // sliders, prior samples and uploads; and the URL that keeps the view shareable.
 
 import { getJSON, postFile, postJSON } from "./api.js";
+import { decodeSel, initUrl, saveUrl, saveUrlSoon } from "./urlstate.js";
+
+export { saveUrlSoon };
 
 const $ = (id) => document.getElementById(id);
 let atlas = null;
 
 export function init(state) {
   atlas = state;
+  initUrl(state);
   $("projection").onchange = () => atlas.setProjection($("projection").value);
   const dimsChanged = () => {
     const dims = [+$("dim-x").value, +$("dim-y").value];
@@ -292,35 +296,6 @@ export async function refreshPlacements() {
   if (atlas.sel.a && atlas.sel.b) await interpolate();
 }
 
-// ---- URL state: run, projection, dims, selection A/B, interpolation settings, view
-function encodeSel(sel) {
-  if (!sel || sel.kind === "upload") return null;
-  if (sel.kind === "point") return `i${sel.index}`;
-  return "z" + Array.from(sel.z, (v) => v.toFixed(4)).join(",");
-}
-
-function decodeSel(text, dim) {
-  if (!text) return null;
-  if (/^i\d+$/.test(text)) return { kind: "point", index: +text.slice(1) };
-  if (text[0] === "z") {
-    const z = text.slice(1).split(",").map(Number);
-    if (z.length === dim && z.every(Number.isFinite)) return { kind: "free", z: Float64Array.from(z) };
-  }
-  return null;
-}
-
-export function parseUrl(params) {
-  const out = { projection: params.get("proj"), a: params.get("a"), b: params.get("b") };
-  const dims = (params.get("dims") || "").split(",").map(Number);
-  if (dims.length === 2 && dims.every(Number.isInteger) && dims[0] !== dims[1]) out.dims = dims;
-  const v = (params.get("v") || "").split(",").map(Number);
-  if (v.length === 3 && v.every(Number.isFinite) && v[2] > 0) out.view = { cx: v[0], cy: v[1], scale: v[2] };
-  if (params.get("m") === "spherical" || params.get("m") === "linear") atlas.interp.method = params.get("m");
-  const steps = +params.get("s");
-  if (Number.isInteger(steps) && steps >= 3 && steps <= 24) atlas.interp.steps = steps;
-  return out;
-}
-
 export async function restoreSelection(restore) {
   syncControls();
   const n = atlas.run.n_points, dim = atlas.run.latent_dim;
@@ -328,21 +303,4 @@ export async function restoreSelection(restore) {
   for (const [sel, slot] of [[a, "a"], [b, "b"]]) {
     if (sel && (sel.kind !== "point" || sel.index < n)) await select(sel, { slot });
   }
-}
-
-let urlTimer = null;
-export function saveUrlSoon() { clearTimeout(urlTimer); urlTimer = setTimeout(saveUrl, 250); }
-
-function saveUrl() {
-  if (!atlas.run) return;
-  const q = new URLSearchParams({ run: atlas.run.id, proj: atlas.projection });
-  if (atlas.projection === "dims") q.set("dims", atlas.dims.join(","));
-  const a = encodeSel(atlas.sel.a), b = encodeSel(atlas.sel.b);
-  if (a) q.set("a", a);
-  if (b) q.set("b", b);
-  q.set("m", atlas.interp.method);
-  q.set("s", atlas.interp.steps);
-  const v = atlas.scatter.view;
-  q.set("v", [v.cx, v.cy, v.scale].map((x) => +x.toPrecision(5)).join(","));
-  history.replaceState(null, "", `?${q}`);
 }

@@ -73,3 +73,30 @@ def test_user_mistakes_give_one_error_line(tiny_runs, tmp_path, capsys):
         assert main(argv) == 1, argv
         err = capsys.readouterr().err
         assert err.startswith("error: ") and "Traceback" not in err, argv
+
+
+def test_chosen_dims_and_grid_base_reach_the_figures(tiny_runs, tmp_path, capsys):
+    out = tmp_path / "dims"
+    code = main(
+        [
+            "report",
+            str(tiny_runs["vae5"]),
+            "--out",
+            str(out),
+            "--dims",
+            "2",
+            "4",
+            "--grid-base",
+            "5",
+            "--no-gif",
+            "--grid-size",
+            "4",
+            "--max-points",
+            "120",
+        ]
+    )
+    assert code == 0
+    html = (out / "index.html").read_text()
+    assert "decodings over z2, z4" in html and "test input #5" in html
+    assert main(["report", str(tiny_runs["vae5"]), "--dims", "2", "9", "--out", str(out)]) == 1
+    assert "z9" in capsys.readouterr().err

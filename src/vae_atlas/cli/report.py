@@ -27,6 +27,21 @@ def add_figure_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--steps", type=int, default=10, help="interpolation steps")
     p.add_argument(
+        "--dims",
+        type=int,
+        nargs=2,
+        metavar=("I", "J"),
+        help="two latent dimensions (1-based, as z1..zD) for the clouds, the "
+        "aggregate posterior and, above 2-D, the decoded grid "
+        "(default: the two with the most KL / the top-2 principal directions)",
+    )
+    p.add_argument(
+        "--grid-base",
+        type=int,
+        metavar="INDEX",
+        help="test input whose code holds the grid's other coordinates (default: the mean code)",
+    )
+    p.add_argument(
         "--max-points",
         type=int,
         default=10_000,
@@ -82,6 +97,8 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Repor
             attribute_classes=tuple(getattr(args, "attribute_classes", None) or ()) or None,
             attribute_csv=getattr(args, "attribute_csv", None),
             attribute_column=getattr(args, "attribute_column", None),
+            dims=None if args.dims is None else (args.dims[0] - 1, args.dims[1] - 1),
+            grid_base=args.grid_base,
             max_points=args.max_points,
             gifs=not args.no_gif,
             seed=args.seed,

@@ -139,6 +139,12 @@ def check_choices(ctx: AtlasContext) -> None:
             raise ValueError(f"interpolation input {index} is not a test index < {n}")
     if ctx.options.attribute_classes is not None:
         gen.class_pair(ctx)
+    d = ctx.source.latent_dim
+    if ctx.options.dims is not None and max(ctx.options.dims) >= d:
+        named = ", ".join(f"z{i + 1}" for i in ctx.options.dims)
+        raise ValueError(f"dimensions {named} do not all exist in a {d}-D latent space")
+    if ctx.options.grid_base is not None and not 0 <= ctx.options.grid_base < n:
+        raise ValueError(f"grid base {ctx.options.grid_base} is not a test index < {n}")
 
 
 def _anomalies(

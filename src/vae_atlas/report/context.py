@@ -67,11 +67,20 @@ class AtlasContext:
 
     @property
     def top_dims(self) -> tuple[int, int]:
-        """The two most informative dimensions (0, 1 for a 2-D space)."""
+        """The chosen dimensions, else the two most informative (0, 1 for a 2-D space)."""
+        if self.options.dims is not None:
+            return self.options.dims
         order = self.ranking[0]
         if len(order) < 2:
             return (0, 0)
         return tuple(sorted((int(order[0]), int(order[1]))))  # type: ignore[return-value]
+
+    @property
+    def grid_base(self) -> np.ndarray:
+        """The code holding a grid's off-plane coordinates: a chosen test input's, or the mean."""
+        if self.options.grid_base is None:
+            return self.latents.mu.mean(axis=0)
+        return self.latents.mu[self.options.grid_base]
 
     def projection(self, method: str) -> Projection:
         """The test means projected with ``method`` (cached in memory and, if possible, on disk)."""
@@ -104,3 +113,9 @@ class AtlasContext:
             knn_accuracy(self.train_latents, lat) if self.train_latents.labels is not None else None
         )
         return acc, silhouette_by_class(lat, seed=self.options.seed)
+
+
+def ctx_dims_phrase(ctx: AtlasContext, dims: tuple[int, int]) -> str:
+    """ " in dimensions z3, z7 (chosen)" or "... (the two most informative)" for captions."""
+    why = "chosen" if ctx.options.dims is not None else "the two most informative"
+    return f" in dimensions z{dims[0] + 1}, z{dims[1] + 1} ({why})"

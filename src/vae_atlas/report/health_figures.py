@@ -19,7 +19,7 @@ from vae_atlas.analysis.diagnostics import (
 from vae_atlas.analysis.likelihood import neg_elbo_per_image
 from vae_atlas.analysis.quality import kl_per_dim
 from vae_atlas.data import ImageSet
-from vae_atlas.report.context import AtlasContext
+from vae_atlas.report.context import AtlasContext, ctx_dims_phrase
 from vae_atlas.report.items import FigureWriter
 from vae_atlas.viz import AggregateDisplay, AnomalyDisplay, plot_anomaly_examples
 
@@ -36,11 +36,7 @@ def density(ctx: AtlasContext) -> AggregateDensity:
 def add_aggregate(ctx: AtlasContext, w: FigureWriter) -> None:
     """Figure 9."""
     d = density(ctx)
-    where = (
-        ""
-        if ctx.latents.latent_dim <= 2
-        else (f" in the two most informative dimensions z{d.dims[0] + 1}, z{d.dims[1] + 1}")
-    )
+    where = "" if ctx.latents.latent_dim <= 2 else (ctx_dims_phrase(ctx, d.dims))
     w.add(
         "aggregate",
         "Prior fit",

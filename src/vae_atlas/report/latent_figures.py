@@ -10,7 +10,7 @@ from vae_atlas.analysis.encode import decode_latents
 from vae_atlas.analysis.grid import LatentGrid, latent_grid
 from vae_atlas.analysis.projection import Projection
 from vae_atlas.analysis.sampling import spread_index
-from vae_atlas.report.context import AtlasContext
+from vae_atlas.report.context import AtlasContext, ctx_dims_phrase
 from vae_atlas.report.items import FigureWriter
 from vae_atlas.viz import (
     LatentScatter3DDisplay,
@@ -88,11 +88,7 @@ def add_clouds(ctx: AtlasContext, w: FigureWriter) -> None:
     index = spread_index(lat.labels, ctx.options.n_clouds, len(lat), seed=ctx.options.seed)
     sub = lat.subset(index)
     sigma = None if sub.sigma is None else sub.sigma[:, dims]
-    where = (
-        ""
-        if lat.latent_dim == 2
-        else f" in the two most informative dimensions z{dims[0] + 1}, z{dims[1] + 1}"
-    )
+    where = "" if lat.latent_dim == 2 else ctx_dims_phrase(ctx, dims)
     if sigma is None:
         cap = (
             f"A plain autoencoder has no posterior: each of {len(sub)} inputs is a single point"
@@ -124,21 +120,25 @@ def add_clouds(ctx: AtlasContext, w: FigureWriter) -> None:
 
 
 def manifold(ctx: AtlasContext) -> tuple[ManifoldDisplay, str]:
-    """The decoded prior-quantile grid: the latent plane for 2-D, else the plane of the top-2
-    principal directions of the means through their mean."""
-    lat, k = ctx.latents, ctx.options.grid_size
+    """The decoded prior-quantile grid: the latent plane for 2-D, else the plane of the chosen
+    dimensions or of the top-2 principal directions of the means, through ``ctx.grid_base``."""
+    lat, k, model = ctx.latents, ctx.options.grid_size, ctx.source.model
     if lat.latent_dim == 2:
         grid = latent_grid(k, 2)
-        return ManifoldDisplay(grid, decode_latents(ctx.source.model, grid.z)), "z1, z2"
+        return ManifoldDisplay(grid, decode_latents(model, grid.z)), "z1, z2"
+    if ctx.options.dims is not None:
+        d0, d1 = ctx.options.dims
+        grid = latent_grid(k, lat.latent_dim, dims=(d0, d1), base=ctx.grid_base)
+        return ManifoldDisplay(grid, decode_latents(model, grid.z)), f"z{d0 + 1}, z{d1 + 1}"
     pca = ctx.projection("pca")
     grid = latent_grid(
         k,
         lat.latent_dim,
         basis=pca.components,
-        base=lat.mu.mean(axis=0),
+        base=ctx.grid_base,
         axis_labels=("PC 1 direction", "PC 2 direction"),
     )
-    display = ManifoldDisplay(grid, decode_latents(ctx.source.model, grid.z))
+    display = ManifoldDisplay(grid, decode_latents(model, grid.z))
     return display, "the top-2 principal directions of the means"
 
 
@@ -163,7 +163,12 @@ def add_manifold(ctx: AtlasContext, w: FigureWriter) -> None:
         return
     display, plane = manifold(ctx)
     k = ctx.options.grid_size
-    held = "" if ctx.latents.latent_dim == 2 else " Other coordinates: the mean of the codes."
+    where = (
+        "the mean of the codes"
+        if ctx.options.grid_base is None
+        else f"the code of test input #{ctx.options.grid_base}"
+    )
+    held = "" if ctx.latents.latent_dim == 2 else f" Other coordinates: {where}."
     w.add(
         "manifold",
         SECTION,

@@ -17,6 +17,10 @@ class ReportOptions:
     test-set index or class name (default: a "1" and a "7" for digits). ``attribute_csv`` with
     ``attribute_column`` gives a binary attribute per *test* image; otherwise
     ``attribute_classes`` (default "4" → "9" where those classes exist) defines the direction.
+    ``dims`` (0-based) are the two latent dimensions shown by the clouds, the aggregate
+    posterior and (above 2-D) the decoded grid; default: the two with the most KL, and the
+    grid's plane of the top-2 principal directions. ``grid_base`` is the test input whose code
+    holds the other coordinates of the grid (default: the mean code).
     """
 
     projections: tuple[str, ...] = ("pca",)
@@ -26,6 +30,8 @@ class ReportOptions:
     attribute_classes: tuple[str, str] | None = None
     attribute_csv: Path | None = None
     attribute_column: str | None = None
+    dims: tuple[int, int] | None = None
+    grid_base: int | None = None
     max_points: int = 10_000
     n_clouds: int = 60
     gifs: bool = True
@@ -42,5 +48,9 @@ class ReportOptions:
             raise ValueError(f"interpolation_steps={self.interpolation_steps} must be >= 2")
         if self.max_points < 10:
             raise ValueError(f"max_points={self.max_points} must be >= 10")
+        if self.dims is not None and (
+            len(self.dims) != 2 or self.dims[0] == self.dims[1] or min(self.dims) < 0
+        ):
+            raise ValueError(f"dims={self.dims} (0-based) must be two different dimensions >= 0")
         if (self.attribute_csv is None) != (self.attribute_column is None):
             raise ValueError("attribute_csv and attribute_column go together")

@@ -47,7 +47,10 @@ class AnomalyDisplay:
                 density=True,
             )
             ax.legend(fontsize=LABEL_SIZE, frameon=False)
-        ax.set_xlabel("anomaly score −ELBO (nats)", fontsize=LABEL_SIZE)
+        ax.set_xlabel(
+            "anomaly score −ELBO (nats); the last bin holds everything above the 99.5th percentile",
+            fontsize=LABEL_SIZE,
+        )
         ax.set_ylabel("density" if self.ood else "inputs", fontsize=LABEL_SIZE)
         ax.set_title("Score distribution", fontsize=TITLE_SIZE)
         if self.ood is not None:

@@ -159,11 +159,13 @@ class AttributeDisplay:
         e = self.edit
         steps, _, h, w = e.images.shape
         fig, ax = new_axes(ax, (min(0.62 * (steps + 2) + 0.8, 10), 1.9))
-        blank = np.ones((1, *e.images.shape[1:]), dtype=np.float32)
-        show_image(ax, _strip(np.concatenate([e.original[None], blank, e.images])))
-        ticks = [0, *range(2, steps + 2)]
-        labels = ["input", *[f"α={a:.2g}" for a in e.alphas]]
-        ax.set_xticks([i * (w + 1) + w / 2 for i in ticks], labels, fontsize=7)
+        gap = max(2, w // 5)
+        first, rest = _strip(e.original[None]), _strip(e.images)
+        white = np.ones((first.shape[0], gap, *first.shape[2:]), dtype=np.float32)
+        show_image(ax, np.concatenate([first, white, rest], axis=1))
+        centres = [w / 2 - 0.5] + [w + gap + j * (w + 1) + w / 2 - 0.5 for j in range(steps)]
+        labels = ["input", *[f"α={a:.2f}" + (" (recon)" if a == 0 else "") for a in e.alphas]]
+        ax.set_xticks(centres, labels, fontsize=7)
         ax.set_title(self.title or f"Attribute direction: {e.direction.name}", fontsize=TITLE_SIZE)
         self.ax_, self.figure_ = ax, fig
         return self

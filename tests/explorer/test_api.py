@@ -210,3 +210,32 @@ def test_page_and_static_files_are_served(client: TestClient) -> None:
     assert page.status_code == 200 and 'id="points"' in page.text
     for name in ("app.js", "scatter.js", "decoder.js", "panels.js", "overlay.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
+
+
+def test_a_users_own_module_is_served(vae2: Run) -> None:
+    class Mine(torch.nn.Module):
+        """A deterministic toy model: encode = two pixel means, decode = a flat image."""
+
+        def encode(self, x: torch.Tensor) -> torch.Tensor:
+            flat = x.flatten(1)
+            return torch.stack([flat[:, :32].mean(1), flat[:, 32:].mean(1)], 1)
+
+        def decode(self, z: torch.Tensor) -> torch.Tensor:
+            return torch.sigmoid(z.sum(1)).view(-1, 1, 1, 1).expand(-1, 1, 8, 8)
+
+    from vae_atlas.explorer import ExplorerRun
+
+    mine = ExplorerRun.from_model(Mine(), vae2.dataset.test, name="mine", latent_dim=2)
+    c = TestClient(create_app([mine]))
+    d = c.get("/api/runs/mine").json()
+    assert d["stochastic"] is False and d["in_page_decoder"] is False
+    r = c.post("/api/runs/mine/decode", json={"z": [[0.0, 0.0]], "format": "array"}).json()
+    np.testing.assert_allclose(r["data"], 0.5, atol=1e-6)
+    assert c.get("/api/runs/mine/points/0").status_code == 200
+
+
+@pytest.mark.slow
+def test_umap_map(client: TestClient, ae5: Run) -> None:
+    m = client.get("/api/runs/ae5/map?projection=umap").json()
+    assert m["linear"] is None and len(m["x"]) == len(ae5.dataset.test)
+    assert np.isfinite(m["x"]).all() and np.std(m["x"]) > 0

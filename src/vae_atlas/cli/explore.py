@@ -52,9 +52,6 @@ def run_explore(args: argparse.Namespace) -> int:
         raise ConfigError(f"--port={args.port} must be in 0..65535")
     if args.max_points is not None and args.max_points < 1:
         raise ConfigError(f"--max-points={args.max_points} must be >= 1")
-    runs = [load_run(path) for path in args.runs]
-    print(f"preparing {len(runs)} run(s): encoding the test images ...", flush=True)
-    app = create_app(runs, max_points=args.max_points)
     if args.host not in LOCALHOSTS:
         print(
             f"warning: listening on {args.host}: anyone who can reach this address can use the "
@@ -70,6 +67,13 @@ def run_explore(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"cannot listen on {args.host}:{args.port} ({exc.strerror}); try another --port"
         ) from None
+    try:
+        runs = [load_run(path) for path in args.runs]
+        print(f"preparing {len(runs)} run(s): encoding the test images ...", flush=True)
+        app = create_app(runs, max_points=args.max_points)
+    except BaseException:
+        sock.close()
+        raise
     port = sock.getsockname()[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown}:{port}/"

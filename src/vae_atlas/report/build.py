@@ -104,6 +104,18 @@ def build_source_report(
     t0 = time.perf_counter()
     findings = health.findings(ctx)
     diagnostics_seconds = time.perf_counter() - t0
+    index = _write_page(ctx, writer, findings, aucs)
+    timings = {i.key: round(i.seconds, 3) for i in writer.items}
+    timings["diagnostics"] = round(diagnostics_seconds, 3)
+    timings["total"] = round(time.perf_counter() - start, 3)
+    (out_dir / "timings.json").write_text(json.dumps(timings, indent=2))
+    return index
+
+
+def _write_page(
+    ctx: AtlasContext, writer: FigureWriter, findings: list, aucs: list[tuple[str, float]]
+) -> Path:
+    source = ctx.source
     numbers = {**health.summary_numbers(ctx), **{f"OOD ROC AUC ({k})": f"{v:.3f}" for k, v in aucs}}
     intro = (
         '<div class="summary">'
@@ -121,12 +133,8 @@ def build_source_report(
         diagnostics_html=findings_list(findings),
         notes=writer.notes,
     )
-    index = out_dir / "index.html"
+    index = writer.out_dir / "index.html"
     index.write_text(page, encoding="utf-8")
-    timings = {i.key: round(i.seconds, 3) for i in writer.items}
-    timings["diagnostics"] = round(diagnostics_seconds, 3)
-    timings["total"] = round(time.perf_counter() - start, 3)
-    (out_dir / "timings.json").write_text(json.dumps(timings, indent=2))
     return index
 
 

@@ -36,6 +36,28 @@ class PosteriorCloudsDisplay:
         self.axis_labels = axis_labels
         self.title = title
 
+    def _draw_ellipses(
+        self, ax: Axes, colors: np.ndarray, levels: Sequence[float]
+    ) -> list[EllipseCollection]:
+        out = []
+        for level, alpha in zip(levels, (0.35, 0.15), strict=False):
+            coll = EllipseCollection(
+                2 * level * self.sigma[:, 0],
+                2 * level * self.sigma[:, 1],
+                np.zeros(len(self.mu)),
+                units="xy",
+                offsets=self.mu,
+                offset_transform=ax.transData,
+                facecolors=colors[:, :3],
+                edgecolors=colors[:, :3],
+                alpha=alpha,
+                linewidths=0.6,
+                zorder=2,
+            )
+            ax.add_collection(coll)
+            out.append(coll)
+        return out
+
     def plot(
         self,
         ax: Axes | None = None,
@@ -46,42 +68,10 @@ class PosteriorCloudsDisplay:
         fig, ax = new_axes(ax, (5.4, 5.0))
         reach = np.abs(self.mu).max() + (0 if self.sigma is None else 2 * self.sigma.max())
         extent = extent or float(max(3.5, min(reach * 1.05, 50)))
-        grid = np.linspace(-extent, extent, 200)
-        gx, gy = np.meshgrid(grid, grid)
-        density = np.exp(-0.5 * (gx**2 + gy**2)) / (2 * np.pi)
-        ax.contourf(gx, gy, density, levels=12, cmap="Greys", alpha=0.45, zorder=0)
-        # contours of the prior at radius 1, 2, 3 (probability mass 39%, 86%, 99% in 2-D)
-        radii = np.array([3.0, 2.0, 1.0])
-        ax.contour(
-            gx,
-            gy,
-            np.hypot(gx, gy),
-            levels=radii[::-1],
-            colors="0.35",
-            linewidths=0.7,
-            linestyles="--",
-            zorder=1,
-        )
+        _draw_prior(ax, extent)
         n_classes = len(self.class_names) if self.class_names else None
         colors = label_colors(self.labels, len(self.mu), n_classes)
-        self.ellipses_ = []
-        if self.sigma is not None:
-            for level, alpha in zip(levels, (0.35, 0.15), strict=False):
-                coll = EllipseCollection(
-                    2 * level * self.sigma[:, 0],
-                    2 * level * self.sigma[:, 1],
-                    np.zeros(len(self.mu)),
-                    units="xy",
-                    offsets=self.mu,
-                    offset_transform=ax.transData,
-                    facecolors=colors[:, :3],
-                    edgecolors=colors[:, :3],
-                    alpha=alpha,
-                    linewidths=0.6,
-                    zorder=2,
-                )
-                ax.add_collection(coll)
-                self.ellipses_.append(coll)
+        self.ellipses_ = [] if self.sigma is None else self._draw_ellipses(ax, colors, levels)
         self.means_ = ax.scatter(
             *self.mu.T, s=12, c=colors, edgecolors="k", linewidths=0.4, zorder=3
         )
@@ -105,3 +95,21 @@ class PosteriorCloudsDisplay:
         ax.set_title(f"{self.title}\n{kind}; dashed: prior radius 1, 2, 3", fontsize=TITLE_SIZE)
         self.ax_, self.figure_ = ax, fig
         return self
+
+
+def _draw_prior(ax: Axes, extent: float) -> None:
+    """The N(0, I) density in grey and dashed circles at radius 1, 2, 3 (2-D mass 39/86/99%)."""
+    grid = np.linspace(-extent, extent, 200)
+    gx, gy = np.meshgrid(grid, grid)
+    density = np.exp(-0.5 * (gx**2 + gy**2)) / (2 * np.pi)
+    ax.contourf(gx, gy, density, levels=12, cmap="Greys", alpha=0.45, zorder=0)
+    ax.contour(
+        gx,
+        gy,
+        np.hypot(gx, gy),
+        levels=[1.0, 2.0, 3.0],
+        colors="0.35",
+        linewidths=0.7,
+        linestyles="--",
+        zorder=1,
+    )

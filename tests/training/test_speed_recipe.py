@@ -93,7 +93,7 @@ def test_benchmark_gemm_shapes_cover_the_step_flops():
     layers = bench.linear_layers((512,), 20, 784)
     shapes = bench.step_gemm_shapes(layers, 128)
     assert sum(2 * m * k * n for m, k, n in shapes) == 128 * bench.train_flops_per_image(layers)
-    assert math.isfinite(bench.gemm_rate([(16, 16, 16)], repeats=1, min_seconds=0.001))
+    assert math.isfinite(bench.gemm_rate([(16, 16, 16)], repeats=1, calls=1))
 
 
 @pytest.mark.parametrize("rows, expected", [(["a", "b"], 2), ([], 0)])
@@ -104,3 +104,28 @@ def test_metrics_clock_records_one_time_per_row(tmp_path, rows, expected):
         if rows:
             path.write_text("".join(f"{r}\n" for r in rows))
     assert len(clock.times) == expected
+
+
+def test_output_bias_starts_at_the_mean_image():
+    model = _model()
+    mean = 0.1 + 0.8 * torch.rand(1, 8, 8, generator=torch.Generator().manual_seed(3))
+    assert model.init_output_bias(mean)
+    last = [m for m in model.decoder.modules() if isinstance(m, torch.nn.Linear)][-1]
+    with torch.no_grad():
+        last.weight.zero_()  # the output is then the bias alone
+        decoded = model.decode(torch.randn(4, 3))  # (4, 1, 8, 8)
+    torch.testing.assert_close(decoded, mean.expand(4, 1, 8, 8).float())
+
+
+def test_conv_output_bias_gets_channel_means_and_pixels_are_clamped():
+    torch.manual_seed(0)
+    model = build_model(
+        ModelConfig(family="conv", image_shape=(3, 32, 32), latent_dim=2, hidden=(4, 8))
+    )
+    mean = torch.zeros(3, 32, 32)
+    mean[0] = 0.5
+    mean[1, :16] = 1.0  # channel mean 0.5
+    assert model.init_output_bias(mean)
+    bias = model.decoder.deconvs[-1].bias.detach()
+    torch.testing.assert_close(bias[:2], torch.zeros(2))
+    assert bias[2] == pytest.approx(math.log(1e-3 / (1 - 1e-3)), rel=1e-5)  # all-black channel

@@ -36,6 +36,7 @@ def tiny_runs(tmp_path_factory) -> dict[str, Path]:
         "ae2": tiny_config("ae"),
         "vae3": tiny_config(latent_dim=3),
         "vae5": tiny_config(latent_dim=5),
+        "vae1": tiny_config(latent_dim=1),
     }.items():
         train(cfg, root / name, dataset=data, progress=False)
         runs[name] = root / name

@@ -166,3 +166,16 @@ def test_shared_limits_hold_every_run():
     lo, hi = shared_limits([np.zeros((10, 2)), np.full((10, 2), 25.0)])
     assert lo == -hi and hi >= 25
     assert shared_limits([np.zeros((5, 2))])[1] == pytest.approx(3.0 * 1.08)
+
+
+def test_one_d_space_gets_a_strip_plot_and_says_what_it_skips(tiny_runs, tmp_path):
+    index = build_report(tiny_runs["vae1"], tmp_path / "r1", options=FAST)
+    files = assert_complete(index)
+    assert "scatter.png" in files and "manifold.png" not in files
+    assert "needs at least two latent dimensions" in index.read_text()
+
+
+def test_comparison_of_different_spaces_does_not_share_axes(tiny_runs, tmp_path):
+    index = build_comparison([tiny_runs["vae2"], tiny_runs["vae5"]], tmp_path / "c25", options=FAST)
+    assert_complete(index)
+    assert "own PCA plane" in index.read_text()

@@ -52,7 +52,12 @@ def build_comparison(
         lambda ctx: prior_samples(ctx.source.model, 50, seed=options.seed).images,
     )
     cf.add_manifolds(contexts, writer)
-    cf.add_interpolations(contexts, writer, _pair(contexts[0]))
+    if _same_test_data(contexts):
+        cf.add_interpolations(contexts, writer, _pair(contexts[0]))
+    else:
+        writer.notes.append(
+            "Interpolation: the runs use different test data, so there is no common pair of inputs"
+        )
     cf.add_aggregates(contexts, writer)
     cf.add_training(contexts, writer)
     page = render_page(
@@ -80,6 +85,14 @@ def _check_names(contexts: list[AtlasContext]) -> None:
                 if c.source.cache_dir
                 else c.source.name,
             )
+
+
+def _same_test_data(contexts: list[AtlasContext]) -> bool:
+    first = contexts[0].test
+    return all(
+        c.test.images.shape == first.images.shape and bool((c.test.images == first.images).all())
+        for c in contexts[1:]
+    )
 
 
 def _pair(ctx: AtlasContext) -> tuple[int, int]:

@@ -84,7 +84,12 @@ def add_scatters(contexts: list[AtlasContext], w: FigureWriter) -> None:
 
 
 def add_clouds(contexts: list[AtlasContext], w: FigureWriter) -> None:
-    if not _shared_2d(contexts):
+    first = contexts[0].test.images
+    same = all(
+        c.test.images.shape == first.shape and bool((c.test.images == first).all())
+        for c in contexts[1:]
+    )
+    if not (_shared_2d(contexts) and same):
         return
 
     def draw() -> Figure:

@@ -27,7 +27,16 @@ def add_scatter(ctx: AtlasContext, w: FigureWriter) -> None:
     lat, d = ctx.latents, ctx.source.latent_dim
     names = ctx.class_names
     colour = "coloured by class" if names else "(unlabelled data: one colour)"
-    if d <= 2:
+    if d == 1:
+        w.add(
+            "scatter",
+            SECTION,
+            "Latent scatter (1-D)",
+            f"The 1-D latent means of {len(lat)} test inputs, one row per class (rows are "
+            "spread vertically only so the points do not hide each other).",
+            lambda: _strip_plot(ctx).plot().figure_,
+        )
+    if d == 2:
         w.add(
             "scatter",
             SECTION,
@@ -66,6 +75,18 @@ def add_scatter(ctx: AtlasContext, w: FigureWriter) -> None:
                     LatentScatterDisplay.from_latents(lat, ctx.projection(m), names).plot().figure_
                 ),
             )
+
+
+def _strip_plot(ctx: AtlasContext) -> LatentScatterDisplay:
+    """A 1-D space as a strip plot: z1 across, class (or nothing) down, with a little jitter."""
+    lat = ctx.latents
+    rng = np.random.default_rng(ctx.options.seed)
+    rows = np.zeros(len(lat)) if lat.labels is None else lat.labels.astype(float)
+    coords = np.stack([lat.mu[:, 0], rows + rng.uniform(-0.3, 0.3, len(lat))], axis=1)
+    label = "class (jittered)" if lat.labels is not None else "(jitter only)"
+    return LatentScatterDisplay(
+        coords, lat.labels, ctx.class_names, ("z1", label), "Test set in the 1-D latent space"
+    )
 
 
 def _projection_caption(method: str, d: int, colour: str) -> str:

@@ -179,3 +179,22 @@ def test_comparison_of_different_spaces_does_not_share_axes(tiny_runs, tmp_path)
     index = build_comparison([tiny_runs["vae2"], tiny_runs["vae5"]], tmp_path / "c25", options=FAST)
     assert_complete(index)
     assert "own PCA plane" in index.read_text()
+
+
+def test_attribute_direction_from_a_users_csv(tiny_runs, tmp_path):
+    from vae_atlas import load_run
+
+    labels = load_run(tiny_runs["vae2"]).dataset.test.labels.numpy()
+    csv = tmp_path / "attrs.csv"
+    csv.write_text("round\n" + "\n".join("1" if v in (0, 6, 8, 9) else "0" for v in labels))
+    opts = ReportOptions(
+        grid_size=4,
+        max_points=len(labels),
+        gifs=False,
+        dpi=60,
+        attribute_csv=csv,
+        attribute_column="round",
+    )
+    index = build_report(tiny_runs["vae2"], tmp_path / "attr", options=opts)
+    assert "attribute.png" in assert_complete(index)
+    assert "add &#x27;round&#x27;" in index.read_text()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from vae_atlas.analysis.interpolation import interpolation_path
@@ -16,6 +16,7 @@ from vae_atlas.explorer.api import (
     DimsQuery,
     RunDep,
     check_codes,
+    get_run,
     get_view,
     images_as_uris,
     parse_dims,
@@ -43,10 +44,12 @@ def decode(run: RunDep, body: s.DecodeRequest) -> s.DecodeResponse:
     responses={200: {"content": {"image/png": {}}}},
 )
 async def decode_png(
-    run: RunDep,
+    request: Request,
+    run_id: str,
     z: Annotated[str, Query(max_length=s.MAX_DIM * 24, description="comma-separated code")],
 ) -> Response:
     """One code → one PNG (the page's hover fallback for models it cannot run itself)."""
+    run = get_run(request, run_id)  # a plain call: this is the hot path, skip DI overhead
     try:
         code = np.array([float(v) for v in z.split(",")], dtype=np.float64)
     except ValueError:

@@ -78,6 +78,7 @@ class ExplorerRun:
         self._maps: dict[tuple[str, tuple[int, int] | None], LatentMap] = {}
         self._map_trees: dict[tuple[str, tuple[int, int] | None], object] = {}
         self._lock = threading.Lock()
+        self._key_locks: dict[tuple[str, tuple[int, int] | None], threading.Lock] = {}
         from sklearn.neighbors import NearestNeighbors
 
         self.neighbours = NearestNeighbors().fit(self.latents.mu)
@@ -162,6 +163,11 @@ class ExplorerRun:
             )
         key = (projection, dims if projection == "dims" else None)
         with self._lock:
+            if key in self._maps:
+                return self._maps[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        # one lock per map: a minute of t-SNE never blocks the PCA map of the same run
+        with key_lock:
             if key not in self._maps:
                 cache_key = self.cache_key() if projection in NONLINEAR else None
                 self._maps[key] = compute_map(

@@ -192,7 +192,10 @@ atlas.scatter = scatter;
 async function loadMap(restoreView) {
   status(`computing the ${atlas.projection} map…`);
   const t = performance.now();
+  const wanted = `${atlas.run.id}?${atlas.viewQuery()}`;
   const m = await getJSON(atlas.api(`/map?${atlas.viewQuery()}`));
+  // a slow map (t-SNE) may arrive after the user has already chosen another one
+  if (wanted !== `${atlas.run.id}?${atlas.viewQuery()}`) return false;
   atlas.map = m;
   scatter.setPoints(m.x, m.y, atlas.run.labels);
   if (restoreView) {
@@ -206,6 +209,7 @@ async function loadMap(restoreView) {
   if (note) $("map-note").textContent = `${note}: positions between points and of new codes are approximate (nearest-neighbour blend)`;
   status(m.seconds > 1 ? `${m.projection} computed in ${m.seconds.toFixed(1)} s` : "");
   console.debug(`map ${m.projection} in ${(performance.now() - t).toFixed(0)} ms`);
+  return true;
 }
 
 export async function setProjection(projection, dims) {
@@ -213,7 +217,7 @@ export async function setProjection(projection, dims) {
   if (dims) atlas.dims = dims;
   panels.syncControls();
   try {
-    await loadMap(null);
+    if (!(await loadMap(null))) return;
   } catch (err) { return status(err.message, true); }
   await panels.refreshPlacements();
   panels.saveUrlSoon();
@@ -252,8 +256,10 @@ export async function loadRun(runId, restore = {}) {
   atlas.anchorSource = "mean";
   const wanted = restore.projection && run.projections.includes(restore.projection) ? restore.projection : null;
   atlas.projection = wanted || (run.projections.includes(atlas.projection) ? atlas.projection : run.default_projection);
-  if (restore.dims) atlas.dims = restore.dims;
-  if (atlas.dims.some((d) => d >= run.latent_dim)) atlas.dims = [0, Math.min(1, run.latent_dim - 1)];
+  // "two dimensions" starts with the two carrying the most KL (the most informative)
+  atlas.dims = run.dims.length > 1 ? [run.dims[0].index, run.dims[1].index] : [0, 0];
+  if (restore.dims && restore.dims.every((d) => d < run.latent_dim)) atlas.dims = restore.dims;
+  scatter.hidden.clear();
   const decoderPromise = run.in_page_decoder ? MLPDecoder.load(run.id).catch(() => null) : Promise.resolve(null);
   panels.buildControls();
   buildLegend();

@@ -2,7 +2,7 @@
 
 The app serves one static page (``static/``: plain HTML, CSS and JavaScript, no CDN, no build
 step) and the JSON API of :mod:`vae_atlas.explorer.api`; the OpenAPI schema is at
-``/openapi.json`` and interactive docs at ``/docs``. Validation errors are 422 with the
+``/openapi.json`` (the CDN-based ``/docs`` pages are off: everything works offline). Validation errors are 422 with the
 pydantic message, unknown runs or points 404, oversized uploads 413.
 """
 
@@ -48,6 +48,10 @@ def create_app(runs: Sequence[Run | ExplorerRun], *, max_points: int | None = No
         title="vae-atlas explorer",
         summary="Decode anywhere in a latent space, encode your own images, steer every dimension.",
         version="0.1.0",
+        # FastAPI's /docs and /redoc pages load their scripts from a CDN; the explorer stays
+        # offline, so only the schema itself is served
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runs = registry
     app.add_exception_handler(RequestValidationError, validation_error)

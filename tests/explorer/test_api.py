@@ -206,7 +206,9 @@ def test_openapi_schema_is_served(client: TestClient) -> None:
 
 
 def test_page_and_static_files_are_served(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 404  # FastAPI's docs page needs a CDN
     page = client.get("/")
+    assert "http://" not in page.text and "https://" not in page.text  # nothing remote
     assert page.status_code == 200 and 'id="points"' in page.text
     for name in ("app.js", "scatter.js", "decoder.js", "panels.js", "overlay.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200

@@ -2,8 +2,9 @@
 
 The app serves one static page (``static/``: plain HTML, CSS and JavaScript, no CDN, no build
 step) and the JSON API of :mod:`vae_atlas.explorer.api`; the OpenAPI schema is at
-``/openapi.json`` (the CDN-based ``/docs`` pages are off: everything works offline). Validation errors are 422 with the
-pydantic message, unknown runs or points 404, oversized uploads 413.
+``/openapi.json`` (FastAPI's CDN-based ``/docs`` pages are off: everything works offline).
+Validation errors are 422 with the pydantic message, unknown runs or points 404, oversized
+uploads 413.
 """
 
 from __future__ import annotations

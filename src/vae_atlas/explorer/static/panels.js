@@ -213,8 +213,12 @@ export async function interpolate() {
   data.images.forEach((src, i) => {
     const img = Object.assign(document.createElement("img"), { src, className: "pixels", alt: `step ${i}` });
     img.title = `step ${i + 1} of ${data.images.length} — click to steer from here`;
-    img.onmouseenter = () => { atlas.interp.hoverStep = i; atlas.scatter.drawOverlay(); };
-    img.onmouseleave = () => { atlas.interp.hoverStep = null; atlas.scatter.drawOverlay(); };
+    img.onmouseenter = () => {
+      atlas.interp.hoverStep = i;
+      atlas.showCode(data.z[i], `interpolation step ${i + 1} of ${data.z.length}`, null);
+      atlas.scatter.drawOverlay();
+    };
+    img.onmouseleave = () => { atlas.interp.hoverStep = null; atlas.showAnchor(); atlas.scatter.drawOverlay(); };
     img.onclick = () => { setAnchor(data.z[i]); atlas.anchorSource = "sliders"; atlas.showAnchor(); atlas.scatter.drawOverlay(); };
     strip.append(img);
   });

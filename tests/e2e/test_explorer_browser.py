@@ -188,6 +188,8 @@ def test_slider_changes_the_image(page) -> None:
     assert canvas_digest(page, "#decoded") != before
     assert page.locator("#decoded-source").inner_text() == "sliders"
     assert page.locator("#sliders .slider").count() == 2
+    inactive = page.evaluate("window.__atlas.run.dims.filter((d) => !d.active).length")
+    assert page.locator("#sliders .slider.inactive").count() == inactive
 
 
 def test_upload_places_a_point(page, tmp_path: Path) -> None:
@@ -208,6 +210,24 @@ def test_upload_places_a_point(page, tmp_path: Path) -> None:
         return c.getContext('2d').getImageData(px, py, 1, 1).data[3]; }"""
     )
     assert alpha > 0
+
+
+def test_dropping_an_image_on_the_map_encodes_it(page) -> None:
+    digit = load_digits().test.images[4, 0].numpy()
+    buf = io.BytesIO()
+    Image.fromarray(digit).save(buf, format="PNG")
+    page.evaluate(
+        """(bytes) => {
+        const file = new File([new Uint8Array(bytes)], 'd.png', {type: 'image/png'});
+        const dt = new DataTransfer(); dt.items.add(file);
+        document.getElementById('map-panel').dispatchEvent(
+          new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true})); }""",
+        list(buf.getvalue()),
+    )
+    page.wait_for_function("window.__atlas.upload && window.__atlas.upload.position")
+    # the exact test image lands on that test image, its own nearest neighbour
+    assert page.evaluate("window.__atlas.upload.detail.neighbours[0].index") == 4
+    assert "not inverted" in page.locator("#up-meta").inner_text()
 
 
 def test_samples_and_server_decoded_run(page) -> None:

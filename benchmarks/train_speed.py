@@ -244,14 +244,21 @@ class PythaeAdapter(torch.nn.Module):
         return self.likelihood.log_prob(x, logits)
 
 
-def run_pythae(data: Dataset, *, epochs: int, seed: int, workdir: Path) -> RunSummary | None:
-    """Train pythae's VAE with the pytorch/examples recipe; None (with a message) if missing."""
+def pythae_missing() -> str | None:
+    """Why the peer cannot run (a message), or None when pythae imports."""
     try:
         import pythae  # noqa: F401
-    except ImportError:
-        print("pythae is not installed: skipping the peer (pip install 'vae-atlas[bench]'),")
-        print("and there is no target to compare with; pass --target NATS to use a known value.")
-        return None
+    except ImportError as exc:
+        return (
+            f"pythae is not installed ({exc}); install the benchmark extra with "
+            "`pip install 'vae-atlas[bench]'`, or pass --target NATS to time vae-atlas alone "
+            "against a known target."
+        )
+    return None
+
+
+def run_pythae(data: Dataset, *, epochs: int, seed: int, workdir: Path) -> RunSummary:
+    """Train pythae's VAE with the pytorch/examples recipe (see :func:`pythae_missing`)."""
     import logging
 
     from pythae.models import VAE, VAEConfig
@@ -486,6 +493,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    missing = pythae_missing() if args.target is None else None
+    if missing:
+        print(missing)
+        return 1
     torch.set_num_threads(args.threads)
     data = load_idx_dataset("mnist", data_dir=args.data_dir)
     config = our_config(
@@ -503,8 +514,6 @@ def main(argv: list[str] | None = None) -> int:
         peer = None
         if args.target is None:
             peer = run_pythae(data, epochs=args.peer_epochs, seed=args.seed, workdir=Path(tmp))
-            if peer is None:
-                return 1
         target = args.target if peer is None else peer.neg_elbo
         ours = run_ours(config, data, Path(tmp))
     gemm = step_and_gemm_rates(config, data, flops)

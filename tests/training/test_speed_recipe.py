@@ -129,3 +129,10 @@ def test_conv_output_bias_gets_channel_means_and_pixels_are_clamped():
     bias = model.decoder.deconvs[-1].bias.detach()
     torch.testing.assert_close(bias[:2], torch.zeros(2))
     assert bias[2] == pytest.approx(math.log(1e-3 / (1 - 1e-3)), rel=1e-5)  # all-black channel
+
+
+def test_benchmark_without_pythae_says_so_and_exits(monkeypatch, capsys):
+    bench = _load_benchmark()
+    monkeypatch.setitem(sys.modules, "pythae", None)  # makes `import pythae` fail
+    assert bench.main([]) == 1
+    assert "pythae is not installed" in capsys.readouterr().out

@@ -1,8 +1,9 @@
 """What the explorer holds for one run: its model, the encoded points and their maps.
 
 Everything that every page load needs (the latent means of the shown split, KL per dimension,
-active units, the PCA map, a nearest-neighbour index) is computed once when the app is created;
-UMAP and t-SNE maps are computed on first request and kept in memory.
+active units, the default map, a nearest-neighbour index) is computed once when the app is
+created; the other maps are computed on first request and kept in memory, and t-SNE and UMAP
+also on disk in the run's ``cache/`` folder (keyed by a fingerprint of weights and images).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class ExplorerRun:
     images : the points to show (uint8 (N, C, H, W) with optional labels).
     class_names : names of the label values, if known.
     info : short descriptive strings (objective, family, dataset).
+    cache_dir : where t-SNE / UMAP maps are stored between sessions (None: memory only).
     """
 
     def __init__(

@@ -241,3 +241,31 @@ def test_umap_map(client: TestClient, ae5: Run) -> None:
     m = client.get("/api/runs/ae5/map?projection=umap").json()
     assert m["linear"] is None and len(m["x"]) == len(ae5.dataset.test)
     assert np.isfinite(m["x"]).all() and np.std(m["x"]) > 0
+
+
+def test_rgb_images_round_trip() -> None:
+    from vae_atlas.config import ModelConfig
+    from vae_atlas.data import ImageSet
+    from vae_atlas.explorer import ExplorerRun
+    from vae_atlas.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(image_shape=(3, 8, 8), latent_dim=3, hidden=(16,)))
+    images = torch.randint(0, 256, (40, 3, 8, 8), dtype=torch.uint8)
+    c = TestClient(create_app([ExplorerRun.from_model(model, ImageSet(images), name="rgb")]))
+    d = c.get("/api/runs/rgb").json()
+    assert d["image_shape"] == [3, 8, 8] and d["labels"] is None and d["class_names"] is None
+    uri = c.post("/api/runs/rgb/decode", json={"z": [[0.1, 0.2, 0.3]]}).json()["images"][0]
+    with torch.no_grad():
+        expected = model.decode(torch.tensor([[0.1, 0.2, 0.3]]))[0].numpy()
+    np.testing.assert_array_equal(
+        png_pixels(uri), np.rint(np.moveaxis(expected, 0, -1) * 255).astype(np.uint8)
+    )
+    point = c.get("/api/runs/rgb/points/3").json()
+    np.testing.assert_array_equal(
+        png_pixels(point["original"]), np.moveaxis(images[3].numpy(), 0, -1)
+    )
+    buf = io.BytesIO()
+    Image.fromarray(np.moveaxis(images[3].numpy(), 0, -1)).save(buf, format="PNG")
+    up = c.post("/api/runs/rgb/encode", content=buf.getvalue()).json()
+    assert up["neighbours"][0]["index"] == 3 and png_pixels(up["input"]).shape == (8, 8, 3)

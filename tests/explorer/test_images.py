@@ -65,6 +65,16 @@ def test_prepare_upload_flattens_transparency_and_pads_to_square() -> None:
     np.testing.assert_allclose(rgb, 30 / 255, atol=1e-6)
 
 
+def test_auto_invert_only_in_clear_cases() -> None:
+    light, dark, grey = (Image.new("L", (8, 8), v) for v in (240, 10, 128))
+    assert prepare_upload(light, (1, 8, 8), dataset_background=0.02)[1] is True
+    assert prepare_upload(dark, (1, 8, 8), dataset_background=0.95)[1] is True
+    assert prepare_upload(dark, (1, 8, 8), dataset_background=0.02)[1] is False
+    assert prepare_upload(light, (1, 8, 8), dataset_background=0.5)[1] is False
+    assert prepare_upload(grey, (1, 8, 8), dataset_background=0.02)[1] is False
+    assert prepare_upload(grey, (1, 8, 8), dataset_background=0.5, invert="yes")[1] is True
+
+
 def test_open_upload_decodes_fully() -> None:
     img = open_upload(as_bytes(Image.new("L", (12, 7), 200)))
     assert img.size == (12, 7) and img.getpixel((3, 3)) == 200

@@ -5,8 +5,8 @@ JPEG, may not claim more than :data:`MAX_PIXELS` pixels (a decompression bomb is
 its header, before any pixel is decoded) and must decode completely (a truncated file is an
 error, not a half-grey picture). Preprocessing mirrors the dataset: grey or RGB, transparency
 flattened onto white, padded to a square, resized to the run's size; with ``invert="auto"``
-the image is inverted when its border is light and the dataset's is dark (MNIST-style white
-ink on black, while people draw dark on light).
+the image is inverted when its border is light (> 0.7) and the dataset's dark (< 0.3), or the
+other way round (MNIST is white ink on black, while people draw dark on light).
 """
 
 from __future__ import annotations
@@ -100,7 +100,10 @@ def prepare_upload(
     pixels = np.asarray(img, dtype=np.float32) / 255.0
     pixels = pixels[None] if c == 1 else np.moveaxis(pixels, -1, 0)  # (C, H, W)
     border = border_brightness(pixels[None])
-    flip = invert == "yes" or (invert == "auto" and (border > 0.5) != (dataset_background > 0.5))
+    # only clear-cut cases: a mid-grey dataset (natural images) is never inverted automatically
+    bg = dataset_background
+    opposite = (bg < 0.3 and border > 0.7) or (border < 0.3 and bg > 0.7)
+    flip = invert == "yes" or (invert == "auto" and opposite)
     return (1.0 - pixels if flip else pixels).astype(np.float32), bool(flip)
 
 

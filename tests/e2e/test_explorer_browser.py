@@ -249,6 +249,29 @@ def test_samples_and_server_decoded_run(page) -> None:
     assert page.locator("#dims-picker").is_visible()
 
 
+def test_server_decoding_keeps_one_request_in_flight(page) -> None:
+    page.select_option("#run", "conv3")
+    page.wait_for_function("window.__atlas.ready && window.__atlas.run.id === 'conv3'")
+    # count the page's own decode requests that are open at the same time
+    page.evaluate(
+        """() => { const c = window.__inflight = {now: 0, max: 0, total: 0}, orig = window.fetch;
+        window.fetch = async (...args) => {
+          const hit = String(args[0]).includes('decode.png');
+          if (hit) { c.now++; c.total++; c.max = Math.max(c.max, c.now); }
+          try { const r = await orig(...args); if (hit) await r.clone().blob(); return r; }
+          finally { if (hit) c.now--; }
+        }; }"""
+    )
+    box = page.locator("#overlay").bounding_box()
+    moves = 60
+    for k in range(moves):  # far faster than frames: moves must be coalesced, not queued
+        page.mouse.move(box["x"] + 100 + 7 * k, box["y"] + 150 + 3 * k)
+    page.wait_for_timeout(500)
+    state = page.evaluate("window.__inflight")
+    assert state["total"] >= 1 and state["max"] == 1 and state["now"] == 0
+    assert state["total"] < moves
+
+
 def test_screenshot_is_not_blank(page, tmp_path: Path) -> None:
     page.mouse.click(*point_on_screen(page, 12))
     page.wait_for_function("window.__atlas.sel.a && window.__atlas.sel.a.detail")

@@ -191,6 +191,12 @@ atlas.scatter = scatter;
 // ---- runs and maps
 async function loadMap(restoreView) {
   status(`computing the ${atlas.projection} map…`);
+  const slow = { umap: "UMAP", tsne: "t-SNE" }[atlas.projection];
+  if (slow) {
+    $("map-note").hidden = false;
+    $("map-note").textContent = `computing ${slow} for ${atlas.run.n_points.toLocaleString()} points… `
+      + "the first time takes a while (about a minute for 10,000); runs keep it in their cache/";
+  }
   const t = performance.now();
   const wanted = `${atlas.run.id}?${atlas.viewQuery()}`;
   const m = await getJSON(atlas.api(`/map?${atlas.viewQuery()}`));
@@ -204,12 +210,19 @@ async function loadMap(restoreView) {
   } else {
     scatter.fit();
   }
-  const note = { umap: "UMAP", tsne: "t-SNE" }[m.projection];
-  $("map-note").hidden = !note;
-  if (note) $("map-note").textContent = `${note}: positions between points and of new codes are approximate (nearest-neighbour blend)`;
+  showMapNote(m);
   status(m.seconds > 1 ? `${m.projection} computed in ${m.seconds.toFixed(1)} s` : "");
   console.debug(`map ${m.projection} in ${(performance.now() - t).toFixed(0)} ms`);
   return true;
+}
+
+function showMapNote(m) {
+  const note = m && { umap: "UMAP", tsne: "t-SNE" }[m.projection];
+  $("map-note").hidden = !note;
+  if (note) {
+    $("map-note").textContent = `${note}: positions between points and of new codes are `
+      + "approximate (nearest-neighbour blend)";
+  }
 }
 
 export async function setProjection(projection, dims) {
@@ -218,7 +231,10 @@ export async function setProjection(projection, dims) {
   panels.syncControls();
   try {
     if (!(await loadMap(null))) return;
-  } catch (err) { return status(err.message, true); }
+  } catch (err) {
+    showMapNote(atlas.map);
+    return status(err.message, true);
+  }
   await panels.refreshPlacements();
   panels.saveUrlSoon();
 }

@@ -67,7 +67,7 @@ export function syncControls() {
 function buildSliders() {
   $("sliders-order").textContent = atlas.run.stochastic
     ? "sorted by KL (nats) · drag to steer"
-    : "sorted by variance (a plain AE has no KL) · drag to steer";
+    : "sorted by variance (no KL in an AE)";
   const box = $("sliders");
   box.replaceChildren();
   for (const d of atlas.run.dims) {

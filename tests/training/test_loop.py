@@ -19,7 +19,11 @@ def tiny_config(epochs: int = 3, **train_kw) -> RunConfig:
     return RunConfig(
         data=DataConfig(name="digits"),
         model=ModelConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(32,)),
-        train=TrainConfig(epochs=epochs, batch_size=64, probe_size=50, **train_kw),
+        # a constant lr: a cosine schedule depends on the total epochs, and these tests compare
+        # runs of different lengths
+        train=TrainConfig(
+            epochs=epochs, batch_size=64, probe_size=50, **{"lr_final_fraction": 1.0, **train_kw}
+        ),
     )
 
 
@@ -164,7 +168,9 @@ def test_metrics_snapshots_and_training_improves(tmp_path, digits):
     ):
         assert key in rows[-1], key
     assert len(rows[-1]["test_kl_per_dim"]) == 2
-    assert rows[-1]["test_neg_elbo"] < rows[0]["test_neg_elbo"] - 5
+    # the untrained decoder already outputs the mean image (output-bias init), so the gain is
+    # smaller than from random logits, but five epochs must still clearly improve on it
+    assert rows[-1]["test_neg_elbo"] < rows[0]["test_neg_elbo"] - 0.5
     run = va.load_run(result.run_dir)
     snaps = run.snapshots()
     assert [s.epoch for s in snaps] == list(range(6))

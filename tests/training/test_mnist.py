@@ -17,10 +17,10 @@ def test_one_epoch_on_real_mnist_beats_untrained(tmp_path, mnist_dir):
     )
     result = va.train(cfg, tmp_path / "m", progress=False)
     untrained, trained = result.metrics[0]["test_neg_elbo"], result.metrics[-1]["test_neg_elbo"]
-    # an untrained Bernoulli decoder scores ~543 nats (784 pixels at logit ~0); a VAE with a
-    # 2-D code reaches ~150-170 within an epoch
-    assert untrained > 400
-    assert trained < 200, (untrained, trained)
+    # the untrained decoder outputs the mean training image (~209 nats); one epoch of a 2-D VAE
+    # reaches ~150-170
+    assert trained < untrained - 25, (untrained, trained)
+    assert trained < 185, (untrained, trained)
     run = va.load_run(tmp_path / "m")
     assert run.dataset.test.images.shape == (10_000, 1, 28, 28)
     assert run.snapshots()[-1].mu.shape == (500, 2)

@@ -68,7 +68,7 @@ def plot_traversals(runs: dict[str, Run], path: Path) -> None:
     for ax, (title, run) in zip(np.atleast_1d(axes), runs.items(), strict=True):
         images, labels = traversal_rows(run)
         d, v, h, w = images.shape
-        sheet = np.zeros((d * (h + 2), v * (w + 2)))  # white gutters under gray_r
+        sheet = np.full((d * (h + 2), v * (w + 2)), 0.2)  # light-grey gutters under gray_r
         for i in range(d):
             for j in range(v):
                 sheet[i * (h + 2) : i * (h + 2) + h, j * (w + 2) : j * (w + 2) + w] = images[i, j]
@@ -86,6 +86,18 @@ def plot_traversals(runs: dict[str, Run], path: Path) -> None:
     plt.close(fig)
 
 
+def print_table(runs: dict[str, Run], settings: EvaluationSettings) -> None:
+    """Evaluate every run and print the numbers as a Markdown table."""
+    results = {name: evaluate_run(run, settings=settings) for name, run in runs.items()}
+    print("| | " + " | ".join(results) + " |\n|---|" + "---|" * len(results))
+    for key in ROWS:
+        print(f"| {key} | " + " | ".join(_f(getattr(r, key)) for r in results.values()) + " |")
+    for key in DIS:
+        print(
+            f"| {key} | " + " | ".join(_f(r.disentanglement[key]) for r in results.values()) + " |"
+        )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--train", action="store_true")
@@ -98,6 +110,7 @@ def main() -> None:
     p.add_argument("--k", type=int, default=100, help="IWAE samples (conv decoders are slow)")
     p.add_argument("--points", type=int, default=4000, help="samples for MIG/DCI/SAP")
     p.add_argument("--figure", type=Path, default=Path("docs/evaluation/shapes_traversals.png"))
+    p.add_argument("--figure-only", action="store_true", help="skip the (slow) evaluation")
     args = p.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     vae_dir, beta_dir = train_pair(args) if args.train else (args.vae, args.beta_vae)

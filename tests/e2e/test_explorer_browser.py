@@ -254,22 +254,60 @@ def test_server_decoding_keeps_one_request_in_flight(page) -> None:
     page.wait_for_function("window.__atlas.ready && window.__atlas.run.id === 'conv3'")
     # count the page's own decode requests that are open at the same time
     page.evaluate(
-        """() => { const c = window.__inflight = {now: 0, max: 0, total: 0}, orig = window.fetch;
+        """() => { const c = window.__inflight = {now: 0, max: 0, total: 0, delay: 0};
+        const orig = window.fetch;
         window.fetch = async (...args) => {
           const hit = String(args[0]).includes('decode.png');
           if (hit) { c.now++; c.total++; c.max = Math.max(c.max, c.now); }
-          try { const r = await orig(...args); if (hit) await r.clone().blob(); return r; }
-          finally { if (hit) c.now--; }
+          try {
+            if (hit && c.delay) await new Promise((ok) => setTimeout(ok, c.delay));
+            const r = await orig(...args); if (hit) await r.clone().blob(); return r;
+          } finally { if (hit) c.now--; }
         }; }"""
     )
     box = page.locator("#overlay").bounding_box()
-    moves = 60
-    for k in range(moves):  # far faster than frames: moves must be coalesced, not queued
+    for k in range(30):  # real pointer moves, as fast as playwright sends them
         page.mouse.move(box["x"] + 100 + 7 * k, box["y"] + 150 + 3 * k)
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(300)
     state = page.evaluate("window.__inflight")
     assert state["total"] >= 1 and state["max"] == 1 and state["now"] == 0
-    assert state["total"] < moves
+    # a burst of 60 moves inside one frame is coalesced into (at most) one request
+    before = state["total"]
+    page.evaluate(
+        """() => { const o = document.getElementById('overlay'), r = o.getBoundingClientRect();
+        for (let k = 0; k < 60; k++) o.dispatchEvent(new PointerEvent('pointermove', {
+          clientX: r.left + 300 + k, clientY: r.top + 200 + k, bubbles: true})); }"""
+    )
+    page.wait_for_timeout(300)
+    state = page.evaluate("window.__inflight")
+    assert 1 <= state["total"] - before <= 2 and state["max"] == 1
+    # with a slow server, moves in 6 later frames while one request is out: only the newest
+    # position is requested next, and it is the image left on screen
+    before = state["total"]
+    page.evaluate(
+        """() => new Promise((done) => {
+        window.__inflight.delay = 150;
+        const o = document.getElementById('overlay'), r = o.getBoundingClientRect();
+        let k = 0;
+        const move = () => {
+          o.dispatchEvent(new PointerEvent('pointermove', {
+            clientX: r.left + 250 + 20 * k, clientY: r.top + 260 + 10 * k, bubbles: true}));
+          if (++k < 6) requestAnimationFrame(move); else done();
+        };
+        requestAnimationFrame(move); })"""
+    )
+    page.wait_for_timeout(900)
+    state = page.evaluate("window.__inflight")
+    assert state["total"] - before == 2 and state["max"] == 1 and state["now"] == 0
+    shown, wanted = page.evaluate(
+        """() => { const a = window.__atlas;
+        const [x, y] = a.scatter.toData(250 + 20 * 5, 260 + 10 * 5);
+        const lin = a.map.linear, anchor = a.anchor, pa = a.project(anchor);
+        const z = Array.from(anchor, (v, d) =>
+          v + lin.axes[0][d] * (x - pa[0]) + lin.axes[1][d] * (y - pa[1]));
+        return [a.shownZ, z]; }"""
+    )
+    assert shown == pytest.approx(wanted, abs=1e-4)
 
 
 def test_screenshot_is_not_blank(page, tmp_path: Path) -> None:

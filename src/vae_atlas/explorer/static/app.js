@@ -75,6 +75,7 @@ function showCode(z, source, t0) {
   $("decoded-z").textContent = "z = [" + Array.from(z, (v) => v.toFixed(2)).join(", ") + "]";
   if (atlas.decoder) {
     drawPixels(decodedCanvas, atlas.decoder.decode(z), atlas.run.image_shape);
+    atlas.shownZ = Array.from(z);
     finishDecode(t0);
   } else {
     serverDecode.push({ z: Array.from(z), t0 });
@@ -94,6 +95,7 @@ const serverDecode = new LatestOnly(async ({ z, t0 }) => {
   const q = z.map((v) => v.toPrecision(6)).join(",");
   const blob = await getBlob(atlas.api(`/decode.png?z=${q}`));
   await drawBlob(decodedCanvas, blob, atlas.run.image_shape);
+  atlas.shownZ = z;
   finishDecode(t0);
 });
 

@@ -131,13 +131,13 @@ def test_page_loads_with_runs_and_points(page) -> None:
 
 def test_pointer_move_decodes_live(page) -> None:
     box = page.locator("#overlay").bounding_box()
+    decodes = page.evaluate("window.__atlas.decodes")
     page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.4)
-    page.wait_for_timeout(100)
+    page.wait_for_function(f"window.__atlas.decodes > {decodes}")
     first = canvas_digest(page, "#decoded")
     decodes = page.evaluate("window.__atlas.decodes")
     page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.6, steps=4)
-    page.wait_for_timeout(100)
-    assert page.evaluate("window.__atlas.decodes") > decodes
+    page.wait_for_function(f"window.__atlas.decodes > {decodes}")
     assert canvas_digest(page, "#decoded") != first
     assert "pointer" in page.locator("#decoded-source").inner_text()
 
@@ -167,7 +167,7 @@ def test_two_clicks_give_an_interpolation_strip(page) -> None:
     assert page.evaluate("window.__atlas.interp.data.path.length") == 10
     page.click("#m-spherical")
     page.wait_for_function("window.__atlas.interp.method === 'spherical'")
-    page.wait_for_timeout(300)
+    page.wait_for_function("location.search.includes('m=spherical')")  # saved after 250 ms
     assert "a=i3" in page.url and "b=i40" in page.url and "m=spherical" in page.url
 
 
@@ -184,9 +184,8 @@ def test_slider_changes_the_image(page) -> None:
     slider.focus()
     for _ in range(40):
         page.keyboard.press("ArrowRight")
-    page.wait_for_timeout(100)
+    page.wait_for_function("document.getElementById('decoded-source').textContent === 'sliders'")
     assert canvas_digest(page, "#decoded") != before
-    assert page.locator("#decoded-source").inner_text() == "sliders"
     assert page.locator("#sliders .slider").count() == 2
     inactive = page.evaluate("window.__atlas.run.dims.filter((d) => !d.active).length")
     assert page.locator("#sliders .slider.inactive").count() == inactive
@@ -268,7 +267,7 @@ def test_server_decoding_keeps_one_request_in_flight(page) -> None:
     box = page.locator("#overlay").bounding_box()
     for k in range(30):  # real pointer moves, as fast as playwright sends them
         page.mouse.move(box["x"] + 100 + 7 * k, box["y"] + 150 + 3 * k)
-    page.wait_for_timeout(300)
+    page.wait_for_function("window.__inflight.total > 0 && window.__inflight.now === 0")
     state = page.evaluate("window.__inflight")
     assert state["total"] >= 1 and state["max"] == 1 and state["now"] == 0
     # a burst of 60 moves inside one frame is coalesced into (at most) one request
@@ -278,7 +277,8 @@ def test_server_decoding_keeps_one_request_in_flight(page) -> None:
         for (let k = 0; k < 60; k++) o.dispatchEvent(new PointerEvent('pointermove', {
           clientX: r.left + 300 + k, clientY: r.top + 200 + k, bubbles: true})); }"""
     )
-    page.wait_for_timeout(300)
+    page.wait_for_function(f"window.__inflight.total > {before} && window.__inflight.now === 0")
+    page.wait_for_timeout(200)  # room for any extra (wrong) request to show up
     state = page.evaluate("window.__inflight")
     assert 1 <= state["total"] - before <= 2 and state["max"] == 1
     # with a slow server, moves in 6 later frames while one request is out: only the newest
@@ -296,7 +296,10 @@ def test_server_decoding_keeps_one_request_in_flight(page) -> None:
         };
         requestAnimationFrame(move); })"""
     )
-    page.wait_for_timeout(900)
+    page.wait_for_function(
+        f"window.__inflight.total >= {before + 2} && window.__inflight.now === 0", timeout=10_000
+    )
+    page.wait_for_timeout(300)  # room for any extra (stale) request to show up
     state = page.evaluate("window.__inflight")
     assert state["total"] - before == 2 and state["max"] == 1 and state["now"] == 0
     shown, wanted = page.evaluate(

@@ -122,7 +122,16 @@ function hoverFrame() {
   h.t0 = null;
   if (atlas.map.linear) showCode(liftLinear(x, y), `pointer at (${x.toFixed(2)}, ${y.toFixed(2)})`, t0);
   else liftWorker.push({ x, y, t0 });
+  h.point = scatter.pick(h.sx, h.sy); // the data point a click would select, if any
+  $("hover-point").textContent = h.point < 0 ? "" : describePoint(h.point);
   scatter.drawOverlay();
+}
+
+function describePoint(i) {
+  const { labels, class_names: names } = atlas.run;
+  const label = labels ? labels[i] : null;
+  const name = label == null ? "" : ` · class ${names ? names[label] : label}`;
+  return `click: test image #${i}${name}`;
 }
 
 const overlay = $("overlay");
@@ -167,6 +176,7 @@ overlay.addEventListener("pointerup", async (e) => {
 
 overlay.addEventListener("pointerleave", () => {
   atlas.hover = null;
+  $("hover-point").textContent = "";
   scatter.drawOverlay();
   showAnchor();
 });

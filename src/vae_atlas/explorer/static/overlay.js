@@ -133,6 +133,16 @@ export function drawOverlay(atlas, ctx, map) {
     ctx.stroke();
     ctx.restore();
   }
+  if (atlas.hover && atlas.hover.point >= 0) {
+    const [px, py] = map.toScreen(map.x[atlas.hover.point], map.y[atlas.hover.point]);
+    ctx.save();
+    ctx.strokeStyle = "#ffffff";
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    ctx.arc(px, py, 5, 0, 2 * Math.PI);
+    ctx.stroke();
+    ctx.restore();
+  }
   if (atlas.hover) {
     const { sx, sy } = atlas.hover;
     const cross = () => {

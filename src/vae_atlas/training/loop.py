@@ -403,9 +403,9 @@ class _Loop:
         except OSError as exc:
             raise TrainingError(
                 f"could not write to {self.run_dir}: {exc.strerror or exc} "
-                f"({getattr(exc, 'filename', None) or 'run file'}). The checkpoint after epoch "
-                f"{last_good_epoch} is intact; free space or fix permissions, then "
-                f"vae-atlas train --resume --out {self.run_dir}"
+                f"({getattr(exc, 'filename', None) or 'run file'}). The run still loads and "
+                f"resumes from its last complete checkpoint (epoch {last_good_epoch} or later); "
+                f"free space or fix permissions, then vae-atlas train --resume --out {self.run_dir}"
             ) from None
 
     def _epoch_metrics(

@@ -41,7 +41,7 @@ def save_checkpoint(
     generator: torch.Generator,
     pos: LoopPosition,
 ) -> None:
-    """Write checkpoint.safetensors (everything --resume needs), then model.safetensors."""
+    """Write model.safetensors, then checkpoint.safetensors (everything --resume needs)."""
     weights = {k: v for k, v in model.state_dict().items()}
     tensors: dict[str, torch.Tensor] = {f"model.{k}": v for k, v in weights.items()}
     opt_state = optimizer.state_dict()
@@ -61,8 +61,10 @@ def save_checkpoint(
         "param_groups": opt_state["param_groups"],
         "rng_device": str(generator.device),
     }
-    save_tensors(run_dir / CHECKPOINT, tensors, meta)
+    # weights first: if the checkpoint write then fails, --resume repeats this epoch from the
+    # previous checkpoint and rewrites the weights, so the two never disagree after a resume
     save_tensors(run_dir / WEIGHTS, weights, {"epoch": pos.epoch, "step": pos.step})
+    save_tensors(run_dir / CHECKPOINT, tensors, meta)
 
 
 def load_checkpoint(

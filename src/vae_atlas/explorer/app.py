@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from vae_atlas.explorer import api, codes, uploads
+from vae_atlas.explorer.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from vae_atlas.explorer.state import ExplorerRun
 from vae_atlas.run import Run
 
@@ -55,6 +56,7 @@ def create_app(runs: Sequence[Run | ExplorerRun], *, max_points: int | None = No
         redoc_url=None,
     )
     app.state.runs = registry
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_exception_handler(RequestValidationError, validation_error)
     for module in (api, codes, uploads):
         app.include_router(module.router)

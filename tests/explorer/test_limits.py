@@ -1,0 +1,73 @@
+"""Oversized request bodies are refused (413) before they are read whole."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from vae_atlas.explorer.limits import MAX_BODY_BYTES
+
+
+def test_declared_oversized_json_body_is_413(client: TestClient) -> None:
+    body = b'{"z": [[0.0, 0.0]]' + b" " * MAX_BODY_BYTES + b"}"
+    r = client.post(
+        "/api/runs/vae2/decode", content=body, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 413
+    assert "limit" in r.json()["detail"]
+
+
+def test_chunked_oversized_body_is_413(client: TestClient) -> None:
+    def chunks():
+        yield b'{"z": [[0.0, 0.0]]'
+        for _ in range(MAX_BODY_BYTES // 65536 + 2):
+            yield b" " * 65536
+        yield b"}"
+
+    r = client.post(
+        "/api/runs/vae2/decode", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 413
+
+
+def test_small_bodies_still_work(client: TestClient) -> None:
+    r = client.post("/api/runs/vae2/decode", json={"z": [[0.0, 0.0]]})
+    assert r.status_code == 200
+
+
+@pytest.fixture
+def live_server(client: TestClient):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(client.app, host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield port
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_refused_from_the_header_without_waiting_for_the_body(live_server: int) -> None:
+    # declare 1 GB, send 10 bytes: the answer must come at once, not after a body never sent
+    with socket.create_connection(("127.0.0.1", live_server), timeout=10) as sock:
+        sock.sendall(
+            b"POST /api/runs/vae2/decode HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n"
+            b'{"z": [[0,'
+        )
+        t0 = time.monotonic()
+        reply = sock.recv(4096)
+        assert time.monotonic() - t0 < 5
+    assert reply.startswith(b"HTTP/1.1 413")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vae_atlas.cli.train import print_summary
+from vae_atlas.cli.train import print_summary, set_threads
 from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.data import load_dataset
 from vae_atlas.training import train
@@ -30,6 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, default=DEMO_CONFIG.train.epochs)
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads for torch (the demo's model is tiny: 1 is fastest, and "
+        "robust on a busy machine)",
+    )
     p.set_defaults(handler=run_demo)
 
 
@@ -43,6 +50,7 @@ def fresh_dir(path: Path) -> Path:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    set_threads(args.threads)
     from dataclasses import replace
 
     config = replace(DEMO_CONFIG, train=replace(DEMO_CONFIG.train, epochs=args.epochs))

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from vae_atlas.checkpoint import CONFIG
-from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from vae_atlas.config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.data import load_dataset, resolve_data_dir
 from vae_atlas.training import TrainingError, TrainResult, train
 
@@ -106,6 +106,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--dynamic-binarization", action="store_true")
     g.add_argument("--grad-clip", type=float)
     g.add_argument("--no-progress", action="store_true")
+    g.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     p.set_defaults(handler=run_train)
 
 
@@ -142,7 +143,19 @@ def config_from_args(args: argparse.Namespace, image_shape: tuple[int, int, int]
     return RunConfig(data=data_config_from_args(args, seed=args.seed), model=model, train=train_cfg)
 
 
+def set_threads(n: int | None) -> None:
+    """Set torch's intra-op CPU threads (bit-identical results need the same count)."""
+    if n is None:
+        return
+    if n < 1:
+        raise ConfigError(f"--threads {n} must be at least 1")
+    import torch
+
+    torch.set_num_threads(n)
+
+
 def run_train(args: argparse.Namespace) -> int:
+    set_threads(args.threads)
     if args.resume:
         config_path = args.out / CONFIG
         if not config_path.is_file():

@@ -92,14 +92,15 @@ def test_kill9_then_resume_gives_identical_weights(tmp_path, reference, trial):
 
 
 @pytest.mark.slow
-def test_ctrl_c_saves_says_how_to_resume_and_resumes_identically(tmp_path, reference):
+@pytest.mark.parametrize("delay", [0.0, 0.4, 1.2])
+def test_ctrl_c_saves_says_how_to_resume_and_resumes_identically(tmp_path, reference, delay):
     run_dir = tmp_path / "run"
     proc = cli(*ARGS, "--out", str(run_dir))
     deadline = time.monotonic() + 120
     while not (run_dir / "metrics.jsonl").exists() and proc.poll() is None:
         assert time.monotonic() < deadline
         time.sleep(0.02)
-    time.sleep(0.3)
+    time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
     text = out.decode()

@@ -111,25 +111,38 @@ def test_interrupt_mid_epoch_saves_and_resumes_identically(tmp_path, digits, mon
     assert_same_weights(tmp_path / "full", tmp_path / "int")
 
 
-def test_nan_loss_stops_with_epoch_and_step_and_keeps_last_good(tmp_path, digits, monkeypatch):
-    cfg = tiny_config(epochs=3)
+# (global step, poison): first step ever, last and first batch around an epoch boundary, mid-run
+NAN_CASES = [(1, "nan"), (23, "inf"), (24, "nan"), (30, "-inf"), (46, "nan"), (60, "inf")]
+
+
+@pytest.mark.parametrize(("at_step", "poison"), NAN_CASES)
+def test_nan_loss_stops_with_epoch_and_step_and_keeps_last_good(
+    tmp_path, digits, monkeypatch, at_step, poison
+):
+    cfg = tiny_config(epochs=3)  # 23 batches per epoch
     original = AutoEncoder.loss
     count = {"n": 0}
 
     def poisoned(self, x, **kw):
         terms = original(self, x, **kw)
         count["n"] += 1
-        if count["n"] == 30:  # step 30: epoch 2, batch 7
-            return replace(terms, loss=terms.loss * float("nan"))
+        if count["n"] == at_step:
+            return replace(terms, loss=terms.loss + float(poison))
         return terms
 
     monkeypatch.setattr(AutoEncoder, "loss", poisoned)
-    with pytest.raises(TrainingDiverged, match=r"epoch 2, step 30 \(batch 7 of 23\)"):
+    epoch, batch = divmod(at_step - 1, 23)
+    expected = rf"became {poison.lstrip('-')}|became -inf"
+    with pytest.raises(TrainingDiverged, match=expected) as info:
         train(cfg, tmp_path / "run", dataset=digits, progress=False)
-    run = va.load_run(tmp_path / "run")  # still loads: the epoch-1 checkpoint
+    assert f"epoch {epoch + 1}, step {at_step} (batch {batch + 1} of 23)" in str(info.value)
+    run = va.load_run(tmp_path / "run")  # still loads: the last good checkpoint
     assert run.state["status"] == "diverged"
-    assert [m["epoch"] for m in run.metrics] == [0, 1]
+    assert [m["epoch"] for m in run.metrics] == list(range(epoch + 1))
     assert all(torch.isfinite(p).all() for p in run.model.parameters())
+    monkeypatch.undo()
+    resumed = train(cfg, tmp_path / "run", dataset=digits, progress=False, resume=True)
+    assert resumed.status == "complete"  # the stop was the fault's, not the run's
 
 
 def test_nan_policy_skip_skips_the_batch(tmp_path, digits, monkeypatch):

@@ -1,9 +1,23 @@
-"""Numbers behind the pictures: encoding, projections, traversals, interpolations, samples,
-likelihoods, diagnostics and disentanglement scores. Arrays and small frozen dataclasses only;
-nothing here draws."""
+"""Numbers behind the pictures: encoding, projections, grids, interpolations, samples,
+traversals, attribute directions, likelihoods, diagnostics and disentanglement scores. Arrays
+and small frozen dataclasses only; nothing here draws."""
 
+from vae_atlas.analysis.aggregate import AggregateDensity, aggregate_density
+from vae_atlas.analysis.alignment import AlignedSnapshots, align_snapshots, procrustes_align
+from vae_atlas.analysis.anomaly import AnomalyRanking, OODResult, ood_separation, rank_anomalies
+from vae_atlas.analysis.attributes import AttributeDirection, apply_direction, class_direction
+from vae_atlas.analysis.diagnostics import Evidence, Finding, diagnose
 from vae_atlas.analysis.encode import LatentSet, decode_latents, encode_images, model_device
+from vae_atlas.analysis.evaluation import (
+    EvaluationResult,
+    EvaluationSettings,
+    evaluate_model,
+    evaluate_run,
+)
+from vae_atlas.analysis.grid import LatentGrid, latent_grid, prior_quantiles
+from vae_atlas.analysis.interpolation import Interpolation, interpolation_path, lerp, slerp
 from vae_atlas.analysis.likelihood import neg_elbo_per_image
+from vae_atlas.analysis.projection import Projection, project_latents
 from vae_atlas.analysis.quality import (
     ACTIVE_UNIT_THRESHOLD,
     active_units,
@@ -11,16 +25,51 @@ from vae_atlas.analysis.quality import (
     knn_accuracy,
     silhouette_by_class,
 )
+from vae_atlas.analysis.sampling import prior_samples, reconstruct, sample_prior
+from vae_atlas.analysis.traversal import Traversal, traverse
 
 __all__ = [
     "ACTIVE_UNIT_THRESHOLD",
+    "AggregateDensity",
+    "AlignedSnapshots",
+    "AnomalyRanking",
+    "AttributeDirection",
+    "EvaluationResult",
+    "EvaluationSettings",
+    "Evidence",
+    "Finding",
+    "Interpolation",
+    "LatentGrid",
     "LatentSet",
+    "OODResult",
+    "Projection",
+    "Traversal",
     "active_units",
+    "aggregate_density",
+    "align_snapshots",
+    "apply_direction",
+    "class_direction",
     "decode_latents",
+    "diagnose",
     "encode_images",
+    "evaluate_model",
+    "evaluate_run",
+    "interpolation_path",
     "kl_per_dim",
     "knn_accuracy",
+    "latent_grid",
+    "lerp",
     "model_device",
     "neg_elbo_per_image",
+    "ood_separation",
+    "prior_quantiles",
+    "prior_samples",
+    "procrustes_align",
+    "project_latents",
+    "rank_anomalies",
+    "reconstruct",
+    "sample_prior",
     "silhouette_by_class",
+    "slerp",
+    "traverse",
 ]

@@ -71,6 +71,23 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def remove_stale_temporaries(run_dir: Path) -> list[Path]:
+    """Delete the temporary files a killed writer left behind (``.NAME.*.tmp``).
+
+    Only a process that is about to write the run (``--resume``) calls this; a reader never
+    changes a run directory.
+    """
+    removed = []
+    for folder in (Path(run_dir), Path(run_dir) / SNAPSHOTS):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
+
+
 def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
 

@@ -31,7 +31,9 @@ class BernoulliLikelihood(nn.Module):
     def mean(self, params: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(params)
 
-    def sample(self, params: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(
+        self, params: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         return torch.bernoulli(torch.sigmoid(params), generator=generator)
 
 
@@ -62,7 +64,9 @@ class GaussianLikelihood(nn.Module):
     def mean(self, params: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(params)
 
-    def sample(self, params: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(
+        self, params: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         noise = torch.randn(params.shape, generator=generator, device=params.device)
         return torch.sigmoid(params) + noise * self.log_sigma.exp()
 

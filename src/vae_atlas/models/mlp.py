@@ -17,7 +17,7 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 
 def _stack(widths: list[int], activation: str) -> list[nn.Module]:
     layers: list[nn.Module] = []
-    for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
+    for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
         layers.append(nn.Linear(n_in, n_out))
         if i < len(widths) - 2:
             layers.append(ACTIVATIONS[activation]())
@@ -28,7 +28,11 @@ class MLPEncoder(nn.Module):
     """(B, C, H, W) images -> (B, n_out) features through hidden widths ``hidden``."""
 
     def __init__(
-        self, image_shape: tuple[int, int, int], hidden: tuple[int, ...], n_out: int, activation: str
+        self,
+        image_shape: tuple[int, int, int],
+        hidden: tuple[int, ...],
+        n_out: int,
+        activation: str,
     ) -> None:
         super().__init__()
         n_in = math.prod(image_shape)

@@ -69,7 +69,9 @@ class AutoEncoder(nn.Module):
         self.latent_dim = cfg.latent_dim
         self.image_shape = cfg.image_shape
         n_out = 2 * cfg.latent_dim if cfg.stochastic else cfg.latent_dim
-        enc_cls, dec_cls = (MLPEncoder, MLPDecoder) if cfg.family == "mlp" else (ConvEncoder, ConvDecoder)
+        enc_cls, dec_cls = (
+            (MLPEncoder, MLPDecoder) if cfg.family == "mlp" else (ConvEncoder, ConvDecoder)
+        )
         self.encoder = enc_cls(cfg.image_shape, cfg.hidden, n_out, cfg.activation)
         self.decoder = dec_cls(cfg.image_shape, cfg.hidden, cfg.latent_dim, cfg.activation)
         self.likelihood = build_likelihood(
@@ -81,7 +83,7 @@ class AutoEncoder(nn.Module):
         return self.cfg.stochastic
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Images (B, C, H, W) in [0, 1] -> posterior mean (B, D) and log-variance (B, D) or None."""
+        """Images (B, C, H, W) in [0, 1] -> posterior means (B, D), log-variances (B, D) or None."""
         h = self.encoder(x)
         if not self.stochastic:
             return h, None

@@ -10,6 +10,7 @@ training stream.
 
 from __future__ import annotations
 
+import glob
 import math
 import os
 import shutil
@@ -18,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from vae_atlas.checkpoint import (
     atomic_write_json,
     read_json,
     read_metrics,
+    remove_stale_temporaries,
     save_tensors,
     write_metrics,
 )
@@ -149,11 +151,16 @@ def _prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> bool:
         if not (run_dir / CONFIG).exists():
             raise TrainingError(f"{run_dir}: nothing to resume (no {CONFIG})")
         saved = RunConfig.from_json((run_dir / CONFIG).read_text(), source=str(run_dir / CONFIG))
-        if saved.data != config.data or saved.model != config.model or _train_differs(saved, config):
+        if (
+            saved.data != config.data
+            or saved.model != config.model
+            or _train_differs(saved, config)
+        ):
             raise TrainingError(
                 f"{run_dir}: --resume needs the run's own config (only train.epochs may change); "
                 "omit the other options to reuse config.json"
             )
+        remove_stale_temporaries(run_dir)  # left by a writer that was killed mid-write
         atomic_write_bytes(run_dir / CONFIG, config.to_json().encode())
         # killed before the first checkpoint: nothing was learned yet, so start from scratch
         (run_dir / SNAPSHOTS).mkdir(exist_ok=True)
@@ -176,7 +183,11 @@ def _create_run(target: Path, write_initial: Callable[[Path], None]) -> None:
         (target / SNAPSHOTS).mkdir(exist_ok=True)
         write_initial(target)
         return
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent))
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.staging"):  # killed set-up
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent)
+    )
     staging.chmod(0o755)  # mkdtemp makes it private; a run directory is an ordinary folder
     try:
         (staging / SNAPSHOTS).mkdir()
@@ -256,7 +267,9 @@ class _Loop:
     # -- schedule -------------------------------------------------------------------------------
     def schedule(self, step: int) -> tuple[float, float, float]:
         tc, mc = self.cfg.train, self.cfg.model
-        lr = lr_at(step, lr=tc.lr, total_steps=self.total_steps, final_fraction=tc.lr_final_fraction)
+        lr = lr_at(
+            step, lr=tc.lr, total_steps=self.total_steps, final_fraction=tc.lr_final_fraction
+        )
         beta = kl_weight_at(step, beta=mc.beta, warmup_steps=self.warmup_steps)
         cap = capacity_at(step, capacity_max=mc.capacity_max, capacity_steps=mc.capacity_steps)
         return lr, beta, cap
@@ -293,8 +306,12 @@ class _Loop:
                 if not finished:
                     msg = self._interrupted(pos)
                     return TrainResult(
-                        self.run_dir, "interrupted", pos.epoch, metrics,
-                        time.perf_counter() - started, msg,
+                        self.run_dir,
+                        "interrupted",
+                        pos.epoch,
+                        metrics,
+                        time.perf_counter() - started,
+                        msg,
                     )
                 metrics.append(self._end_epoch(pos))
         self._write_state("complete", pos.epoch)
@@ -322,7 +339,9 @@ class _Loop:
             self._step(self.train_x.index_select(0, idx), pos)
             pos.batch_index += 1
             pos.step += 1
-            if bar is not None and (pos.batch_index % 20 == 0 or pos.batch_index == self.steps_per_epoch):
+            if bar is not None and (
+                pos.batch_index % 20 == 0 or pos.batch_index == self.steps_per_epoch
+            ):
                 _update_bar(bar, pos, time.perf_counter() - t0 + pos.epoch_seconds)
         pos.epoch_seconds += time.perf_counter() - t0
         _close(bar)
@@ -335,7 +354,9 @@ class _Loop:
             group["lr"] = lr
         if tc.dynamic_binarization:
             x = torch.bernoulli(x, generator=self.generator)
-        terms = self.model.loss(x, kl_weight=beta, capacity=cap, k=mc.iwae_k, generator=self.generator)
+        terms = self.model.loss(
+            x, kl_weight=beta, capacity=cap, k=mc.iwae_k, generator=self.generator
+        )
         # one read of all three scalars (one device sync on GPU instead of three)
         loss, recon, kl = torch.stack([terms.loss, terms.recon, terms.kl]).detach().tolist()
         if not math.isfinite(loss):
@@ -358,14 +379,13 @@ class _Loop:
     def _diverged(self, pos: LoopPosition, loss: float) -> None:
         msg = (
             f"training diverged: the loss became {loss} at epoch {pos.epoch + 1}, step "
-            f"{pos.step + 1} (batch {pos.batch_index + 1} of {self.steps_per_epoch}). The last good "
-            f"checkpoint (after epoch {pos.epoch}) is kept in {self.run_dir}. Try a lower --lr, "
+            f"{pos.step + 1} (batch {pos.batch_index + 1} of {self.steps_per_epoch}). The last "
+            f"good checkpoint (after epoch {pos.epoch}) is kept in {self.run_dir}. "
+            "Try a lower --lr, "
             "--grad-clip, or --nan-policy skip to skip such batches."
         )
-        try:
+        with suppress(OSError):  # the divergence is the news; a failing write must not hide it
             self._write_state("diverged", pos.epoch, msg)
-        except OSError:  # the divergence is the news; a failing state.json must not hide it
-            pass
         raise TrainingDiverged(msg)
 
     def _interrupted(self, pos: LoopPosition) -> str:
@@ -422,7 +442,8 @@ class _Loop:
                 train_recon=train_sums["recon"] / n_images,
                 train_kl=train_sums["kl"] / n_images if stochastic else None,
                 train_neg_elbo=(train_sums["recon"] + train_sums["kl"]) / n_images
-                if stochastic else None,
+                if stochastic
+                else None,
                 images_per_s=round(n_images / seconds, 1) if seconds > 0 else None,
                 skipped_batches=pos.skipped_batches,
             )
@@ -445,12 +466,19 @@ class _Loop:
     def _snapshot(self, epoch: int) -> None:
         mu, logvar = probe_latents(self.model, self.test_x[self.probe_index.to(self.device)])
         tensors = {"mu": mu} if logvar is None else {"mu": mu, "logvar": logvar}
-        save_tensors(self.run_dir / SNAPSHOTS / f"epoch_{epoch:04d}.safetensors", tensors, {"epoch": epoch})
+        save_tensors(
+            self.run_dir / SNAPSHOTS / f"epoch_{epoch:04d}.safetensors", tensors, {"epoch": epoch}
+        )
 
     def _write_state(self, status: str, epoch: int, message: str = "") -> None:
         atomic_write_json(
             self.run_dir / STATE,
-            {"status": status, "epochs_completed": epoch, "epochs": self.cfg.train.epochs, "message": message},
+            {
+                "status": status,
+                "epochs_completed": epoch,
+                "epochs": self.cfg.train.epochs,
+                "message": message,
+            },
         )
 
     def _bar(self, pos: LoopPosition) -> Any:

@@ -277,47 +277,49 @@ class _Loop:
     # -- the run --------------------------------------------------------------------------------
     def run(self, *, resume: bool) -> TrainResult:
         started = time.perf_counter()
-        if resume:
-            pos = load_checkpoint(self.run_dir, self.model, self.optimizer, self.generator)
-            metrics = [m for m in read_metrics(self.run_dir / METRICS) if m["epoch"] <= pos.epoch]
-            write_metrics(self.run_dir / METRICS, metrics)
-            self.log(f"resuming {self.run_dir} after epoch {pos.epoch}, step {pos.step}")
-        else:
-            pos = LoopPosition()
-            metrics = [self._epoch_metrics(pos, train_sums={}, seconds=0.0, n_images=0)]
-            target = self.run_dir
-
-            def write_initial(folder: Path) -> None:
-                self.run_dir = folder
-                atomic_write_bytes(folder / CONFIG, self.cfg.to_json().encode())
-                self._save_probe()
-                self._snapshot(0)
-                save_checkpoint(folder, self.model, self.optimizer, self.generator, pos)
-                write_metrics(folder / METRICS, metrics)
-
-            try:
-                _create_run(target, write_initial)
-            finally:
-                self.run_dir = target
-        self._write_state("running", pos.epoch)
+        # Ctrl-C from here on only sets a flag, checked between steps: set-up and every write
+        # finish, and the loop then saves its exact position
         with _stop_on_sigint() as flag:
+            pos, metrics = self._resume() if resume else self._start()
+            self._write_state("running", pos.epoch)
             while pos.epoch < self.cfg.train.epochs:
-                finished = self._run_epoch(pos, flag)
-                if not finished:
+                if not self._run_epoch(pos, flag):
                     msg = self._interrupted(pos)
+                    seconds = time.perf_counter() - started
                     return TrainResult(
-                        self.run_dir,
-                        "interrupted",
-                        pos.epoch,
-                        metrics,
-                        time.perf_counter() - started,
-                        msg,
+                        self.run_dir, "interrupted", pos.epoch, metrics, seconds, msg
                     )
                 metrics.append(self._end_epoch(pos))
-        self._write_state("complete", pos.epoch)
+            self._write_state("complete", pos.epoch)
         return TrainResult(
             self.run_dir, "complete", pos.epoch, metrics, time.perf_counter() - started
         )
+
+    def _resume(self) -> tuple[LoopPosition, list[dict[str, Any]]]:
+        pos = load_checkpoint(self.run_dir, self.model, self.optimizer, self.generator)
+        metrics = [m for m in read_metrics(self.run_dir / METRICS) if m["epoch"] <= pos.epoch]
+        write_metrics(self.run_dir / METRICS, metrics)
+        self.log(f"resuming {self.run_dir} after epoch {pos.epoch}, step {pos.step}")
+        return pos, metrics
+
+    def _start(self) -> tuple[LoopPosition, list[dict[str, Any]]]:
+        pos = LoopPosition()
+        metrics = [self._epoch_metrics(pos, train_sums={}, seconds=0.0, n_images=0)]
+        target = self.run_dir
+
+        def write_initial(folder: Path) -> None:
+            self.run_dir = folder
+            atomic_write_bytes(folder / CONFIG, self.cfg.to_json().encode())
+            self._save_probe()
+            self._snapshot(0)
+            save_checkpoint(folder, self.model, self.optimizer, self.generator, pos)
+            write_metrics(folder / METRICS, metrics)
+
+        try:
+            _create_run(target, write_initial)
+        finally:
+            self.run_dir = target
+        return pos, metrics
 
     def _run_epoch(self, pos: LoopPosition, flag: dict[str, bool]) -> bool:
         """Train one epoch from ``pos``; False if interrupted (``pos`` then marks the step)."""

@@ -22,19 +22,9 @@ from vae_atlas.data import load_digits
 from vae_atlas.explorer import create_app
 
 from ..explorer.conftest import conv_explorer_run, tiny_config
+from .browser import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def free_port() -> int:

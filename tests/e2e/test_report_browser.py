@@ -12,16 +12,7 @@ from vae_atlas.data import load_dataset
 from vae_atlas.report import ReportOptions, build_comparison, build_report
 from vae_atlas.training import train
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from .browser import ARGS, CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,

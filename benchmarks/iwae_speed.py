@@ -18,18 +18,12 @@ import time
 
 import torch
 
+from reproduce_burda import BURDA_MODEL  # a sibling script: benchmarks/ is on sys.path
 from vae_atlas.analysis.likelihood import iwae_nll_per_image
 from vae_atlas.config import ModelConfig
 from vae_atlas.models import build_model
 
-BURDA = ModelConfig(
-    family="mlp",
-    image_shape=(1, 28, 28),
-    latent_dim=50,
-    hidden=(200, 200),
-    activation="tanh",
-    likelihood="bernoulli",
-)
+BURDA = BURDA_MODEL  # the model reproduce_burda.py trains
 
 
 def gemm_rate(n: int = 2048, repeats: int = 5) -> float:

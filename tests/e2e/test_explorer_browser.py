@@ -238,26 +238,39 @@ def test_samples_and_server_decoded_run(page) -> None:
     assert page.locator("#dims-picker").is_visible()
 
 
+def _wait_until_quiet(page, condition: str, quiet_ms: int = 300) -> None:
+    """Wait for `condition`, no decode request open and none started or finished for a while.
+
+    Between two requests the count of open ones is briefly 0 (the page sends the newest
+    pending point after the previous answer is drawn), so "none open" alone is not the end.
+    """
+    page.wait_for_function(
+        f"({condition}) && window.__inflight.now === 0"
+        f" && performance.now() - window.__inflight.last > {quiet_ms}",
+        timeout=10_000,
+    )
+
+
 def test_server_decoding_keeps_one_request_in_flight(page) -> None:
     page.select_option("#run", "conv3")
     page.wait_for_function("window.__atlas.ready && window.__atlas.run.id === 'conv3'")
     # count the page's own decode requests that are open at the same time
     page.evaluate(
-        """() => { const c = window.__inflight = {now: 0, max: 0, total: 0, delay: 0};
+        """() => { const c = window.__inflight = {now: 0, max: 0, total: 0, delay: 0, last: 0};
         const orig = window.fetch;
         window.fetch = async (...args) => {
           const hit = String(args[0]).includes('decode.png');
-          if (hit) { c.now++; c.total++; c.max = Math.max(c.max, c.now); }
+          if (hit) { c.now++; c.total++; c.max = Math.max(c.max, c.now); c.last = performance.now(); }
           try {
             if (hit && c.delay) await new Promise((ok) => setTimeout(ok, c.delay));
             const r = await orig(...args); if (hit) await r.clone().blob(); return r;
-          } finally { if (hit) c.now--; }
+          } finally { if (hit) { c.now--; c.last = performance.now(); } }
         }; }"""
     )
     box = page.locator("#overlay").bounding_box()
     for k in range(30):  # real pointer moves, as fast as playwright sends them
         page.mouse.move(box["x"] + 100 + 7 * k, box["y"] + 150 + 3 * k)
-    page.wait_for_function("window.__inflight.total > 0 && window.__inflight.now === 0")
+    _wait_until_quiet(page, "window.__inflight.total > 0")
     state = page.evaluate("window.__inflight")
     assert state["total"] >= 1 and state["max"] == 1 and state["now"] == 0
     # a burst of 60 moves inside one frame is coalesced into (at most) one request
@@ -267,8 +280,7 @@ def test_server_decoding_keeps_one_request_in_flight(page) -> None:
         for (let k = 0; k < 60; k++) o.dispatchEvent(new PointerEvent('pointermove', {
           clientX: r.left + 300 + k, clientY: r.top + 200 + k, bubbles: true})); }"""
     )
-    page.wait_for_function(f"window.__inflight.total > {before} && window.__inflight.now === 0")
-    page.wait_for_timeout(200)  # room for any extra (wrong) request to show up
+    _wait_until_quiet(page, f"window.__inflight.total > {before}")
     state = page.evaluate("window.__inflight")
     assert 1 <= state["total"] - before <= 2 and state["max"] == 1
     # with a slow server, moves in 6 later frames while one request is out: only the newest
@@ -286,10 +298,7 @@ def test_server_decoding_keeps_one_request_in_flight(page) -> None:
         };
         requestAnimationFrame(move); })"""
     )
-    page.wait_for_function(
-        f"window.__inflight.total >= {before + 2} && window.__inflight.now === 0", timeout=10_000
-    )
-    page.wait_for_timeout(300)  # room for any extra (stale) request to show up
+    _wait_until_quiet(page, f"window.__inflight.total >= {before + 2}")
     state = page.evaluate("window.__inflight")
     assert state["total"] - before == 2 and state["max"] == 1 and state["now"] == 0
     shown, wanted = page.evaluate(

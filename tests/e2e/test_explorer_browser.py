@@ -260,7 +260,9 @@ def test_server_decoding_keeps_one_request_in_flight(page) -> None:
         const orig = window.fetch;
         window.fetch = async (...args) => {
           const hit = String(args[0]).includes('decode.png');
-          if (hit) { c.now++; c.total++; c.max = Math.max(c.max, c.now); c.last = performance.now(); }
+          if (hit) {
+            c.now++; c.total++; c.max = Math.max(c.max, c.now); c.last = performance.now();
+          }
           try {
             if (hit && c.delay) await new Promise((ok) => setTimeout(ok, c.delay));
             const r = await orig(...args); if (hit) await r.clone().blob(); return r;

@@ -18,9 +18,7 @@ def load_digits(*, test_fraction: float = 0.2, seed: int = 0) -> Dataset:
     pixels = torch.from_numpy(bunch.images).to(torch.float32)  # (N, 8, 8), values 0..16
     images = (pixels * (255.0 / 16.0)).round_().clamp_(0, 255).to(torch.uint8).unsqueeze(1)
     labels = torch.from_numpy(bunch.target).to(torch.int64)
-    train, test = split_train_test(
-        images, labels, None, test_fraction=test_fraction, seed=seed
-    )
+    train, test = split_train_test(images, labels, None, test_fraction=test_fraction, seed=seed)
     return Dataset(
         name="digits",
         train=train,

@@ -51,6 +51,16 @@ def model_device(model: nn.Module) -> torch.device:
         return torch.device("cpu")
 
 
+def raw_pixels(images: ImageSet | torch.Tensor) -> tuple[torch.Tensor, float]:
+    """The stored tensor of ``images`` and the factor that turns it into [0, 1] floats.
+
+    uint8 pixels (an :class:`ImageSet`, or a bare uint8 tensor) are 0..255 and scale by 1/255;
+    any other tensor is taken to hold [0, 1] values already.
+    """
+    raw = images.images if isinstance(images, ImageSet) else images
+    return raw, (1.0 / 255.0 if raw.dtype == torch.uint8 else 1.0)
+
+
 @torch.no_grad()
 def encode_images(
     model: nn.Module,
@@ -60,15 +70,13 @@ def encode_images(
 ) -> LatentSet:
     """Posterior means and log-variances of every image, encoded ``batch_size`` at a time.
 
-    ``images`` is an :class:`ImageSet` (uint8) or a float tensor (N, C, H, W) in [0, 1]; only
-    one batch is converted to float at a time, so memory stays bounded for large sets.
+    ``images`` is an :class:`ImageSet`, a uint8 tensor (N, C, H, W) of 0..255 or a float tensor
+    in [0, 1]; only one batch is converted to float at a time, so memory stays bounded.
     """
     labels = None
-    if isinstance(images, ImageSet):
-        labels = None if images.labels is None else images.labels.numpy()
-        raw, scale = images.images, 1.0 / 255.0
-    else:
-        raw, scale = images, 1.0
+    if isinstance(images, ImageSet) and images.labels is not None:
+        labels = images.labels.numpy()
+    raw, scale = raw_pixels(images)
     device = model_device(model)
     was_training = model.training
     model.eval()

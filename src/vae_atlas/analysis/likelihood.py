@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vae_atlas.analysis.encode import model_device
+from vae_atlas.analysis.encode import model_device, raw_pixels
 from vae_atlas.analysis.logistic_decoder import LogisticFormDecoder, is_binary
 from vae_atlas.data import ImageSet
 from vae_atlas.models.likelihood import BernoulliLikelihood
@@ -41,7 +41,7 @@ def _float_images(
     images: ImageSet | torch.Tensor, binarize_seed: int | None
 ) -> tuple[torch.Tensor, float]:
     """The raw tensor and the factor turning it into [0, 1] floats; binarised up front if asked."""
-    raw, scale = (images.images, 1 / 255.0) if isinstance(images, ImageSet) else (images, 1.0)
+    raw, scale = raw_pixels(images)
     if binarize_seed is None:
         return raw, scale
     x = raw.to(torch.float32) * scale
@@ -68,7 +68,7 @@ def neg_elbo_per_image(
     """−ELBO of each image (N,) in nats; a plain AE gets its reconstruction NLL at z = enc(x)."""
     if not has_likelihood(model):
         raise TypeError("this model has no log_px_given_z(x, z); it cannot score images")
-    raw, scale = (images.images, 1 / 255.0) if isinstance(images, ImageSet) else (images, 1.0)
+    raw, scale = raw_pixels(images)
     device = model_device(model)
     gen = torch.Generator(device=device).manual_seed(seed)
     was_training = model.training
@@ -145,7 +145,7 @@ def iwae_nll_per_image(
     Parameters
     ----------
     model : a stochastic model with ``encode`` -> (mu, logvar) and ``log_px_given_z``.
-    images : an :class:`ImageSet` (uint8) or a float tensor (N, C, H, W) in [0, 1].
+    images : an :class:`ImageSet`, a uint8 tensor (N, C, H, W) of 0..255 or a float one in [0, 1].
     k : importance samples per image (k=1 gives a one-sample −ELBO estimate).
     rows : codes decoded per decoder call (memory ≈ rows × pixels × 4 bytes × a few); several
         images share a call when k < rows, and an image's k samples are split when k > rows.

@@ -12,6 +12,7 @@ from torch import nn
 from vae_atlas.analysis.encode import LatentSet
 from vae_atlas.analysis.quality import (
     active_units,
+    interpolation_roughness,
     interpolation_smoothness,
     kl_per_dim,
     knn_accuracy,
@@ -92,6 +93,8 @@ class _Decoder(nn.Module):
         h = z @ self.w
         if self.kind == "jumpy":
             h = torch.sin(8 * h)
+        elif self.kind == "cliff":  # one sharp edge: each path changes in (at most) one place
+            h = torch.sigmoid(50 * h[:, :1]).expand_as(h)
         return h.view(-1, 1, 4, 4)
 
 
@@ -99,3 +102,11 @@ def test_smoothness_is_one_for_a_linear_decoder_and_large_for_a_folding_one():
     lat = LatentSet(np.random.default_rng(0).standard_normal((50, 2)), None)
     assert interpolation_smoothness(_Decoder("linear"), lat) == pytest.approx(1.0, abs=1e-4)
     assert interpolation_smoothness(_Decoder("jumpy"), lat) > 3.0
+
+
+def test_roughness_is_one_for_even_change_and_large_for_a_jump():
+    lat = LatentSet(np.random.default_rng(0).standard_normal((50, 2)), None)
+    assert interpolation_roughness(_Decoder("linear"), lat) == pytest.approx(1.0, abs=1e-4)
+    assert interpolation_roughness(_Decoder("cliff"), lat) > 5.0
+    with pytest.raises(ValueError, match="at least two"):
+        interpolation_roughness(_Decoder("linear"), lat.subset(slice(0, 1)))

@@ -21,9 +21,13 @@ from vae_atlas.analysis.projection import Projection, project_latents
 from vae_atlas.analysis.quality import (
     ACTIVE_UNIT_THRESHOLD,
     active_units,
+    interpolation_roughness,
+    interpolation_smoothness,
     kl_per_dim,
     knn_accuracy,
+    linear_probe_accuracy,
     silhouette_by_class,
+    total_correlation,
 )
 from vae_atlas.analysis.sampling import prior_samples, reconstruct, sample_prior
 from vae_atlas.analysis.traversal import Traversal, traverse
@@ -55,10 +59,13 @@ __all__ = [
     "evaluate_model",
     "evaluate_run",
     "interpolation_path",
+    "interpolation_roughness",
+    "interpolation_smoothness",
     "kl_per_dim",
     "knn_accuracy",
     "latent_grid",
     "lerp",
+    "linear_probe_accuracy",
     "model_device",
     "neg_elbo_per_image",
     "ood_separation",
@@ -71,5 +78,6 @@ __all__ = [
     "sample_prior",
     "silhouette_by_class",
     "slerp",
+    "total_correlation",
     "traverse",
 ]

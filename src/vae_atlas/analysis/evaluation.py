@@ -3,8 +3,8 @@
 Likelihood (Kingma & Welling 2014; Burda et al. 2016): test −ELBO and the importance-weighted
 −log p(x) with k samples, in nats per image and bits per dimension. Latent quality: kNN and
 linear-probe accuracy, silhouette, active units (Burda et al. 2016), KL per dimension, total
-correlation (Chen et al. 2018), interpolation smoothness. Disentanglement (on ``shapes``, whose
-generative factors are known): β-VAE, FactorVAE, MIG, DCI and SAP scores (see
+correlation (Chen et al. 2018), interpolation smoothness and roughness. Disentanglement (on
+``shapes``, whose generative factors are known): β-VAE, FactorVAE, MIG, DCI and SAP scores (see
 :mod:`vae_atlas.analysis.disentanglement`).
 
 Anything that does not apply is ``None`` and a line in ``notes`` says why (a plain AE has no KL
@@ -34,6 +34,7 @@ from vae_atlas.analysis.likelihood import (
 )
 from vae_atlas.analysis.quality import (
     active_units,
+    interpolation_roughness,
     interpolation_smoothness,
     kl_per_dim,
     knn_accuracy,
@@ -105,6 +106,7 @@ class EvaluationResult:
     kl_per_dim: list[float] | None
     total_correlation: float | None
     smoothness: float | None
+    roughness: float | None
     disentanglement: dict[str, float | int] | None
     notes: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
@@ -290,6 +292,9 @@ def _quality(
         notes.append("total correlation: a plain AE has no posterior q(z|x)")
     out["smoothness"] = timer.run(
         "smoothness", lambda: interpolation_smoothness(model, lat_test, seed=s.seed)
+    )
+    out["roughness"] = timer.run(
+        "roughness", lambda: interpolation_roughness(model, lat_test, seed=s.seed)
     )
     return out
 

@@ -11,7 +11,9 @@ how smoothly the decoder maps straight latent paths.
   :func:`total_correlation`.
 * Interpolation smoothness: decoded path length along a straight latent line between two test
   codes, divided by the distance between the decoded endpoints (1 = the decoder moves in a
-  straight line in pixel space; large = it jumps through unrelated images on the way).
+  straight line in pixel space; large = it passes through other images on the way).
+* Interpolation roughness: the largest decoded step along the same paths over the mean step
+  (1 = even change; large = the path jumps, typically across a hole between clusters).
 """
 
 from __future__ import annotations
@@ -134,8 +136,34 @@ def interpolation_smoothness(
     decoded to mean images x̂_t; its length is Σ_t ‖x̂_{t+1} − x̂_t‖ (Euclidean, pixels in [0, 1]).
     The median keeps a few near-identical endpoints from dominating.
     """
+    steps, chord = _decoded_path_steps(model, latents, n_pairs, n_steps, seed)
+    ok = chord > 1e-6
+    return float(np.median(steps.sum(1)[ok] / chord[ok]))
+
+
+def interpolation_roughness(
+    model: nn.Module, latents: LatentSet, *, n_pairs: int = 200, n_steps: int = 16, seed: int = 0
+) -> float:
+    """Median over random pairs of the largest decoded step over the mean step, ≥ 1.
+
+    Same paths as :func:`interpolation_smoothness` (same pairs for the same seed). 1 means the
+    image changes evenly along the path; large values mean most of the change happens in one
+    jump, as when a straight line crosses a region no training code maps to (a "hole") between
+    two clusters. Path length alone misses this: a path that stays on one image and then jumps
+    can be as short as an even morph through several classes.
+    """
+    steps, _ = _decoded_path_steps(model, latents, n_pairs, n_steps, seed)
+    mean = steps.mean(1)
+    ok = mean > 1e-9
+    return float(np.median(steps.max(1)[ok] / mean[ok]))
+
+
+def _decoded_path_steps(
+    model: nn.Module, latents: LatentSet, n_pairs: int, n_steps: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Decoded step lengths (P, T−1) of straight paths between seeded random pairs; chords (P,)."""
     if len(latents) < 2:
-        raise ValueError("interpolation smoothness needs at least two latent codes")
+        raise ValueError("interpolation measures need at least two latent codes")
     rng = np.random.default_rng(seed)
     a, b = (rng.integers(0, len(latents), n_pairs) for _ in range(2))
     keep = a != b
@@ -144,7 +172,6 @@ def interpolation_smoothness(
     path = latents.mu[a][:, None] + t * (latents.mu[b] - latents.mu[a])[:, None]  # (P, T, D)
     images = decode_latents(model, path.reshape(-1, latents.latent_dim))  # (P·T, C, H, W)
     images = images.reshape(len(a), n_steps, -1).astype(np.float64)  # (P, T, pixels)
-    length = np.linalg.norm(np.diff(images, axis=1), axis=2).sum(1)
-    chord = np.linalg.norm(images[:, -1] - images[:, 0], axis=1)
-    ok = chord > 1e-6
-    return float(np.median(length[ok] / chord[ok]))
+    steps = np.linalg.norm(np.diff(images, axis=1), axis=2)  # (P, T−1)
+    chord = np.linalg.norm(images[:, -1] - images[:, 0], axis=1)  # (P,)
+    return steps, chord

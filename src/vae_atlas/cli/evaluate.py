@@ -90,6 +90,7 @@ def format_table(r: EvaluationResult) -> str:
         ("KL total (nats)", _fmt(None if r.kl_per_dim is None else sum(r.kl_per_dim))),
         ("total correlation (nats)", _fmt(r.total_correlation)),
         ("interpolation path / chord", _fmt(r.smoothness)),
+        ("interpolation largest / mean step", _fmt(r.roughness)),
     ]  # fmt: skip
     for name, value in (r.disentanglement or {}).items():
         if name not in ("n_points", "n_votes", "seed"):

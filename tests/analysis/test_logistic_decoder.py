@@ -118,3 +118,14 @@ def test_iwae_estimate_is_unchanged_by_the_rewrite(monkeypatch):
     monkeypatch.setattr(LogisticFormDecoder, "from_model", classmethod(lambda cls, m: None))
     generic = iwae_nll_per_image(model, x, k=300, rows=1000, seed=5)
     np.testing.assert_allclose(fast, generic, rtol=0, atol=2e-3)
+
+
+def test_a_float64_model_stays_float64():
+    model = _model("tanh", scale=3.0).double()
+    fast = LogisticFormDecoder.from_model(model)
+    x, z = _images(), _codes().double()
+    with torch.no_grad():
+        got = fast.log_px(x, z)
+        expected = _module_log_px(model, x.double(), z)
+    assert got.dtype == torch.float64
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-6)

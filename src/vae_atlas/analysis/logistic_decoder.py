@@ -63,14 +63,15 @@ class LogisticFormDecoder:
         hidden = []
         previous = None  # the previous layer's activation
         for layer, act in zip(linears, [*activations, None], strict=True):
+            dtype = layer.weight.dtype  # rewritten in float64, stored back in the model's dtype
             w, b = layer.weight.detach().double(), layer.bias.detach().double()
             if isinstance(previous, nn.Tanh):  # its output is 2s − 1 with s the logistic unit
                 w, b = 2 * w, b - w.sum(1)
             if act is None:
-                return cls(tuple(hidden), w.float(), b.float())
+                return cls(tuple(hidden), w.to(dtype), b.to(dtype))
             if isinstance(act, nn.Tanh):  # tanh(a) = 2σ(2a) − 1: this unit outputs σ(2a)
                 w, b = 2 * w, 2 * b
-            hidden.append((w.float(), b.float(), _REWRITTEN[type(act)]))
+            hidden.append((w.to(dtype), b.to(dtype), _REWRITTEN[type(act)]))
             previous = act
         raise AssertionError("unreachable: the loop returns at the output layer")
 

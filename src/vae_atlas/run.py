@@ -7,6 +7,7 @@ model; ``metrics.jsonl`` and ``snapshots/`` are read on demand. Every problem is
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -62,6 +63,17 @@ class Run:
     def dataset(self) -> Dataset:
         """The run's dataset, loaded from its config (cached)."""
         return load_dataset(self.config.data)
+
+    def weights_sha256(self) -> str:
+        """SHA-256 of the run's ``model.safetensors`` as it is on disk now (hex).
+
+        Files derived from the weights (``evaluation.json``) record it, so a reader can tell
+        whether they still describe this model after a resume or a retrain.
+        """
+        try:
+            return hashlib.sha256((self.path / WEIGHTS).read_bytes()).hexdigest()
+        except OSError as exc:
+            raise RunFileError(f"{self.path / WEIGHTS}: cannot read ({exc})") from None
 
     def snapshots(self) -> list[Snapshot]:
         """Per-epoch probe-set latents, ordered by epoch."""

@@ -111,6 +111,7 @@ class EvaluationResult:
     notes: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    weights_sha256: str = ""  # of the run's model.safetensors when evaluated ("" for a bare model)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "vae-atlas.evaluation", "schema_version": SCHEMA_VERSION, **asdict(self)}
@@ -154,7 +155,12 @@ def evaluate_run(
         run.model, run.dataset, settings=settings, binarize_seed=binarize_seed,
         shapes_image_size=shapes_size, log=log,
     )  # fmt: skip
-    return _with(result, run=str(run.path), objective=cfg.model.objective)
+    return _with(
+        result,
+        run=str(run.path),
+        objective=cfg.model.objective,
+        weights_sha256=run.weights_sha256(),
+    )
 
 
 def _with(result: EvaluationResult, **changes: Any) -> EvaluationResult:

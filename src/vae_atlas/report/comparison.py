@@ -106,7 +106,14 @@ def _summary(contexts: list[AtlasContext]) -> str:
     for c in contexts:
         values = {**{k: str(v) for k, v in c.source.summary.items()}, **health.summary_numbers(c)}
         rows_by_run.append(values)
-        keys.extend(k for k in values if k not in keys)
+        # a row only some runs have goes right after the row that precedes it in those runs
+        at = 0
+        for k in values:
+            if k in keys:
+                at = keys.index(k) + 1
+            else:
+                keys.insert(at, k)
+                at += 1
     rows = [[k, *[r.get(k, "—") for r in rows_by_run]] for k in keys]
     return table(rows, header=["", *[c.source.name for c in contexts]])
 

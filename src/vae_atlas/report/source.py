@@ -14,6 +14,7 @@ from torch import nn
 from vae_atlas.analysis.projection import fingerprint
 from vae_atlas.data import Dataset
 from vae_atlas.models import as_latent_model
+from vae_atlas.report.scores import evaluation_rows
 from vae_atlas.run import Run, Snapshot, load_run
 
 
@@ -81,6 +82,7 @@ def source_from_run(run: Run | str | Path) -> AtlasSource:
         summary["final held-out −ELBO, training log (nats)"] = round(
             float(final["test_neg_elbo"]), 2
         )
+    summary.update(evaluation_rows(run))
     return AtlasSource(
         name=run.name,
         model=run.model,

@@ -23,7 +23,7 @@ def test_round_trip_is_identity():
             objective="beta-vae",
             beta=4.0,
         ),
-        train=TrainConfig(epochs=3, grad_clip=1.0),
+        train=TrainConfig(epochs=3, grad_clip=1.0, adam_eps=1e-4),
     )
     assert RunConfig.from_json(cfg.to_json()) == cfg
 
@@ -37,6 +37,7 @@ def test_round_trip_is_identity():
         (lambda: ModelConfig(family="conv", image_shape=(1, 8, 8)), "model.image_shape"),
         (lambda: TrainConfig(lr=-1.0), "train.lr"),
         (lambda: TrainConfig(batch_size=0), "train.batch_size"),
+        (lambda: TrainConfig(adam_eps=0.0), "train.adam_eps"),
         (lambda: DataConfig(name="folder"), "data.data_dir"),
         (lambda: DataConfig(name="imagenet"), "data.name"),
     ],

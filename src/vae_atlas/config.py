@@ -148,6 +148,7 @@ class TrainConfig:
     lr: float = 3e-3  # with the cosine decay below: benchmarks/train_speed.py, docs/train_speed.md
     lr_final_fraction: float = 0.05
     weight_decay: float = 0.0
+    adam_eps: float = 1e-8  # Adam's ε (Burda et al. 2016 used 1e-4)
     warmup_epochs: float = 0.0
     seed: int = 0
     device: str = "auto"
@@ -163,6 +164,7 @@ class TrainConfig:
         _check_positive("train.lr", self.lr)
         _check_positive("train.lr_final_fraction", self.lr_final_fraction)
         _check_positive("train.weight_decay", self.weight_decay, allow_zero=True)
+        _check_positive("train.adam_eps", self.adam_eps)
         _check_positive("train.warmup_epochs", self.warmup_epochs, allow_zero=True)
         _check_int("train.seed", self.seed, 0)
         _check_choice("train.device", self.device, DEVICES)

@@ -42,6 +42,8 @@ def test_train_then_resume_extends(tmp_path, capsys):
                 "16",
                 "--epochs",
                 "1",
+                "--adam-eps",
+                "1e-4",
                 "--no-progress",
                 "--out",
                 str(out),
@@ -51,7 +53,9 @@ def test_train_then_resume_extends(tmp_path, capsys):
     )
     assert main(["train", "--resume", "--epochs", "2", "--no-progress", "--out", str(out)]) == 0
     assert "resuming" in capsys.readouterr().out
-    assert va.load_run(out).metrics[-1]["epoch"] == 2
+    run = va.load_run(out)
+    assert run.metrics[-1]["epoch"] == 2
+    assert run.config.train.adam_eps == 1e-4  # the run's own setting, not the CLI default
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,8 @@ def _model(seed: int = 0) -> torch.nn.Module:
 def test_make_adam_is_fused_on_cpu():
     opt = make_adam(_model().parameters(), lr=1e-3)
     assert opt.param_groups[0]["fused"] is True
+    assert opt.param_groups[0]["eps"] == 1e-8
+    assert make_adam(_model().parameters(), lr=1e-3, eps=1e-4).param_groups[0]["eps"] == 1e-4
 
 
 def test_fused_adam_matches_reference_adam():

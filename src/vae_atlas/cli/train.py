@@ -98,6 +98,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--batch-size", type=int, default=128)
     g.add_argument("--lr", type=float, default=3e-3)
     g.add_argument("--lr-final-fraction", type=float, default=0.05, help="cosine decay to lr*this")
+    g.add_argument("--adam-eps", type=float, default=1e-8, help="Adam's epsilon")
     g.add_argument("--warmup-epochs", type=float, default=0.0, help="KL warm-up length")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -132,6 +133,7 @@ def config_from_args(args: argparse.Namespace, image_shape: tuple[int, int, int]
         batch_size=args.batch_size,
         lr=args.lr,
         lr_final_fraction=args.lr_final_fraction,
+        adam_eps=args.adam_eps,
         warmup_epochs=args.warmup_epochs,
         seed=args.seed,
         device=args.device,

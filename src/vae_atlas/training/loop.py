@@ -89,7 +89,11 @@ def _mean_image(data: Dataset, chunk: int = 4096) -> torch.Tensor:
 
 
 def make_adam(
-    params: Iterable[torch.nn.Parameter], *, lr: float, weight_decay: float = 0.0
+    params: Iterable[torch.nn.Parameter],
+    *,
+    lr: float,
+    weight_decay: float = 0.0,
+    eps: float = 1e-8,
 ) -> torch.optim.Adam:
     """Adam (Kingma & Ba 2015) with the fused update wherever the parameters allow it.
 
@@ -101,7 +105,7 @@ def make_adam(
     fused = bool(params) and all(
         p.device.type in ("cpu", "cuda") and p.dtype in _FUSED_DTYPES for p in params
     )
-    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=fused or None)
+    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, eps=eps, fused=fused or None)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -244,7 +248,9 @@ class _Loop:
             torch.manual_seed(tc.seed)
             self.model: AutoEncoder = build_model(config.model).to(device)
         self.model.init_output_bias(_mean_image(data))
-        self.optimizer = make_adam(self.model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+        self.optimizer = make_adam(
+            self.model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay, eps=tc.adam_eps
+        )
         self.generator = torch.Generator(device=device).manual_seed(tc.seed + 1)
         self.train_x = data.train.float_images().to(device)  # (N, C, H, W)
         test_x = data.test.float_images()

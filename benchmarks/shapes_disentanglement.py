@@ -119,17 +119,11 @@ def main() -> None:
     runs = {"VAE (β=1)": load_run(vae_dir), "β-VAE": load_run(beta_dir)}
     beta = runs["β-VAE"].config.model.beta
     runs = {"VAE (β=1)": runs["VAE (β=1)"], f"β-VAE (β={beta:g})": runs["β-VAE"]}
-    settings = EvaluationSettings(
-        k=args.k, max_test_images=2000, disentanglement_points=args.points
-    )
-    results = {name: evaluate_run(run, settings=settings) for name, run in runs.items()}
-    print("| | " + " | ".join(results) + " |\n|---|" + "---|" * len(results))
-    for key in ROWS:
-        print(f"| {key} | " + " | ".join(_f(getattr(r, key)) for r in results.values()) + " |")
-    for key in DIS:
-        print(
-            f"| {key} | " + " | ".join(_f(r.disentanglement[key]) for r in results.values()) + " |"
+    if not args.figure_only:
+        settings = EvaluationSettings(
+            k=args.k, max_test_images=2000, disentanglement_points=args.points
         )
+        print_table(runs, settings)
     args.figure.parent.mkdir(parents=True, exist_ok=True)
     plot_traversals(runs, args.figure)
     print(f"traversals: {args.figure}")

@@ -13,7 +13,7 @@ behind it. Every rule and its threshold is named here.
 * **Jumbled classes**: kNN accuracy on the latent means below ``KNN_MIN_ACCURACY`` or class
   silhouette below ``SILHOUETTE_MIN``.
 * **Rough interpolations**: the median over random pairs of the largest decoded step over the mean
-  step (:func:`~vae_atlas.analysis.interpolation.path_roughness`) exceeds ``ROUGH_RATIO``.
+  step (:func:`~vae_atlas.analysis.quality.interpolation_roughness`) exceeds ``ROUGH_RATIO``.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import numpy as np
 from scipy.stats import chi2
 from torch import nn
 
-from vae_atlas.analysis.encode import decode_latents
-from vae_atlas.analysis.interpolation import interpolation_path, path_roughness
+from vae_atlas.analysis.encode import LatentSet, decode_latents
+from vae_atlas.analysis.quality import interpolation_roughness
 from vae_atlas.analysis.sampling import sample_prior
 from vae_atlas.analysis.traversal import COLLAPSE_NATS
 
@@ -82,15 +82,9 @@ def decoder_variance_ratio(
 def median_roughness(
     model: nn.Module, mu: np.ndarray, *, pairs: int = 8, steps: int = 12, seed: int = 0
 ) -> float:
-    """Median :func:`path_roughness` of linear paths between ``pairs`` random pairs of codes."""
-    rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(pairs):
-        a, b = rng.choice(len(mu), size=2, replace=False)
-        values.append(
-            path_roughness(decode_latents(model, interpolation_path(mu[a], mu[b], steps)))
-        )
-    return float(np.median(values))
+    """:func:`~vae_atlas.analysis.quality.interpolation_roughness` of ``pairs`` random pairs."""
+    latents = LatentSet(np.asarray(mu, dtype=np.float64), None)
+    return interpolation_roughness(model, latents, n_pairs=pairs, n_steps=steps, seed=seed)
 
 
 def diagnose(evidence: Evidence) -> list[Finding]:

@@ -150,12 +150,15 @@ def interpolation_roughness(
     image changes evenly along the path; large values mean most of the change happens in one
     jump, as when a straight line crosses a region no training code maps to (a "hole") between
     two clusters. Path length alone misses this: a path that stays on one image and then jumps
-    can be as short as an even morph through several classes.
+    can be as short as an even morph through several classes. A path whose decodings do not
+    change counts as 1, as in :func:`~vae_atlas.analysis.interpolation.path_roughness`.
     """
     steps, _ = _decoded_path_steps(model, latents, n_pairs, n_steps, seed)
     mean = steps.mean(1)
-    ok = mean > 1e-9
-    return float(np.median(steps.max(1)[ok] / mean[ok]))
+    changes = mean > 1e-12
+    ratios = np.ones_like(mean)
+    ratios[changes] = steps.max(1)[changes] / mean[changes]
+    return float(np.median(ratios))
 
 
 def _decoded_path_steps(
@@ -167,7 +170,7 @@ def _decoded_path_steps(
     rng = np.random.default_rng(seed)
     a, b = (rng.integers(0, len(latents), n_pairs) for _ in range(2))
     keep = a != b
-    a, b = a[keep], b[keep]
+    a, b = (a[keep], b[keep]) if keep.any() else (np.array([0]), np.array([1]))  # tiny sets
     t = np.linspace(0.0, 1.0, n_steps)[None, :, None]  # (1, T, 1)
     path = latents.mu[a][:, None] + t * (latents.mu[b] - latents.mu[a])[:, None]  # (P, T, D)
     images = decode_latents(model, path.reshape(-1, latents.latent_dim))  # (P·T, C, H, W)

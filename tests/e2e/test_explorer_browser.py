@@ -78,8 +78,8 @@ def page(browser, server: str):
     page = browser.new_page(viewport={"width": 1280, "height": 820})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(server)
-    page.wait_for_function("window.__atlas && window.__atlas.ready", timeout=30_000)
+    page.goto(server + "?test=1")
+    page.wait_for_function("window.__atlas && window.__atlas.state.ready", timeout=30_000)
     yield page
     page.close()
     assert not errors, errors
@@ -113,7 +113,7 @@ def test_page_loads_with_runs_and_points(page) -> None:
         return n; }""",
         list(background),
     )
-    n_points = page.evaluate("window.__atlas.run.n_points")
+    n_points = page.evaluate("window.__atlas.state.run.n_points")
     assert n_points > 300
     assert painted > 2 * n_points  # every point is a few pixels; most land on screen
     assert page.locator("#legend button").count() == 10
@@ -121,13 +121,13 @@ def test_page_loads_with_runs_and_points(page) -> None:
 
 def test_pointer_move_decodes_live(page) -> None:
     box = page.locator("#overlay").bounding_box()
-    decodes = page.evaluate("window.__atlas.decodes")
+    decodes = page.evaluate("window.__atlas.metrics.decodes")
     page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.4)
-    page.wait_for_function(f"window.__atlas.decodes > {decodes}")
+    page.wait_for_function(f"window.__atlas.metrics.decodes > {decodes}")
     first = canvas_digest(page, "#decoded")
-    decodes = page.evaluate("window.__atlas.decodes")
+    decodes = page.evaluate("window.__atlas.metrics.decodes")
     page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.6, steps=4)
-    page.wait_for_function(f"window.__atlas.decodes > {decodes}")
+    page.wait_for_function(f"window.__atlas.metrics.decodes > {decodes}")
     assert canvas_digest(page, "#decoded") != first
     assert "pointer" in page.locator("#decoded-source").inner_text()
 
@@ -135,8 +135,8 @@ def test_pointer_move_decodes_live(page) -> None:
 def test_in_page_decoder_matches_the_server(page) -> None:
     diff = page.evaluate(
         """async () => { const a = window.__atlas, z = [0.4, -1.1];
-        const js = a.decoder.decode(z);
-        const r = await fetch(a.api('/decode'), {method: 'POST',
+        const js = a.state.decoder.decode(z);
+        const r = await fetch(a.runPath('/decode'), {method: 'POST',
           headers: {'Content-Type': 'application/json'},
           body: JSON.stringify({z: [z], format: 'array'})});
         const server = (await r.json()).data; let m = 0;
@@ -148,23 +148,23 @@ def test_in_page_decoder_matches_the_server(page) -> None:
 
 def test_two_clicks_give_an_interpolation_strip(page) -> None:
     page.mouse.click(*point_on_screen(page, 3))
-    page.wait_for_function("window.__atlas.sel.a && window.__atlas.sel.a.detail")
+    page.wait_for_function("window.__atlas.state.sel.a && window.__atlas.state.sel.a.detail")
     assert page.locator("#sel-original").get_attribute("src").startswith("data:image/png")
     assert page.locator("#neighbours figure").count() == 8
     page.mouse.click(*point_on_screen(page, 40))
-    page.wait_for_function("window.__atlas.interp.data !== null")
+    page.wait_for_function("window.__atlas.state.interp.data !== null")
     assert page.locator("#strip img").count() == 10
-    assert page.evaluate("window.__atlas.interp.data.path.length") == 10
+    assert page.evaluate("window.__atlas.state.interp.data.path.length") == 10
     page.click("#m-spherical")
-    page.wait_for_function("window.__atlas.interp.method === 'spherical'")
+    page.wait_for_function("window.__atlas.state.interp.method === 'spherical'")
     page.wait_for_function("location.search.includes('m=spherical')")  # saved after 250 ms
     assert "a=i3" in page.url and "b=i40" in page.url and "m=spherical" in page.url
 
 
 def test_url_reopens_the_selection(page, server: str) -> None:
-    page.goto(server + "?run=vae2&proj=latent&a=i5&b=i9&s=7")
-    page.wait_for_function("window.__atlas.ready && window.__atlas.interp.data !== null")
-    assert page.evaluate("[window.__atlas.sel.a.index, window.__atlas.sel.b.index]") == [5, 9]
+    page.goto(server + "?test=1&run=vae2&proj=latent&a=i5&b=i9&s=7")
+    page.wait_for_function("window.__atlas.state.ready && window.__atlas.state.interp.data !== null")
+    assert page.evaluate("[window.__atlas.state.sel.a.index, window.__atlas.state.sel.b.index]") == [5, 9]
     assert page.locator("#strip img").count() == 7
 
 
@@ -177,7 +177,7 @@ def test_slider_changes_the_image(page) -> None:
     page.wait_for_function("document.getElementById('decoded-source').textContent === 'sliders'")
     assert canvas_digest(page, "#decoded") != before
     assert page.locator("#sliders .slider").count() == 2
-    inactive = page.evaluate("window.__atlas.run.dims.filter((d) => !d.active).length")
+    inactive = page.evaluate("window.__atlas.state.run.dims.filter((d) => !d.active).length")
     assert page.locator("#sliders .slider.inactive").count() == inactive
 
 
@@ -186,15 +186,15 @@ def test_upload_places_a_point(page, tmp_path: Path) -> None:
     path = tmp_path / "digit.png"
     Image.fromarray(255 - digit).resize((64, 64)).save(path)  # dark on light: gets inverted
     page.set_input_files("#file", str(path))
-    page.wait_for_function("window.__atlas.upload && window.__atlas.upload.position")
-    pos = page.evaluate("window.__atlas.upload.position")
+    page.wait_for_function("window.__atlas.state.upload && window.__atlas.state.upload.position")
+    pos = page.evaluate("window.__atlas.state.upload.position")
     assert all(abs(v) < 50 for v in pos)
     assert page.locator("#up-input").get_attribute("src").startswith("data:image/png")
     assert "inverted" in page.locator("#up-meta").inner_text()
     # the star is drawn on the overlay where the upload landed
     alpha = page.evaluate(
         """() => { const a = window.__atlas, s = a.scatter, c = document.getElementById('overlay');
-        const [x, y] = s.toScreen(...a.upload.position);
+        const [x, y] = s.toScreen(...a.state.upload.position);
         const px = Math.round(x * s.dpr), py = Math.round(y * s.dpr);
         return c.getContext('2d').getImageData(px, py, 1, 1).data[3]; }"""
     )
@@ -213,9 +213,9 @@ def test_dropping_an_image_on_the_map_encodes_it(page) -> None:
           new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true})); }""",
         list(buf.getvalue()),
     )
-    page.wait_for_function("window.__atlas.upload && window.__atlas.upload.position")
+    page.wait_for_function("window.__atlas.state.upload && window.__atlas.state.upload.position")
     # the exact test image lands on that test image, its own nearest neighbour
-    assert page.evaluate("window.__atlas.upload.detail.neighbours[0].index") == 4
+    assert page.evaluate("window.__atlas.state.upload.detail.neighbours[0].index") == 4
     assert "not inverted" in page.locator("#up-meta").inner_text()
 
 
@@ -223,18 +223,18 @@ def test_samples_and_server_decoded_run(page) -> None:
     page.click("#sample")
     page.wait_for_function("document.querySelectorAll('#samples img').length === 36")
     page.select_option("#run", "conv3")
-    page.wait_for_function("window.__atlas.ready && window.__atlas.run.id === 'conv3'")
-    assert page.evaluate("window.__atlas.decoder") is None
-    assert page.evaluate("window.__atlas.run.projections") == ["pca", "dims", "umap", "tsne"]
+    page.wait_for_function("window.__atlas.state.ready && window.__atlas.state.run.id === 'conv3'")
+    assert page.evaluate("window.__atlas.state.decoder") is None
+    assert page.evaluate("window.__atlas.state.run.projections") == ["pca", "dims", "umap", "tsne"]
     box = page.locator("#overlay").bounding_box()
     page.mouse.move(box["x"] + 200, box["y"] + 200)
-    before = page.evaluate("window.__atlas.decodes")
+    before = page.evaluate("window.__atlas.metrics.decodes")
     page.mouse.move(box["x"] + 400, box["y"] + 300, steps=3)
-    page.wait_for_function(f"window.__atlas.decodes > {before}")
+    page.wait_for_function(f"window.__atlas.metrics.decodes > {before}")
     png = page.evaluate("document.getElementById('decoded').width")
     assert png == 28
     page.select_option("#projection", "dims")
-    page.wait_for_function("window.__atlas.map.projection === 'dims'")
+    page.wait_for_function("window.__atlas.state.map.projection === 'dims'")
     assert page.locator("#dims-picker").is_visible()
 
 
@@ -253,7 +253,7 @@ def _wait_until_quiet(page, condition: str, quiet_ms: int = 300) -> None:
 
 def test_server_decoding_keeps_one_request_in_flight(page) -> None:
     page.select_option("#run", "conv3")
-    page.wait_for_function("window.__atlas.ready && window.__atlas.run.id === 'conv3'")
+    page.wait_for_function("window.__atlas.state.ready && window.__atlas.state.run.id === 'conv3'")
     # count the page's own decode requests that are open at the same time
     page.evaluate(
         """() => { const c = window.__inflight = {now: 0, max: 0, total: 0, delay: 0, last: 0};
@@ -306,17 +306,17 @@ def test_server_decoding_keeps_one_request_in_flight(page) -> None:
     shown, wanted = page.evaluate(
         """() => { const a = window.__atlas;
         const [x, y] = a.scatter.toData(250 + 20 * 5, 260 + 10 * 5);
-        const lin = a.map.linear, anchor = a.anchor, pa = a.project(anchor);
+        const lin = a.state.map.linear, anchor = a.state.anchor, pa = a.project(anchor);
         const z = Array.from(anchor, (v, d) =>
           v + lin.axes[0][d] * (x - pa[0]) + lin.axes[1][d] * (y - pa[1]));
-        return [a.shownZ, z]; }"""
+        return [a.metrics.shownZ, z]; }"""
     )
     assert shown == pytest.approx(wanted, abs=1e-4)
 
 
 def test_screenshot_is_not_blank(page, tmp_path: Path) -> None:
     page.mouse.click(*point_on_screen(page, 12))
-    page.wait_for_function("window.__atlas.sel.a && window.__atlas.sel.a.detail")
+    page.wait_for_function("window.__atlas.state.sel.a && window.__atlas.state.sel.a.detail")
     shot = Image.open(io.BytesIO(page.screenshot()))
     colours = shot.convert("RGB").resize((64, 40)).getcolors(64 * 40)
     assert colours is not None and len(colours) > 50

@@ -14,6 +14,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from vae_atlas.analysis.diagnostics import ACTIVE_KL_THRESHOLD
 from vae_atlas.explorer import schemas as s
 from vae_atlas.explorer.images import (
     data_uri,
@@ -22,6 +23,7 @@ from vae_atlas.explorer.images import (
 from vae_atlas.explorer.maps import LatentMap
 from vae_atlas.explorer.posterior import describe
 from vae_atlas.explorer.state import ExplorerRun
+from vae_atlas.viz.style import class_hex_colors
 
 router = APIRouter(prefix="/api")
 
@@ -82,7 +84,8 @@ def summary(run: ExplorerRun) -> s.RunSummary:
 @router.get("/runs/{run_id}", response_model=s.RunDetail)
 def run_detail(run: RunDep) -> s.RunDetail:
     lo, hi = run.slider_ranges()
-    active = run.is_active()
+    # a VAE's dimension is active by its KL, as in the report; a plain AE has no KL
+    active = run.kl > ACTIVE_KL_THRESHOLD if run.stochastic else run.is_active()
     order = np.argsort(-run.kl if run.stochastic else -run.variance, kind="stable")
     dims = [
         s.DimInfo(
@@ -101,15 +104,26 @@ def run_detail(run: RunDep) -> s.RunDetail:
         image_shape=run.image_shape,
         stochastic=run.stochastic,
         class_names=run.class_names,
+        class_colors=class_palette(run),
         labels=labels,
         dims=dims,
-        n_active=run.n_active,
+        n_active=int(active.sum()),
+        active_kl_threshold=ACTIVE_KL_THRESHOLD,
         mean=run.mean.tolist(),
         projections=run.projections,
         default_projection=run.default_projection,
         in_page_decoder=run.decoder is not None,
         prior=run.prior,
     )
+
+
+def class_palette(run: ExplorerRun) -> list[str] | None:
+    """The report's class colours, one per class, so a class looks the same on both."""
+    if run.class_names:
+        return class_hex_colors(len(run.class_names))
+    if run.labels is not None and len(run.labels):
+        return class_hex_colors(int(run.labels.max()) + 1)
+    return None
 
 
 @router.get("/runs/{run_id}/map", response_model=s.MapResponse)

@@ -56,9 +56,11 @@ class RunDetail(RunSummary):
     image_shape: tuple[int, int, int]
     stochastic: bool
     class_names: list[str] | None
+    class_colors: list[str] | None = Field(description="#rrggbb per class, as in the report")
     labels: list[int] | None
     dims: list[DimInfo] = Field(description="per dimension, sorted by KL (largest first)")
     n_active: int
+    active_kl_threshold: float = Field(description="a VAE's dimension is active above this KL")
     mean: list[float] = Field(description="mean of the latent means: the default anchor")
     projections: list[ProjectionName]
     default_projection: ProjectionName

@@ -26,6 +26,13 @@ def class_colors(n_classes: int) -> np.ndarray:
     return colormaps["hsv"](np.linspace(0, 1, n_classes, endpoint=False))
 
 
+def class_hex_colors(n_classes: int) -> list[str]:
+    """The same colours as :func:`class_colors` as ``#rrggbb`` strings (for the explorer page)."""
+    from matplotlib.colors import to_hex
+
+    return [to_hex(c) for c in class_colors(n_classes)]
+
+
 def label_colors(labels: np.ndarray | None, n: int, n_classes: int | None = None) -> np.ndarray:
     """A colour per point (n, 4) from integer labels, or the single colour when unlabelled."""
     from matplotlib.colors import to_rgba

@@ -1,6 +1,9 @@
 // Everything drawn over the points: interpolation path, prior samples, selections with their
 // posterior σ-ellipses or sample clouds, the uploaded image, the slider anchor and the pointer.
 
+import { anchorPosition } from "./decoding.js";
+import { state } from "./store.js";
+
 const COLOURS = { a: "#ffd166", b: "#ff6bd6", upload: "#7dffb0", anchor: "#7cc4ff" };
 
 function ellipse(ctx, map, e, colour) {
@@ -86,43 +89,44 @@ function path(ctx, map, points) {
   ctx.restore();
 }
 
-export function drawOverlay(atlas, ctx, map) {
-  if (atlas.samples) {
+// hover: { sx, sy, point } while the pointer is over this map, else null
+export function drawOverlay(ctx, map, hover) {
+  if (state.samples) {
     ctx.strokeStyle = "rgba(255,255,255,.7)";
     ctx.lineWidth = 1.2;
-    for (const [x, y] of atlas.samples.path) {
+    for (const [x, y] of state.samples.path) {
       const [sx, sy] = map.toScreen(x, y);
       ctx.beginPath();
       ctx.moveTo(sx - 4, sy); ctx.lineTo(sx + 4, sy); ctx.moveTo(sx, sy - 4); ctx.lineTo(sx, sy + 4);
       ctx.stroke();
     }
   }
-  if (atlas.interp.data) path(ctx, map, atlas.interp.data.path);
-  if (atlas.interp.hoverStep != null && atlas.interp.data) {
-    const [x, y] = atlas.interp.data.path[atlas.interp.hoverStep];
+  if (state.interp.data) path(ctx, map, state.interp.data.path);
+  if (state.interp.hoverStep != null && state.interp.data) {
+    const [x, y] = state.interp.data.path[state.interp.hoverStep];
     marker(ctx, ...map.toScreen(x, y), "#ffffff", "");
   }
-  if (atlas.upload && atlas.upload !== atlas.sel.a && atlas.upload !== atlas.sel.b) {
-    posterior(ctx, map, atlas.upload, COLOURS.upload);
+  if (state.upload && state.upload !== state.sel.a && state.upload !== state.sel.b) {
+    posterior(ctx, map, state.upload, COLOURS.upload);
   }
   for (const key of ["a", "b"]) {
-    const sel = atlas.sel[key];
+    const sel = state.sel[key];
     if (sel) posterior(ctx, map, sel, COLOURS[key]);
   }
-  const uploadSelected = atlas.upload && (atlas.upload === atlas.sel.a || atlas.upload === atlas.sel.b);
-  if (atlas.upload && atlas.upload.position && !uploadSelected) {
-    marker(ctx, ...map.toScreen(...atlas.upload.position), COLOURS.upload, "your image", "star");
+  const uploadSelected = state.upload && (state.upload === state.sel.a || state.upload === state.sel.b);
+  if (state.upload && state.upload.position && !uploadSelected) {
+    marker(ctx, ...map.toScreen(...state.upload.position), COLOURS.upload, "your image", "star");
   }
   for (const key of ["a", "b"]) {
-    const sel = atlas.sel[key];
+    const sel = state.sel[key];
     if (sel && sel.position) {
       const shape = sel.kind === "upload" ? "star" : "ring";
       const text = sel.kind === "upload" ? `${key.toUpperCase()} · your image` : key.toUpperCase();
       marker(ctx, ...map.toScreen(...sel.position), COLOURS[key], text, shape);
     }
   }
-  const anchorPos = atlas.anchorPosition();
-  if (anchorPos && atlas.anchorSource === "sliders") {
+  const anchorPos = anchorPosition();
+  if (anchorPos && state.anchorSource === "sliders") {
     const [sx, sy] = map.toScreen(...anchorPos);
     ctx.save();
     ctx.strokeStyle = COLOURS.anchor;
@@ -133,8 +137,12 @@ export function drawOverlay(atlas, ctx, map) {
     ctx.stroke();
     ctx.restore();
   }
-  if (atlas.hover && atlas.hover.point >= 0) {
-    const [px, py] = map.toScreen(map.x[atlas.hover.point], map.y[atlas.hover.point]);
+  if (hover) pointer(ctx, map, hover);
+}
+
+function pointer(ctx, map, hover) {
+  if (hover.point >= 0) {
+    const [px, py] = map.toScreen(map.x[hover.point], map.y[hover.point]);
     ctx.save();
     ctx.strokeStyle = "#ffffff";
     ctx.lineWidth = 1.5;
@@ -143,22 +151,24 @@ export function drawOverlay(atlas, ctx, map) {
     ctx.stroke();
     ctx.restore();
   }
-  if (atlas.hover) {
-    const { sx, sy } = atlas.hover;
-    const cross = () => {
-      ctx.beginPath();
-      ctx.arc(sx, sy, 7, 0, 2 * Math.PI);
-      ctx.moveTo(sx - 16, sy); ctx.lineTo(sx - 9, sy); ctx.moveTo(sx + 9, sy); ctx.lineTo(sx + 16, sy);
-      ctx.moveTo(sx, sy - 16); ctx.lineTo(sx, sy - 9); ctx.moveTo(sx, sy + 9); ctx.lineTo(sx, sy + 16);
-      ctx.stroke();
-    };
-    ctx.save();
-    ctx.strokeStyle = "rgba(11,15,23,.9)";
-    ctx.lineWidth = 4;
-    cross();
-    ctx.strokeStyle = "#ffffff";
-    ctx.lineWidth = 1.8;
-    cross();
-    ctx.restore();
-  }
+  crosshair(ctx, hover.sx, hover.sy, "#ffffff");
+}
+
+// the pointer, or (on a linked map) where the pointer is on the other one
+export function crosshair(ctx, sx, sy, colour) {
+  const cross = () => {
+    ctx.beginPath();
+    ctx.arc(sx, sy, 7, 0, 2 * Math.PI);
+    ctx.moveTo(sx - 16, sy); ctx.lineTo(sx - 9, sy); ctx.moveTo(sx + 9, sy); ctx.lineTo(sx + 16, sy);
+    ctx.moveTo(sx, sy - 16); ctx.lineTo(sx, sy - 9); ctx.moveTo(sx, sy + 9); ctx.lineTo(sx, sy + 16);
+    ctx.stroke();
+  };
+  ctx.save();
+  ctx.strokeStyle = "rgba(11,15,23,.9)";
+  ctx.lineWidth = 4;
+  cross();
+  ctx.strokeStyle = colour;
+  ctx.lineWidth = 1.8;
+  cross();
+  ctx.restore();
 }

@@ -1,107 +1,25 @@
-// The side panels: selection (original, reconstruction, neighbours), interpolation, per-dimension
-// sliders, prior samples and uploads; and the URL that keeps the view shareable.
+// The side panels: selection (original, reconstruction, neighbours), interpolation and prior
+// samples; and placing everything again when the map changes.
 
-import { getJSON, postFile, postJSON } from "./api.js";
-import { decodeSel, initUrl, saveUrl, saveUrlSoon } from "./urlstate.js";
-
-export { saveUrlSoon };
+import { getJSON, postJSON } from "./api.js";
+import { project, setAnchor, showAnchor, showCode } from "./decoding.js";
+import { status } from "./status.js";
+import { runPath, state, update, viewBody, viewQuery } from "./store.js";
+import { decodeSel } from "./urlstate.js";
 
 const $ = (id) => document.getElementById(id);
-let atlas = null;
+let sampleSeed = 0;
 
-export function init(state) {
-  atlas = state;
-  initUrl(state);
-  $("projection").onchange = () => atlas.setProjection($("projection").value);
-  const dimsChanged = () => {
-    const dims = [+$("dim-x").value, +$("dim-y").value];
-    if (dims[0] === dims[1]) return atlas.status("pick two different dimensions", true);
-    atlas.setProjection("dims", dims);
-  };
-  $("dim-x").onchange = dimsChanged;
-  $("dim-y").onchange = dimsChanged;
+export function initPanels() {
   for (const b of document.querySelectorAll(".segmented button")) {
-    b.onclick = () => { atlas.interp.method = b.dataset.method; syncControls(); interpolate(); };
+    b.onclick = () => { setInterp({ method: b.dataset.method }); interpolate(); };
   }
-  $("steps").oninput = () => { atlas.interp.steps = +$("steps").value; syncControls(); interpolateSoon(); };
+  $("steps").oninput = () => { setInterp({ steps: +$("steps").value }); interpolateSoon(); };
   $("sample").onclick = () => sample();
-  $("sliders-reset").onclick = () => {
-    const last = atlas.sel[atlas.sel.last];
-    atlas.anchor = Float64Array.from(last ? last.z : atlas.run.mean);
-    atlas.anchorSource = last ? "selection" : "mean";
-    syncSliders(); atlas.showAnchor(); atlas.scatter.drawOverlay();
-  };
-  $("share").onclick = async () => {
-    saveUrl();
-    try { await navigator.clipboard.writeText(location.href); atlas.status("link copied"); }
-    catch (_) { atlas.status("copy the address bar to share this view"); }
-  };
-  setupUpload();
 }
 
-// ---- controls that depend on the run
-export function buildControls() {
-  const run = atlas.run;
-  const names = { latent: "latent plane", pca: "PCA", dims: "two dimensions", umap: "UMAP", tsne: "t-SNE" };
-  const proj = $("projection");
-  proj.replaceChildren(...run.projections.map((p) => new Option(names[p], p)));
-  for (const id of ["dim-x", "dim-y"]) {
-    $(id).replaceChildren(...run.dims.map((d) => new Option(`z${d.index}${d.active ? "" : " (inactive)"}`, d.index)));
-  }
-  buildSliders();
-  syncControls();
-}
-
-export function syncControls() {
-  $("projection").value = atlas.projection;
-  $("dims-picker").hidden = atlas.projection !== "dims";
-  $("dim-x").value = atlas.dims[0];
-  $("dim-y").value = atlas.dims[1];
-  for (const b of document.querySelectorAll(".segmented button")) {
-    b.classList.toggle("on", b.dataset.method === atlas.interp.method);
-  }
-  $("steps").value = atlas.interp.steps;
-  $("steps-val").textContent = atlas.interp.steps;
-}
-
-function buildSliders() {
-  $("sliders-order").textContent = atlas.run.stochastic
-    ? "sorted by KL (nats) · drag to steer"
-    : "sorted by variance (no KL in an AE)";
-  const box = $("sliders");
-  box.replaceChildren();
-  for (const d of atlas.run.dims) {
-    const row = document.createElement("div");
-    row.className = "slider" + (d.active ? "" : " inactive");
-    row.title = `z${d.index}: mean KL ${d.kl.toFixed(3)} nats, variance of the means ${d.variance.toFixed(3)}`
-      + (d.active ? "" : " — inactive (variance of the means ≤ 0.01): it barely changes the image");
-    const input = Object.assign(document.createElement("input"), {
-      type: "range", min: d.lo, max: d.hi, step: (d.hi - d.lo) / 400, value: 0,
-    });
-    input.dataset.dim = d.index;
-    input.setAttribute("aria-label", `latent dimension ${d.index}`);
-    const val = Object.assign(document.createElement("span"), { className: "val" });
-    input.oninput = () => {
-      atlas.anchor[d.index] = +input.value;
-      atlas.anchorSource = "sliders";
-      val.textContent = (+input.value).toFixed(2);
-      atlas.showAnchor();
-      atlas.scatter.redrawOverlay();
-    };
-    const kl = atlas.run.stochastic ? `${d.kl.toFixed(2)}` : `v ${d.variance.toFixed(2)}`;
-    row.innerHTML = `<span class="name">z${d.index}</span>`;
-    row.append(input, Object.assign(document.createElement("span"), { className: "kl", textContent: kl }), val);
-    box.append(row);
-  }
-  syncSliders();
-}
-
-export function syncSliders() {
-  for (const input of $("sliders").querySelectorAll("input")) {
-    const v = atlas.anchor[+input.dataset.dim];
-    input.value = v;
-    input.parentElement.querySelector(".val").textContent = v.toFixed(2);
-  }
+function setInterp(patch) {
+  update({ interp: { ...state.interp, ...patch } });
 }
 
 export function resetPanels() {
@@ -110,47 +28,38 @@ export function resetPanels() {
   $("sel-tag").textContent = "";
   $("strip").innerHTML = '<span class="muted">pick two points (two clicks) to interpolate</span>';
   $("samples").replaceChildren();
-  $("sample-source").textContent = `from ${atlas.run.prior}`;
+  $("sample-source").textContent = `from ${state.run.prior}`;
   $("upload-body").hidden = true;
-  syncSliders();
 }
 
 // ---- selection
-async function describe(sel) {
-  const q = atlas.viewQuery();
-  if (sel.kind === "point") return getJSON(atlas.api(`/points/${sel.index}?${q}`));
-  return postJSON(atlas.api("/inspect"), { ...atlas.view(), z: Array.from(sel.z), sigma: sel.sigma || null });
+export async function describe(sel) {
+  if (sel.kind === "point") return getJSON(runPath(`/points/${sel.index}?${viewQuery()}`));
+  return postJSON(runPath("/inspect"), { ...viewBody(), z: Array.from(sel.z), sigma: sel.sigma || null });
 }
 
 export async function select(sel, { slot } = {}) {
-  const s = atlas.sel;
+  const s = { ...state.sel };
   const key = slot || (!s.a || s.b ? "a" : "b");
   if (key === "a" && !slot) s.b = null;
   s[key] = sel;
   s.last = key;
-  if (!s.b) atlas.interp.data = null;
+  if (!s.b) setInterp({ data: null });
   if (sel.z) {
-    sel.position = atlas.map.linear ? atlas.project(sel.z) : null;
-    setAnchor(sel.z);
+    sel.position = state.map.linear ? project(sel.z) : null;
+    setAnchor(sel.z, "selection");
   }
-  atlas.scatter.drawOverlay();
+  update({ sel: s });
   try {
     sel.detail = sel.detail || await describe(sel);
-  } catch (err) { return atlas.status(err.message, true); }
+  } catch (err) { return status(err.message, true); }
   sel.z = Float64Array.from(sel.detail.mu);
   sel.sigma = sel.detail.sigma;
   sel.position = sel.detail.position;
-  if (s[s.last] === sel) { setAnchor(sel.z); showSelection(sel, key); }
-  atlas.scatter.drawOverlay();
-  saveUrlSoon();
-  if (s.a && s.b && s.a.detail && s.b.detail) await interpolate();
-}
-
-function setAnchor(z) {
-  atlas.anchor = Float64Array.from(z);
-  atlas.anchorSource = "selection";
-  syncSliders();
-  if (!atlas.hover) atlas.showAnchor();
+  const current = state.sel;
+  if (current[current.last] === sel) { setAnchor(sel.z, "selection"); showSelection(sel, key); }
+  update({ sel: current });
+  if (current.a && current.b && current.a.detail && current.b.detail) await interpolate();
 }
 
 function showSelection(sel, key) {
@@ -180,7 +89,7 @@ function showSelection(sel, key) {
   box.replaceChildren();
   for (const n of d.neighbours) {
     const fig = document.createElement("figure");
-    const name = n.label != null && atlas.run.class_names ? atlas.run.class_names[n.label] : "";
+    const name = n.label != null && state.run.class_names ? state.run.class_names[n.label] : "";
     fig.innerHTML = `<img class="pixels" src="${n.image}" alt="neighbour ${n.index}"><figcaption>${name} ${n.distance.toFixed(2)}</figcaption>`;
     fig.title = `test image #${n.index}, distance ${n.distance.toFixed(3)} — click to select`;
     fig.onclick = () => select({ kind: "point", index: n.index });
@@ -189,14 +98,10 @@ function showSelection(sel, key) {
 }
 
 export function clearSelection() {
-  atlas.sel = { a: null, b: null, last: null };
-  atlas.interp.data = null;
-  atlas.anchor = Float64Array.from(atlas.run.mean);
-  atlas.anchorSource = "mean";
+  update({ sel: { a: null, b: null, last: null } });
+  setInterp({ data: null });
   resetPanels();
-  atlas.showAnchor();
-  atlas.scatter.drawOverlay();
-  saveUrlSoon();
+  setAnchor(state.run.mean, "mean");
 }
 
 // ---- interpolation
@@ -204,38 +109,36 @@ let interpTimer = null;
 function interpolateSoon() { clearTimeout(interpTimer); interpTimer = setTimeout(interpolate, 120); }
 
 export async function interpolate() {
-  const { a, b } = atlas.sel;
+  const { a, b } = state.sel;
   if (!a || !b || !a.z || !b.z) return;
-  const body = { ...atlas.view(), a: Array.from(a.z), b: Array.from(b.z), steps: atlas.interp.steps, method: atlas.interp.method };
+  const { method, steps } = state.interp;
+  const body = { ...viewBody(), a: Array.from(a.z), b: Array.from(b.z), steps, method };
   let data;
-  try { data = await postJSON(atlas.api("/interpolate"), body); }
-  catch (err) { return atlas.status(err.message, true); }
-  atlas.interp.data = data;
+  try { data = await postJSON(runPath("/interpolate"), body); }
+  catch (err) { return status(err.message, true); }
+  setInterp({ data });
   const strip = $("strip");
   strip.replaceChildren();
   data.images.forEach((src, i) => {
     const img = Object.assign(document.createElement("img"), { src, className: "pixels", alt: `step ${i}` });
     img.title = `step ${i + 1} of ${data.images.length} — click to steer from here`;
     img.onmouseenter = () => {
-      atlas.interp.hoverStep = i;
-      atlas.showCode(data.z[i], `interpolation step ${i + 1} of ${data.z.length}`, null);
-      atlas.scatter.drawOverlay();
+      setInterp({ hoverStep: i });
+      showCode(data.z[i], `interpolation step ${i + 1} of ${data.z.length}`, null);
     };
-    img.onmouseleave = () => { atlas.interp.hoverStep = null; atlas.showAnchor(); atlas.scatter.drawOverlay(); };
-    img.onclick = () => { setAnchor(data.z[i]); atlas.anchorSource = "sliders"; atlas.showAnchor(); atlas.scatter.drawOverlay(); };
+    img.onmouseleave = () => { setInterp({ hoverStep: null }); showAnchor(); };
+    img.onclick = () => setAnchor(data.z[i], "sliders");
     strip.append(img);
   });
-  atlas.scatter.drawOverlay();
-  saveUrlSoon();
 }
 
 // ---- samples
 async function sample() {
   let data;
   try {
-    data = await postJSON(atlas.api("/samples"), { ...atlas.view(), n: 36, seed: atlas.sampleSeed++ });
-  } catch (err) { return atlas.status(err.message, true); }
-  atlas.samples = data;
+    data = await postJSON(runPath("/samples"), { ...viewBody(), n: 36, seed: sampleSeed++ });
+  } catch (err) { return status(err.message, true); }
+  update({ samples: data });
   $("sample-source").textContent = `36 codes from ${data.source}; + marks them on the map; click one to select it`;
   const grid = $("samples");
   grid.replaceChildren();
@@ -244,68 +147,31 @@ async function sample() {
     img.onclick = () => select({ kind: "sample", z: Float64Array.from(data.z[i]) });
     grid.append(img);
   });
-  atlas.scatter.drawOverlay();
-}
-
-// ---- uploads
-function setupUpload() {
-  const send = (file) => upload(file);
-  $("file").onchange = (e) => { if (e.target.files[0]) send(e.target.files[0]); e.target.value = ""; };
-  const zone = $("dropzone"), panel = $("map-panel"), hint = $("drop-hint");
-  const over = (on) => (e) => { e.preventDefault(); zone.classList.toggle("over", on); hint.hidden = !on || !panel.contains(e.target); };
-  for (const el of [zone, panel]) {
-    el.addEventListener("dragover", over(true));
-    el.addEventListener("dragleave", over(false));
-    el.addEventListener("drop", (e) => {
-      over(false)(e);
-      hint.hidden = true;
-      const file = e.dataTransfer.files[0];
-      if (file) send(file);
-    });
-  }
-}
-
-export async function upload(file) {
-  if (file.size > 5 * 1024 * 1024) return atlas.status("that file is over the 5 MB limit", true);
-  atlas.status("encoding your image…");
-  let d;
-  try {
-    d = await postFile(atlas.api(`/encode?${atlas.viewQuery()}&invert=${$("invert").value}`), file);
-  } catch (err) { return atlas.status(err.message, true); }
-  atlas.status(d.inverted ? "encoded (inverted to match the dataset)" : "encoded");
-  $("upload-body").hidden = false;
-  $("up-input").src = d.input;
-  $("up-recon").src = d.reconstruction;
-  const sigma = d.sigma ? (d.sigma.reduce((a, b) => a + b, 0) / d.sigma.length).toFixed(3) : "–";
-  $("up-meta").innerHTML = `${d.original_size[0]}×${d.original_size[1]} → ${atlas.run.image_shape[2]}×${atlas.run.image_shape[1]}`
-    + `<br>${d.inverted ? "inverted" : "not inverted"}<br>mean σ ${sigma}`;
-  const sel = { kind: "upload", z: Float64Array.from(d.mu), sigma: d.sigma, detail: d, position: d.position };
-  atlas.upload = sel;
-  await select(sel);
 }
 
 // ---- after a projection change, everything placed on the map is placed again
 export async function refreshPlacements() {
   const jobs = [];
-  for (const sel of new Set([atlas.sel.a, atlas.sel.b, atlas.upload])) {
+  for (const sel of new Set([state.sel.a, state.sel.b, state.upload])) {
     if (!sel) continue;
     jobs.push(describe(sel).then((d) => {
       sel.detail = sel.kind === "upload" ? { ...sel.detail, ...d } : d;
       sel.position = d.position;
     }).catch(() => {}));
   }
-  if (atlas.samples) {
-    jobs.push(postJSON(atlas.api("/place"), { ...atlas.view(), z: atlas.samples.z })
-      .then((p) => { atlas.samples.path = p; }).catch(() => { atlas.samples = null; }));
+  const samples = state.samples;
+  if (samples) {
+    jobs.push(postJSON(runPath("/place"), { ...viewBody(), z: samples.z })
+      .then((p) => update({ samples: { ...samples, path: p } }))
+      .catch(() => update({ samples: null })));
   }
   await Promise.all(jobs);
-  atlas.scatter.drawOverlay();
-  if (atlas.sel.a && atlas.sel.b) await interpolate();
+  update({ sel: state.sel, upload: state.upload });
+  if (state.sel.a && state.sel.b) await interpolate();
 }
 
 export async function restoreSelection(restore) {
-  syncControls();
-  const n = atlas.run.n_points, dim = atlas.run.latent_dim;
+  const n = state.run.n_points, dim = state.run.latent_dim;
   const a = decodeSel(restore.a, dim), b = decodeSel(restore.b, dim);
   for (const [sel, slot] of [[a, "a"], [b, "b"]]) {
     if (sel && (sel.kind !== "point" || sel.index < n)) await select(sel, { slot });

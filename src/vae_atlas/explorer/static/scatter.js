@@ -1,17 +1,7 @@
 // The map: tens of thousands of points drawn into one ImageData (no per-point canvas calls),
 // panned with drag and zoomed with the wheel. Overlays (selection, ellipses, paths, pointer)
-// live on a second canvas so hovering never redraws the points.
-
-export const PALETTE = [
-  "#4e9be6", "#f5a142", "#e8595b", "#5cc8c0", "#6cc05a",
-  "#f0d44d", "#c08ad8", "#ff9fb3", "#b58963", "#b8b4b0",
-];
-
-export function classColour(label) {
-  if (label < PALETTE.length) return PALETTE[label];
-  const hue = (label * 137.508) % 360; // golden-angle hues beyond ten classes
-  return `hsl(${hue.toFixed(0)} 65% 62%)`;
-}
+// live on a second canvas so hovering never redraws the points. Class colours come from the
+// server (the report's palette); axes and other furniture are drawn over the points by `onDrawBase`.
 
 function rgbaWord(css) {
   const ctx = rgbaWord.ctx || (rgbaWord.ctx = new OffscreenCanvas(1, 1).getContext("2d", { willReadFrequently: true }));
@@ -25,11 +15,12 @@ function rgbaWord(css) {
 const BACKGROUND = 0xff1c130f; // #0f131c
 
 export class ScatterMap {
-  constructor(base, overlay, { onView, onDrawOverlay }) {
+  constructor(base, overlay, { onView, onDrawOverlay, onDrawBase }) {
     this.base = base;
     this.overlay = overlay;
     this.onView = onView;
     this.onDrawOverlay = onDrawOverlay;
+    this.onDrawBase = onDrawBase;
     this.view = { cx: 0, cy: 0, scale: 100 };
     this.x = new Float32Array(0);
     this.y = new Float32Array(0);
@@ -43,7 +34,8 @@ export class ScatterMap {
     this.resize();
   }
 
-  setPoints(x, y, labels) {
+  // palette: one CSS colour per label value (one colour in all for unlabelled points)
+  setPoints(x, y, labels, palette) {
     this.x = Float32Array.from(x);
     this.y = Float32Array.from(y);
     this.labels = labels ? Uint16Array.from(labels) : null;
@@ -61,25 +53,34 @@ export class ScatterMap {
     this.drawX = new Float32Array(n);
     this.drawY = new Float32Array(n);
     for (let k = 0; k < n; k++) { this.drawX[k] = this.x[this.order[k]]; this.drawY[k] = this.y[this.order[k]]; }
-    let maxLabel = 0;
-    if (this.labels) for (let i = 0; i < n; i++) if (this.labels[i] > maxLabel) maxLabel = this.labels[i];
-    this.colours = new Uint32Array(maxLabel + 1);
+    this.colours = Uint32Array.from(palette, rgbaWord);
     this.colourCache = null;
-    for (let c = 0; c < this.colours.length; c++) this.colours[c] = rgbaWord(classColour(c));
     this.redraw();
   }
 
-  fit() {
+  // [x0, x1, y0, y1] holding all but the outermost 0.2 % of the points on each side, or null
+  bounds() {
     const n = this.x.length;
-    if (!n) return;
+    if (!n) return null;
     const xs = Array.from(this.x).sort((a, b) => a - b);
     const ys = Array.from(this.y).sort((a, b) => a - b);
     const q = (arr, p) => arr[Math.min(n - 1, Math.max(0, Math.floor(p * (n - 1))))];
-    const x0 = q(xs, 0.002), x1 = q(xs, 0.998), y0 = q(ys, 0.002), y1 = q(ys, 0.998);
+    return [q(xs, 0.002), q(xs, 0.998), q(ys, 0.002), q(ys, 0.998)];
+  }
+
+  fit(bounds = this.bounds()) {
+    if (!bounds) return;
+    const [x0, x1, y0, y1] = bounds;
     const { width, height } = this.cssSize();
     const span = Math.max(x1 - x0, 1e-6) * 1.12, spanY = Math.max(y1 - y0, 1e-6) * 1.12;
     this.view = { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, scale: Math.min(width / span, height / spanY) };
     this.viewChanged();
+  }
+
+  // follow another map's view without reporting it back (linked maps)
+  setView(view) {
+    this.view = { ...view };
+    this.redraw();
   }
 
   cssSize() {
@@ -174,7 +175,14 @@ export class ScatterMap {
         for (let r = 0; r < size; r++, p += W) words.fill(c, p, p + size);
       }
     }
-    this.base.getContext("2d").putImageData(this.image, 0, 0);
+    const ctx = this.base.getContext("2d");
+    ctx.putImageData(this.image, 0, 0);
+    if (this.onDrawBase) {
+      ctx.save();
+      ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+      this.onDrawBase(ctx, this);
+      ctx.restore();
+    }
     this.lastBaseMs = performance.now() - t0;
   }
 
@@ -187,7 +195,7 @@ export class ScatterMap {
     const n = this.x.length, words = new Uint32Array(n), { labels, colours, hidden, order } = this;
     for (let k = 0; k < n; k++) {
       const label = labels ? labels[order[k]] : 0;
-      words[k] = hidden.has(label) ? 0 : colours[label];
+      words[k] = hidden.has(label) ? 0 : colours[label] || colours[0];
     }
     this.colourCache = { key, n, words };
     return words;

@@ -1,9 +1,8 @@
 // The URL keeps the view so it can be shared and reopened: run, projection, chosen dimensions,
-// selections A and B (data points by index, locations by code), interpolation settings, view.
+// selections A and B (data points by index, locations by code), interpolation settings, view,
+// and the run shown beside it.
 
-let atlas = null;
-
-export function initUrl(state) { atlas = state; }
+import { state } from "./store.js";
 
 function encodeSel(sel) {
   if (!sel || sel.kind === "upload") return null;
@@ -21,15 +20,17 @@ export function decodeSel(text, dim) {
   return null;
 }
 
+// what the URL asks for; the interpolation settings are returned as `interp` (method, steps)
 export function parseUrl(params) {
-  const out = { projection: params.get("proj"), a: params.get("a"), b: params.get("b") };
+  const out = { projection: params.get("proj"), a: params.get("a"), b: params.get("b"), interp: {} };
   const dims = (params.get("dims") || "").split(",").map(Number);
   if (dims.length === 2 && dims.every(Number.isInteger) && dims[0] !== dims[1]) out.dims = dims;
   const v = (params.get("v") || "").split(",").map(Number);
   if (v.length === 3 && v.every(Number.isFinite) && v[2] > 0) out.view = { cx: v[0], cy: v[1], scale: v[2] };
-  if (params.get("m") === "spherical" || params.get("m") === "linear") atlas.interp.method = params.get("m");
+  if (params.get("m") === "spherical" || params.get("m") === "linear") out.interp.method = params.get("m");
   const steps = +params.get("s");
-  if (Number.isInteger(steps) && steps >= 3 && steps <= 24) atlas.interp.steps = steps;
+  if (Number.isInteger(steps) && steps >= 3 && steps <= 24) out.interp.steps = steps;
+  out.compare = params.get("cmp");
   return out;
 }
 
@@ -37,15 +38,19 @@ let urlTimer = null;
 export function saveUrlSoon() { clearTimeout(urlTimer); urlTimer = setTimeout(saveUrl, 250); }
 
 export function saveUrl() {
-  if (!atlas.run) return;
-  const q = new URLSearchParams({ run: atlas.run.id, proj: atlas.projection });
-  if (atlas.projection === "dims") q.set("dims", atlas.dims.join(","));
-  const a = encodeSel(atlas.sel.a), b = encodeSel(atlas.sel.b);
+  if (!state.run) return;
+  const q = new URLSearchParams(location.search);
+  for (const key of ["run", "proj", "dims", "a", "b", "m", "s", "v", "cmp"]) q.delete(key);
+  q.set("run", state.run.id);
+  q.set("proj", state.projection);
+  if (state.projection === "dims") q.set("dims", state.dims.join(","));
+  const a = encodeSel(state.sel.a), b = encodeSel(state.sel.b);
   if (a) q.set("a", a);
   if (b) q.set("b", b);
-  q.set("m", atlas.interp.method);
-  q.set("s", atlas.interp.steps);
-  const v = atlas.scatter.view;
+  q.set("m", state.interp.method);
+  q.set("s", state.interp.steps);
+  const v = state.view;
   q.set("v", [v.cx, v.cy, v.scale].map((x) => +x.toPrecision(5)).join(","));
+  if (state.compare) q.set("cmp", state.compare.run.id);
   history.replaceState(null, "", `?${q}`);
 }

@@ -1,0 +1,191 @@
+// The map panes: points, axes, pointer (hover decodes, drag pans, wheel zooms, click selects),
+// the class legend, and an optional second run beside the first with its view linked (same
+// latent units, same pan and zoom). Pointer moves are coalesced to one per animation frame.
+
+import { drawAxes, mapAxes } from "./axes.js";
+import { liftAt, liftLinear, project, showAnchor, showCode } from "./decoding.js";
+import { LatestOnly } from "./decoder.js";
+import { crosshair, drawOverlay } from "./overlay.js";
+import { clearSelection, select } from "./panels.js";
+import { status } from "./status.js";
+import { ScatterMap } from "./scatter.js";
+import { state, subscribe, update } from "./store.js";
+
+const $ = (id) => document.getElementById(id);
+let hover = null; // { sx, sy, t0, point } while the pointer is over the main map
+let hoverQueued = false;
+
+const axesOf = (map) => map && mapAxes(map, project);
+
+export const scatter = new ScatterMap($("points"), $("overlay"), {
+  onView: (v) => { if (state.compare) compareMap.setView(v); update({ view: { ...v } }); },
+  onDrawOverlay: (ctx, map) => drawOverlay(ctx, map, hover),
+  onDrawBase: (ctx, map) => { const a = axesOf(state.map); if (a) drawAxes(ctx, map, a); },
+});
+
+const compareMap = new ScatterMap($("points-2"), $("overlay-2"), {
+  onView: (v) => { scatter.setView(v); update({ view: { ...v } }); },
+  onDrawOverlay: (ctx, map) => {
+    if (!hover) return;
+    const [x, y] = scatter.toData(hover.sx, hover.sy);
+    crosshair(ctx, ...map.toScreen(x, y), "#7cc4ff");
+  },
+  onDrawBase: (ctx, map) => { const a = state.compare && axesOf(state.compare.map); if (a) drawAxes(ctx, map, a); },
+});
+compareMap.hidden = scatter.hidden; // hiding a class hides it on both maps
+
+const OVERLAY_KEYS = ["sel", "upload", "samples", "interp", "anchor"];
+
+export function initMap() {
+  subscribe((changed) => { if (OVERLAY_KEYS.some((k) => changed.has(k))) scatter.redrawOverlay(); });
+  attachPointer($("overlay"), scatter, true);
+  attachPointer($("overlay-2"), compareMap, false);
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") clearSelection();
+    if (e.key === "f" && e.target === document.body) fit();
+  });
+  $("fit").onclick = () => fit();
+}
+
+// fit every point of both maps, so a plain AE's spread and a VAE's share one scale
+export function fit() {
+  const boxes = [scatter.bounds(), state.compare ? compareMap.bounds() : null].filter(Boolean);
+  if (!boxes.length) return;
+  const union = [0, 1, 2, 3].map((k) => (k % 2 ? Math.max : Math.min)(...boxes.map((b) => b[k])));
+  scatter.fit(union);
+}
+
+export function showMap(map, restoreView) {
+  const run = state.run;
+  scatter.setPoints(map.x, map.y, run.labels, run.class_colors);
+  if (restoreView) {
+    scatter.view = restoreView;
+    scatter.viewChanged();
+  } else {
+    fit();
+  }
+}
+
+// the second run (or null): its points beside the main map, in the same view
+export function showCompare(compare) {
+  $("compare-panel").hidden = !compare;
+  $("map-title").hidden = !compare;
+  if (compare) {
+    const { run, map } = compare;
+    $("compare-title").textContent = `${run.name} · ${run.objective.toUpperCase()} · D=${run.latent_dim}`;
+    $("map-title").textContent = `${state.run.name} · ${state.run.objective.toUpperCase()} · D=${state.run.latent_dim}`;
+    compareMap.setPoints(map.x, map.y, run.labels, run.class_colors);
+  }
+  // the panes changed size: both canvases follow their panels
+  requestAnimationFrame(() => {
+    scatter.resize();
+    if (compare) { compareMap.resize(); compareMap.setView(scatter.view); }
+  });
+}
+
+export function buildLegend() {
+  const legend = $("legend");
+  legend.replaceChildren();
+  const { class_names: names, class_colors: colours, labels } = state.run;
+  scatter.hidden.clear();
+  if (!labels || !names) return;
+  names.forEach((name, c) => {
+    const b = document.createElement("button");
+    const swatch = document.createElement("i");
+    swatch.style.background = colours[c];
+    b.append(swatch, name);
+    b.title = "show / hide this class";
+    b.onclick = () => {
+      if (scatter.hidden.has(c)) scatter.hidden.delete(c); else scatter.hidden.add(c);
+      b.classList.toggle("off", scatter.hidden.has(c));
+      scatter.redraw();
+      if (state.compare) compareMap.redraw();
+    };
+    legend.append(b);
+  });
+}
+
+// ---- pointer
+const liftWorker = new LatestOnly(async ({ x, y, t0 }) => {
+  const z = await liftAt(x, y);
+  if (hover) showCode(z, `pointer (approximate on ${state.projection})`, t0);
+});
+
+function hoverFrame() {
+  hoverQueued = false;
+  const h = hover;
+  if (!h || !state.map) return;
+  const [x, y] = scatter.toData(h.sx, h.sy);
+  const t0 = h.t0;
+  h.t0 = null;
+  if (state.map.linear) showCode(liftLinear(x, y), `pointer at (${x.toFixed(2)}, ${y.toFixed(2)})`, t0);
+  else liftWorker.push({ x, y, t0 });
+  h.point = scatter.pick(h.sx, h.sy); // the data point a click would select, if any
+  $("hover-point").textContent = h.point < 0 ? "" : describePoint(h.point);
+  scatter.drawOverlay();
+  if (state.compare) compareMap.drawOverlay();
+}
+
+function describePoint(i) {
+  const { labels, class_names: names } = state.run;
+  const label = labels ? labels[i] : null;
+  const name = label == null ? "" : ` · class ${names ? names[label] : label}`;
+  return `click: test image #${i}${name}`;
+}
+
+function attachPointer(overlay, map, main) {
+  let drag = null;
+  overlay.addEventListener("pointerdown", (e) => {
+    drag = { x: e.clientX, y: e.clientY, moved: false };
+    overlay.setPointerCapture(e.pointerId);
+  });
+  overlay.addEventListener("pointermove", (e) => {
+    if (drag) {
+      const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+      if (drag.moved || Math.abs(dx) + Math.abs(dy) > 3) {
+        drag.moved = true;
+        overlay.classList.add("dragging");
+        map.pan(dx, dy);
+        drag.x = e.clientX;
+        drag.y = e.clientY;
+      }
+    }
+    if (!main) return;
+    const rect = overlay.getBoundingClientRect();
+    const keepT0 = hover && hover.t0 != null ? hover.t0 : e.timeStamp;
+    hover = { sx: e.clientX - rect.left, sy: e.clientY - rect.top, t0: keepT0, point: -1 };
+    if (!state.hovering) update({ hovering: true });
+    if (!hoverQueued) { hoverQueued = true; requestAnimationFrame(hoverFrame); }
+  });
+  overlay.addEventListener("pointerup", (e) => {
+    const wasDrag = drag && drag.moved;
+    drag = null;
+    overlay.classList.remove("dragging");
+    if (!wasDrag && main) clickAt(overlay, e);
+  });
+  overlay.addEventListener("wheel", (e) => {
+    e.preventDefault();
+    const rect = overlay.getBoundingClientRect();
+    map.zoom(Math.exp(-e.deltaY * 0.0015), e.clientX - rect.left, e.clientY - rect.top);
+  }, { passive: false });
+  if (!main) return;
+  overlay.addEventListener("pointerleave", () => {
+    hover = null;
+    update({ hovering: false });
+    $("hover-point").textContent = "";
+    scatter.drawOverlay();
+    if (state.compare) compareMap.drawOverlay();
+    showAnchor();
+  });
+}
+
+async function clickAt(overlay, e) {
+  const rect = overlay.getBoundingClientRect();
+  const sx = e.clientX - rect.left, sy = e.clientY - rect.top;
+  const index = scatter.pick(sx, sy);
+  if (index >= 0) return select({ kind: "point", index });
+  const [x, y] = scatter.toData(sx, sy);
+  try {
+    await select({ kind: "free", z: await liftAt(x, y) });
+  } catch (err) { status(err.message, true); }
+}

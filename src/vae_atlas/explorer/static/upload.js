@@ -1,0 +1,52 @@
+// Your own image: chosen or dropped on the map, encoded by the server (normalised the way the
+// dataset was made), shown as the model sees it and selected like a data point.
+
+import { postFile } from "./api.js";
+import { select } from "./panels.js";
+import { status } from "./status.js";
+import { runPath, state, update, viewQuery } from "./store.js";
+
+const $ = (id) => document.getElementById(id);
+
+export function initUpload() {
+  $("file").onchange = (e) => { if (e.target.files[0]) upload(e.target.files[0]); e.target.value = ""; };
+  const zone = $("dropzone"), panel = $("map-panel"), hint = $("drop-hint");
+  const over = (on) => (e) => { e.preventDefault(); zone.classList.toggle("over", on); hint.hidden = !on || !panel.contains(e.target); };
+  for (const el of [zone, panel]) {
+    el.addEventListener("dragover", over(true));
+    el.addEventListener("dragleave", over(false));
+    el.addEventListener("drop", (e) => {
+      over(false)(e);
+      hint.hidden = true;
+      const file = e.dataTransfer.files[0];
+      if (file) upload(file);
+    });
+  }
+}
+
+export async function upload(file) {
+  if (file.size > 5 * 1024 * 1024) return status("that file is over the 5 MB limit", true);
+  status("encoding your image…");
+  let d;
+  try {
+    d = await postFile(runPath(`/encode?${viewQuery()}&invert=${$("invert").value}`), file);
+  } catch (err) { return status(err.message, true); }
+  status(d.inverted ? "encoded (inverted to match the dataset)" : "encoded");
+  showUpload(d);
+  const sel = { kind: "upload", z: Float64Array.from(d.mu), sigma: d.sigma, detail: d, position: d.position };
+  update({ upload: sel });
+  await select(sel);
+}
+
+function showUpload(d) {
+  $("upload-body").hidden = false;
+  $("up-input").src = d.input;
+  // the server may also send the upload after normalising it like the dataset (centred, scaled)
+  $("up-normalized-fig").hidden = !d.normalized_png;
+  if (d.normalized_png) $("up-normalized").src = d.normalized_png;
+  $("up-recon").src = d.reconstruction;
+  const sigma = d.sigma ? (d.sigma.reduce((a, b) => a + b, 0) / d.sigma.length).toFixed(3) : "–";
+  const [, h, w] = state.run.image_shape;
+  $("up-meta").innerHTML = `${d.original_size[0]}×${d.original_size[1]} → ${w}×${h}`
+    + `<br>${d.inverted ? "inverted" : "not inverted"}<br>mean σ ${sigma}`;
+}

@@ -230,8 +230,8 @@ def bench_server_decode(n: int) -> dict:
 
 def open_page(browser, url: str, timeout_ms: int = 60_000):
     page = browser.new_page(viewport={"width": 1440, "height": 900})
-    page.goto(url)
-    page.wait_for_function("window.__atlas && window.__atlas.ready", timeout=timeout_ms)
+    page.goto(url + "?test=1")  # the page exposes window.__atlas only under this flag
+    page.wait_for_function("window.__atlas && window.__atlas.state.ready", timeout=timeout_ms)
     return page
 
 
@@ -239,14 +239,14 @@ def page_ready(browser, url: str, repeats: int) -> np.ndarray:
     times = []
     for _ in range(repeats):
         page = open_page(browser, url)
-        times.append(page.evaluate("window.__atlas.readyMs"))
+        times.append(page.evaluate("window.__atlas.metrics.readyMs"))
         page.close()
     return np.array(times)
 
 
 def pointer_latency(page, moves: int) -> np.ndarray:
     box = page.locator("#overlay").bounding_box()
-    page.evaluate("window.__atlas.latencies.length = 0")
+    page.evaluate("window.__atlas.metrics.latencies.length = 0")
     rng = np.random.default_rng(1)
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     for _ in range(moves):
@@ -255,14 +255,14 @@ def pointer_latency(page, moves: int) -> np.ndarray:
         page.mouse.move(x, y)
         page.wait_for_timeout(8)
     page.wait_for_timeout(300)
-    return np.array(page.evaluate("window.__atlas.latencies"))
+    return np.array(page.evaluate("window.__atlas.metrics.latencies"))
 
 
 def js_decode_ms(page) -> float:
     return page.evaluate(
-        """() => { const a = window.__atlas, z = new Float64Array(a.run.latent_dim).fill(0.3);
-        for (let i = 0; i < 50; i++) a.decoder.decode(z);
-        const t = performance.now(); for (let i = 0; i < 500; i++) a.decoder.decode(z);
+        """() => { const a = window.__atlas, z = new Float64Array(a.state.run.latent_dim).fill(0.3);
+        for (let i = 0; i < 50; i++) a.state.decoder.decode(z);
+        const t = performance.now(); for (let i = 0; i < 500; i++) a.state.decoder.decode(z);
         return (performance.now() - t) / 500; }"""
     )
 
@@ -297,7 +297,7 @@ def bench_browser(quick: bool) -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             ready = page_ready(browser, servers["mlp"].url, 3 if quick else 5)
             page = open_page(browser, servers["mlp"].url)
-            n_points = page.evaluate("window.__atlas.run.n_points")
+            n_points = page.evaluate("window.__atlas.state.run.n_points")
             lat = pointer_latency(page, 150 if quick else 400)
             js_ms = js_decode_ms(page)
             page.close()
@@ -306,7 +306,7 @@ def bench_browser(quick: bool) -> None:
             page.close()
             big_ready = page_ready(browser, servers["big"].url, 2 if quick else 3)
             page = open_page(browser, servers["big"].url)
-            n_big = page.evaluate("window.__atlas.run.n_points")
+            n_big = page.evaluate("window.__atlas.state.run.n_points")
             frames = pan_zoom(page)
             page.close()
             browser.close()

@@ -320,3 +320,128 @@ def test_screenshot_is_not_blank(page, tmp_path: Path) -> None:
     shot = Image.open(io.BytesIO(page.screenshot()))
     colours = shot.convert("RGB").resize((64, 40)).getcolors(64 * 40)
     assert colours is not None and len(colours) > 50
+
+
+def test_hooks_only_under_the_test_flag(browser, server: str) -> None:
+    page = browser.new_page()
+    page.goto(server)
+    page.wait_for_function("document.getElementById('run-info').textContent.includes('active')")
+    assert page.evaluate("typeof window.__atlas") == "undefined"
+    page.close()
+
+
+def test_class_colours_are_the_reports_palette(page) -> None:
+    # matplotlib's tab10: class 0 #1f77b4, class 3 #d62728 (as in the report's figures)
+    swatches = page.evaluate(
+        "Array.from(document.querySelectorAll('#legend i'), (i) => getComputedStyle(i).backgroundColor)"
+    )
+    assert swatches[0] == "rgb(31, 119, 180)" and swatches[3] == "rgb(214, 39, 40)"
+    found = page.evaluate(
+        """() => { const c = document.getElementById('points');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const has = (r, g, b) => { for (let i = 0; i < d.length; i += 4)
+          if (d[i] === r && d[i+1] === g && d[i+2] === b) return true; return false; };
+        return [has(31, 119, 180), has(214, 39, 40)]; }"""
+    )
+    assert found == [True, True]
+
+
+def test_dimensions_are_numbered_from_one(page) -> None:
+    names = page.locator("#sliders .slider .name").all_inner_texts()
+    assert sorted(names) == ["z1", "z2"]
+    page.select_option("#run", "conv3")
+    page.wait_for_function("window.__atlas.state.ready && window.__atlas.state.run.id === 'conv3'")
+    options = page.locator("#dim-x option").all_inner_texts()
+    assert sorted(o.split(" ")[0] for o in options) == ["z1", "z2", "z3"]
+
+
+def test_tick_steps_are_one_two_five(page) -> None:
+    steps, ticks = page.evaluate(
+        """async () => { const m = await import('./static/axes.js');
+        return [[100, 60, 40, 10, 0.3].map(m.tickStep), m.ticks(-2.5, 2.5, 1)]; }"""
+    )
+    # about 90 px per tick: 0.9 -> 1, 1.5 -> 2, 2.25 -> 5, 9 -> 10, 300 -> 500
+    assert steps == [1, 2, 5, 10, 500] and ticks == [-2, -1, 0, 1, 2]
+
+
+def _light_fraction(page, radius: float) -> float:
+    """Share of 36 spots at `radius` latent units from z = 0 where the points canvas is light."""
+    return page.evaluate(
+        """(r) => { const s = window.__atlas.scatter, c = document.getElementById('points');
+        const ctx = c.getContext('2d'); let n = 0;
+        for (let k = 0; k < 36; k++) {
+          const t = (k + 0.5) * Math.PI / 18;
+          const [x, y] = s.toScreen(r * Math.cos(t), r * Math.sin(t));
+          const d = ctx.getImageData(Math.round(x * s.dpr) - 1, Math.round(y * s.dpr) - 1, 3, 3).data;
+          let light = false;
+          for (let i = 0; i < d.length; i += 4) if (d[i] + d[i+1] + d[i+2] > 300) light = true;
+          if (light) n++;
+        }
+        return n / 36; }""",
+        radius,
+    )
+
+
+def test_prior_circle_has_radius_two_in_latent_units(page) -> None:
+    for button in page.locator("#legend button").all():
+        button.click()  # hide every class: only the axes and the circle stay on the canvas
+    page.evaluate("new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)))")
+    assert _light_fraction(page, 2.0) > 0.3  # dashed: about half of the circle is drawn
+    assert _light_fraction(page, 1.5) == 0 and _light_fraction(page, 2.6) == 0
+    page.mouse.wheel(0, 400)  # zoom out: the circle shrinks on screen but keeps radius 2
+    page.evaluate("new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)))")
+    assert _light_fraction(page, 2.0) > 0.3
+
+
+def test_second_run_beside_with_linked_view(page) -> None:
+    page.select_option("#compare", "conv3")
+    page.wait_for_function("window.__atlas.state.compare && window.__atlas.state.compare.map")
+    assert page.locator("#compare-panel").is_visible()
+    box = page.locator("#overlay-2").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    before = page.evaluate("({...window.__atlas.scatter.view})")
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx + 60, cy + 30, steps=5)
+    page.mouse.up()
+    page.mouse.move(cx, cy)
+    page.mouse.wheel(0, -300)
+    page.wait_for_timeout(100)
+    main, other = page.evaluate("[window.__atlas.scatter.view, window.__atlas.compareMap.view]")
+    assert main == other and main != before
+    page.wait_for_function("location.search.includes('cmp=conv3')")
+    page.select_option("#compare", "")
+    assert page.locator("#compare-panel").is_hidden()
+
+
+def test_upload_shows_the_normalised_input_when_sent(page, tmp_path: Path) -> None:
+    dot = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg=="
+
+    def add_normalised(route) -> None:
+        response = route.fetch()
+        route.fulfill(response=response, json={**response.json(), "normalized_png": dot})
+
+    page.route("**/encode?**", add_normalised)
+    path = tmp_path / "digit.png"
+    Image.fromarray(load_digits().test.images[0, 0].numpy()).save(path)
+    page.set_input_files("#file", str(path))
+    page.wait_for_function("window.__atlas.state.upload && window.__atlas.state.upload.position")
+    assert page.locator("#up-normalized").is_visible()
+    assert page.locator("#up-normalized").get_attribute("src") == dot
+
+
+def test_inactive_threshold_comes_from_the_run(browser, server: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 820})
+
+    def lower(route) -> None:
+        response = route.fetch()
+        run = response.json()
+        run["active_kl_threshold"] = 0.123
+        run["dims"][1]["active"] = False
+        route.fulfill(response=response, json=run)
+
+    page.route("**/api/runs/vae2", lower)
+    page.goto(server + "?test=1")
+    page.wait_for_function("window.__atlas && window.__atlas.state.ready", timeout=30_000)
+    assert "mean KL ≤ 0.123 nats" in page.locator("#sliders .slider.inactive").get_attribute("title")
+    page.close()

@@ -23,7 +23,7 @@ from vae_atlas.explorer.images import (
 from vae_atlas.explorer.maps import LatentMap
 from vae_atlas.explorer.posterior import describe
 from vae_atlas.explorer.state import ExplorerRun
-from vae_atlas.viz.style import class_hex_colors
+from vae_atlas.viz.style import SINGLE_COLOR, class_hex_colors
 
 router = APIRouter(prefix="/api")
 
@@ -117,13 +117,13 @@ def run_detail(run: RunDep) -> s.RunDetail:
     )
 
 
-def class_palette(run: ExplorerRun) -> list[str] | None:
-    """The report's class colours, one per class, so a class looks the same on both."""
-    if run.class_names:
-        return class_hex_colors(len(run.class_names))
-    if run.labels is not None and len(run.labels):
-        return class_hex_colors(int(run.labels.max()) + 1)
-    return None
+def class_palette(run: ExplorerRun) -> list[str]:
+    """The report's colours: one per class, so a class looks the same on both, or one for all
+    points when they have no labels."""
+    if run.labels is None or not len(run.labels):
+        return [SINGLE_COLOR]
+    n_classes = max(len(run.class_names or ()), int(run.labels.max()) + 1)
+    return class_hex_colors(n_classes)
 
 
 @router.get("/runs/{run_id}/map", response_model=s.MapResponse)

@@ -56,7 +56,9 @@ class RunDetail(RunSummary):
     image_shape: tuple[int, int, int]
     stochastic: bool
     class_names: list[str] | None
-    class_colors: list[str] | None = Field(description="#rrggbb per class, as in the report")
+    class_colors: list[str] = Field(
+        description="#rrggbb per class as in the report (one colour in all for unlabelled points)"
+    )
     labels: list[int] | None
     dims: list[DimInfo] = Field(description="per dimension, sorted by KL (largest first)")
     n_active: int
@@ -66,6 +68,17 @@ class RunDetail(RunSummary):
     default_projection: ProjectionName
     in_page_decoder: bool = Field(description="whether GET .../decoder serves MLP weights")
     prior: str = Field(description="what 'sample from the prior' draws from")
+
+
+class AnomalyScores(BaseModel):
+    """A score per shown point (higher = more unusual) and how the page colours it: ``ramp``
+    spread evenly from ``lo`` to ``hi`` (the 1st and 99th percentiles), clipped beyond."""
+
+    name: str
+    scores: list[float]
+    lo: float
+    hi: float
+    ramp: list[str]
 
 
 class LinearMap(BaseModel):

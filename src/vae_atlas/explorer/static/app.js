@@ -5,7 +5,7 @@ import { getJSON } from "./api.js";
 import { buildControls, initControls } from "./controls.js";
 import { MLPDecoder } from "./decoder.js";
 import { project, showAnchor } from "./decoding.js";
-import { buildLegend, fit, initMap, scatter, showCompare, showMap } from "./mapview.js";
+import { buildLegend, compareMap, fit, initMap, scatter, showCompare, showMap } from "./mapview.js";
 import { initPanels, refreshPlacements, resetPanels, restoreSelection } from "./panels.js";
 import { buildSliders, initSliders } from "./sliders.js";
 import { status } from "./status.js";
@@ -60,8 +60,9 @@ async function setProjection(projection, dims) {
   if (state.compare) await setCompare(state.compare.run.id);
 }
 
-// the other run shown beside this one, on the same kind of map where it has one
-async function setCompare(runId) {
+// the other run shown beside this one, on the same kind of map where it has one; `refit` fits
+// both (a new pairing), else the view is kept
+async function setCompare(runId, { refit = false } = {}) {
   if (!runId) {
     update({ compare: null });
     return showCompare(null);
@@ -73,6 +74,7 @@ async function setCompare(runId) {
     const map = await fetchMap(run, projection);
     update({ compare: { run, map } });
     showCompare(state.compare);
+    if (refit) requestAnimationFrame(() => fit());
   } catch (err) { status(err.message, true); }
 }
 
@@ -110,7 +112,7 @@ async function loadRun(runId, restore = {}) {
 
 // the browser tests and the latency benchmark read the page through this, and only with ?test=1
 function exposeForTests() {
-  window.__atlas = { state, metrics, scatter, project, runPath, fit };
+  window.__atlas = { state, metrics, scatter, compareMap, project, runPath, fit };
 }
 
 async function main() {

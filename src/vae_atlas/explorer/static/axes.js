@@ -74,10 +74,10 @@ function labels(ctx, map, x0, x1, y0, y1, step, names) {
     if (sx > 30 && sx < width - 40) text(String(t), sx, height - 4);
   }
   ctx.textAlign = "left";
-  ctx.textBaseline = "middle";
+  ctx.textBaseline = "bottom"; // above its grid line, so the line does not strike it through
   for (const t of ticks(y0, y1, step)) {
     const [, sy] = map.toScreen(0, t);
-    if (sy > 16 && sy < height - 24) text(String(t), 4, sy);
+    if (sy > 30 && sy < height - 24) text(String(t), 4, sy - 1);
   }
   ctx.font = "bold " + FONT;
   ctx.fillStyle = "#c9d2e2";

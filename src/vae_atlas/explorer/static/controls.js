@@ -8,13 +8,13 @@ import { saveUrl } from "./urlstate.js";
 const $ = (id) => document.getElementById(id);
 const MAP_NAMES = { latent: "latent plane", pca: "PCA", dims: "two dimensions", umap: "UMAP", tsne: "t-SNE" };
 
-// actions: { loadRun(id), setProjection(name, dims), setCompare(id or "") }
+// actions: { loadRun(id), setProjection(name, dims), setCompare(id or "", { refit }) }
 export function initControls(actions) {
   const runs = state.runs.map((r) => new Option(`${r.name} (${r.objective}, D=${r.latent_dim})`, r.id));
   $("run").replaceChildren(...runs);
   $("run").onchange = () => actions.loadRun($("run").value).catch((err) => status(err.message, true));
   $("compare").replaceChildren(new Option("—", ""), ...runs.map((o) => new Option(o.text, o.value)));
-  $("compare").onchange = () => actions.setCompare($("compare").value);
+  $("compare").onchange = () => actions.setCompare($("compare").value, { refit: true });
   $("projection").onchange = () => actions.setProjection($("projection").value);
   const dimsChanged = () => {
     const dims = [+$("dim-x").value, +$("dim-y").value];

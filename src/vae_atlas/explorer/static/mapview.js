@@ -2,7 +2,7 @@
 // the class legend, and an optional second run beside the first with its view linked (same
 // latent units, same pan and zoom). Pointer moves are coalesced to one per animation frame.
 
-import { drawAxes, mapAxes } from "./axes.js";
+import { PRIOR_RADIUS, drawAxes, mapAxes } from "./axes.js";
 import { liftAt, liftLinear, project, showAnchor, showCode } from "./decoding.js";
 import { LatestOnly } from "./decoder.js";
 import { crosshair, drawOverlay } from "./overlay.js";
@@ -23,7 +23,7 @@ export const scatter = new ScatterMap($("points"), $("overlay"), {
   onDrawBase: (ctx, map) => { const a = axesOf(state.map); if (a) drawAxes(ctx, map, a); },
 });
 
-const compareMap = new ScatterMap($("points-2"), $("overlay-2"), {
+export const compareMap = new ScatterMap($("points-2"), $("overlay-2"), {
   onView: (v) => { scatter.setView(v); update({ view: { ...v } }); },
   onDrawOverlay: (ctx, map) => {
     if (!hover) return;
@@ -47,12 +47,22 @@ export function initMap() {
   $("fit").onclick = () => fit();
 }
 
-// fit every point of both maps, so a plain AE's spread and a VAE's share one scale
+// fit every point of both maps and the prior's circle, so a plain AE's spread and a VAE's
+// share one scale and the prior gives it
 export function fit() {
-  const boxes = [scatter.bounds(), state.compare ? compareMap.bounds() : null].filter(Boolean);
-  if (!boxes.length) return;
-  const union = [0, 1, 2, 3].map((k) => (k % 2 ? Math.max : Math.min)(...boxes.map((b) => b[k])));
+  const boxes = [scatter.bounds(), state.compare ? compareMap.bounds() : null, priorBox(state.map)];
+  if (state.compare) boxes.push(priorBox(state.compare.map));
+  const some = boxes.filter(Boolean);
+  if (!some.length) return;
+  const union = [0, 1, 2, 3].map((k) => (k % 2 ? Math.max : Math.min)(...some.map((b) => b[k])));
   scatter.fit(union);
+}
+
+function priorBox(map) {
+  const axes = axesOf(map);
+  if (!axes) return null;
+  const [x, y] = axes.origin, r = PRIOR_RADIUS * 1.05;
+  return [x - r, x + r, y - r, y + r];
 }
 
 export function showMap(map, restoreView) {

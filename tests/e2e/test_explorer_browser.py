@@ -163,8 +163,9 @@ def test_two_clicks_give_an_interpolation_strip(page) -> None:
 
 def test_url_reopens_the_selection(page, server: str) -> None:
     page.goto(server + "?test=1&run=vae2&proj=latent&a=i5&b=i9&s=7")
-    page.wait_for_function("window.__atlas.state.ready && window.__atlas.state.interp.data !== null")
-    assert page.evaluate("[window.__atlas.state.sel.a.index, window.__atlas.state.sel.b.index]") == [5, 9]
+    page.wait_for_function("window.__atlas.state.ready && window.__atlas.state.interp.data")
+    picked = page.evaluate("((s) => [s.a.index, s.b.index])(window.__atlas.state.sel)")
+    assert picked == [5, 9]
     assert page.locator("#strip img").count() == 7
 
 
@@ -333,7 +334,8 @@ def test_hooks_only_under_the_test_flag(browser, server: str) -> None:
 def test_class_colours_are_the_reports_palette(page) -> None:
     # matplotlib's tab10: class 0 #1f77b4, class 3 #d62728 (as in the report's figures)
     swatches = page.evaluate(
-        "Array.from(document.querySelectorAll('#legend i'), (i) => getComputedStyle(i).backgroundColor)"
+        "Array.from(document.querySelectorAll('#legend i'),"
+        " (i) => getComputedStyle(i).backgroundColor)"
     )
     assert swatches[0] == "rgb(31, 119, 180)" and swatches[3] == "rgb(214, 39, 40)"
     found = page.evaluate(
@@ -372,7 +374,8 @@ def _light_fraction(page, radius: float) -> float:
         for (let k = 0; k < 36; k++) {
           const t = (k + 0.5) * Math.PI / 18;
           const [x, y] = s.toScreen(r * Math.cos(t), r * Math.sin(t));
-          const d = ctx.getImageData(Math.round(x * s.dpr) - 1, Math.round(y * s.dpr) - 1, 3, 3).data;
+          const px = Math.round(x * s.dpr) - 1, py = Math.round(y * s.dpr) - 1;
+          const d = ctx.getImageData(px, py, 3, 3).data;
           let light = false;
           for (let i = 0; i < d.length; i += 4) if (d[i] + d[i+1] + d[i+2] > 300) light = true;
           if (light) n++;
@@ -415,7 +418,10 @@ def test_second_run_beside_with_linked_view(page) -> None:
 
 
 def test_upload_shows_the_normalised_input_when_sent(page, tmp_path: Path) -> None:
-    dot = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg=="
+    dot = (
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAA"
+        "AgABSK+kcQAAAABJRU5ErkJggg=="
+    )
 
     def add_normalised(route) -> None:
         response = route.fetch()
@@ -443,5 +449,32 @@ def test_inactive_threshold_comes_from_the_run(browser, server: str) -> None:
     page.route("**/api/runs/vae2", lower)
     page.goto(server + "?test=1")
     page.wait_for_function("window.__atlas && window.__atlas.state.ready", timeout=30_000)
-    assert "mean KL ≤ 0.123 nats" in page.locator("#sliders .slider.inactive").get_attribute("title")
+    title = page.locator("#sliders .slider.inactive").get_attribute("title")
+    assert "mean KL ≤ 0.123 nats" in title
     page.close()
+
+
+def test_score_bins_are_even_and_clipped(page) -> None:
+    bins = page.evaluate(
+        """async () => { const m = await import('./static/colouring.js');
+        return Array.from(m.scoreBins([-1, 0, 0.49, 0.5, 1, 2], 0, 1, 2)); }"""
+    )
+    assert bins == [0, 0, 0, 1, 1, 1]
+
+
+def test_points_coloured_by_anomaly_score(page) -> None:
+    page.select_option("#colour-by", "anomaly")
+    page.wait_for_function("window.__atlas.state.colourBy === 'anomaly'")
+    assert page.locator("#legend .colour-bar").is_visible()
+    assert "ELBO" in page.locator("#legend .colour-bar .name").inner_text()
+    page.evaluate("new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)))")
+    # the ramp's ends: viridis(0.2) #414487 for the most typical points, #fde725 the most unusual
+    found = page.evaluate(
+        """() => { const c = document.getElementById('points');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const has = (r, g, b) => { for (let i = 0; i < d.length; i += 4)
+          if (d[i] === r && d[i+1] === g && d[i+2] === b) return true; return false; };
+        return [has(65, 68, 135), has(253, 231, 37), has(31, 119, 180)]; }"""
+    )
+    assert found == [True, True, False]  # and no class colour left
+    page.wait_for_function("location.search.includes('col=anomaly')")

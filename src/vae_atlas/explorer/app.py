@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from vae_atlas.explorer import api, codes, uploads
+from vae_atlas.explorer import anomaly, api, codes, uploads
 from vae_atlas.explorer.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from vae_atlas.explorer.state import ExplorerRun
 from vae_atlas.run import Run
@@ -58,7 +58,8 @@ def create_app(runs: Sequence[Run | ExplorerRun], *, max_points: int | None = No
     app.state.runs = registry
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_exception_handler(RequestValidationError, validation_error)
-    for module in (api, codes, uploads):
+    app.state.anomaly_scores = {}
+    for module in (api, codes, uploads, anomaly):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

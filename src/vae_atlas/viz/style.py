@@ -11,6 +11,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 SINGLE_COLOR = "#4c72b0"
+SCORE_COLORMAP = "viridis"  # per-point scores (anomaly): dark = typical, bright yellow = unusual
+SCORE_COLORMAP_START = 0.2  # viridis below this is too dark to see on the explorer's dark map
 TITLE_SIZE = 11
 LABEL_SIZE = 9
 
@@ -31,6 +33,16 @@ def class_hex_colors(n_classes: int) -> list[str]:
     from matplotlib.colors import to_hex
 
     return [to_hex(c) for c in class_colors(n_classes)]
+
+
+def score_hex_ramp(n_steps: int) -> list[str]:
+    """``n_steps`` ``#rrggbb`` colours along :data:`SCORE_COLORMAP` from
+    :data:`SCORE_COLORMAP_START` to its bright end, low score first."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    steps = np.linspace(SCORE_COLORMAP_START, 1.0, n_steps)
+    return [to_hex(c) for c in colormaps[SCORE_COLORMAP](steps)]
 
 
 def label_colors(labels: np.ndarray | None, n: int, n_classes: int | None = None) -> np.ndarray:

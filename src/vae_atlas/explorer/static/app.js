@@ -5,7 +5,7 @@ import { getJSON } from "./api.js";
 import { buildControls, initControls } from "./controls.js";
 import { MLPDecoder } from "./decoder.js";
 import { project, showAnchor } from "./decoding.js";
-import { buildLegend, compareMap, fit, initMap, scatter, showCompare, showMap } from "./mapview.js";
+import { buildLegend, compareMap, fit, initMap, recolour, scatter, showCompare, showMap } from "./mapview.js";
 import { initPanels, refreshPlacements, resetPanels, restoreSelection } from "./panels.js";
 import { buildSliders, initSliders } from "./sliders.js";
 import { status } from "./status.js";
@@ -78,6 +78,23 @@ async function setCompare(runId, { refit = false } = {}) {
   } catch (err) { status(err.message, true); }
 }
 
+// colour the points by "class" or "anomaly" (each point's score, fetched once per run)
+async function setColourBy(mode) {
+  if (mode === "anomaly" && !state.anomaly) {
+    status("scoring every point…");
+    try {
+      update({ anomaly: await getJSON(runPath("/anomaly")) });
+      status("");
+    } catch (err) {
+      update({ colourBy: "class" });
+      return status(err.message, true);
+    }
+  }
+  update({ colourBy: mode });
+  buildLegend();
+  if (state.map) recolour();
+}
+
 async function loadRun(runId, restore = {}) {
   update({ ready: false });
   status("loading run…");
@@ -89,13 +106,15 @@ async function loadRun(runId, restore = {}) {
   update({
     run, dims, sel: { a: null, b: null, last: null }, upload: null, samples: null,
     interp: { ...state.interp, ...restore.interp, data: null, hoverStep: null },
-    anchor: Float64Array.from(run.mean), anchorSource: "mean",
+    anchor: Float64Array.from(run.mean), anchorSource: "mean", anomaly: null, map: null,
     projection: wanted || (run.projections.includes(state.projection) ? state.projection : run.default_projection),
   });
   const decoderPromise = run.in_page_decoder ? MLPDecoder.load(run.id).catch(() => null) : Promise.resolve(null);
   buildControls();
   buildSliders();
-  buildLegend();
+  const colourBy = restore.colourBy || state.colourBy;
+  if (colourBy === "anomaly") await setColourBy("anomaly");
+  else buildLegend();
   const [decoder] = await Promise.all([decoderPromise, loadMap(restore.view)]);
   update({ decoder });
   $("decoder-kind").textContent = decoder ? "decoded in the page (MLP weights)" : "decoded by the server";
@@ -121,13 +140,13 @@ async function main() {
   try {
     update({ runs: await getJSON("api/runs") });
   } catch (err) { return status(err.message, true); }
-  initControls({ loadRun, setProjection, setCompare });
+  initControls({ loadRun, setProjection, setCompare, setColourBy });
   initMap();
   initPanels();
   initSliders();
   initUpload();
   subscribe((changed) => {
-    if (["run", "projection", "dims", "sel", "interp", "view", "compare"].some((k) => changed.has(k))) saveUrlSoon();
+    if (["run", "projection", "dims", "sel", "interp", "view", "compare", "colourBy"].some((k) => changed.has(k))) saveUrlSoon();
   });
   const wanted = state.runs.find((r) => r.id === params.get("run")) || state.runs[0];
   try {

@@ -8,13 +8,14 @@ import { saveUrl } from "./urlstate.js";
 const $ = (id) => document.getElementById(id);
 const MAP_NAMES = { latent: "latent plane", pca: "PCA", dims: "two dimensions", umap: "UMAP", tsne: "t-SNE" };
 
-// actions: { loadRun(id), setProjection(name, dims), setCompare(id or "", { refit }) }
+// actions: { loadRun(id), setProjection(name, dims), setCompare(id or "", { refit }), setColourBy(mode) }
 export function initControls(actions) {
   const runs = state.runs.map((r) => new Option(`${r.name} (${r.objective}, D=${r.latent_dim})`, r.id));
   $("run").replaceChildren(...runs);
   $("run").onchange = () => actions.loadRun($("run").value).catch((err) => status(err.message, true));
   $("compare").replaceChildren(new Option("—", ""), ...runs.map((o) => new Option(o.text, o.value)));
   $("compare").onchange = () => actions.setCompare($("compare").value, { refit: true });
+  $("colour-by").onchange = () => actions.setColourBy($("colour-by").value);
   $("projection").onchange = () => actions.setProjection($("projection").value);
   const dimsChanged = () => {
     const dims = [+$("dim-x").value, +$("dim-y").value];
@@ -29,7 +30,7 @@ export function initControls(actions) {
     catch (_) { status("copy the address bar to share this view"); }
   };
   subscribe((changed) => {
-    if (["projection", "dims", "interp", "compare", "run"].some((k) => changed.has(k))) syncControls();
+    if (["projection", "dims", "interp", "compare", "run", "colourBy"].some((k) => changed.has(k))) syncControls();
   });
 }
 
@@ -47,6 +48,7 @@ function syncControls() {
   $("run").value = state.run.id;
   $("compare").value = state.compare ? state.compare.run.id : "";
   $("projection").value = state.projection;
+  $("colour-by").value = state.colourBy;
   $("dims-picker").hidden = state.projection !== "dims";
   $("dim-x").value = state.dims[0];
   $("dim-y").value = state.dims[1];

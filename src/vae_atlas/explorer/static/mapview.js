@@ -5,6 +5,7 @@
 import { PRIOR_RADIUS, drawAxes, mapAxes } from "./axes.js";
 import { liftAt, liftLinear, project, showAnchor, showCode } from "./decoding.js";
 import { LatestOnly } from "./decoder.js";
+import { pointColours, scoreLegend } from "./colouring.js";
 import { crosshair, drawOverlay } from "./overlay.js";
 import { clearSelection, select } from "./panels.js";
 import { status } from "./status.js";
@@ -66,8 +67,7 @@ function priorBox(map) {
 }
 
 export function showMap(map, restoreView) {
-  const run = state.run;
-  scatter.setPoints(map.x, map.y, run.labels, run.class_colors);
+  recolour(map);
   if (restoreView) {
     scatter.view = restoreView;
     scatter.viewChanged();
@@ -93,11 +93,18 @@ export function showCompare(compare) {
   });
 }
 
+// colour the points by class or by anomaly score (state.colourBy)
+export function recolour(map = state.map) {
+  const { labels, palette } = pointColours(state.run, state.colourBy === "anomaly" ? state.anomaly : null);
+  scatter.setPoints(map.x, map.y, labels, palette);
+}
+
 export function buildLegend() {
   const legend = $("legend");
   legend.replaceChildren();
   const { class_names: names, class_colors: colours, labels } = state.run;
   scatter.hidden.clear();
+  if (state.colourBy === "anomaly" && state.anomaly) return legend.append(scoreLegend(state.anomaly));
   if (!labels || !names) return;
   names.forEach((name, c) => {
     const b = document.createElement("button");

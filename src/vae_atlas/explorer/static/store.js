@@ -7,6 +7,7 @@ export const state = {
   sel: { a: null, b: null, last: null }, upload: null, samples: null,
   interp: { method: "linear", steps: 10, data: null, hoverStep: null },
   view: { cx: 0, cy: 0, scale: 100 }, compare: null, hovering: false, ready: false,
+  colourBy: "class", anomaly: null,
 };
 
 // instrumentation read by the browser tests and the latency benchmark

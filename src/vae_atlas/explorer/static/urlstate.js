@@ -31,6 +31,7 @@ export function parseUrl(params) {
   const steps = +params.get("s");
   if (Number.isInteger(steps) && steps >= 3 && steps <= 24) out.interp.steps = steps;
   out.compare = params.get("cmp");
+  if (params.get("col") === "anomaly") out.colourBy = "anomaly";
   return out;
 }
 
@@ -40,7 +41,7 @@ export function saveUrlSoon() { clearTimeout(urlTimer); urlTimer = setTimeout(sa
 export function saveUrl() {
   if (!state.run) return;
   const q = new URLSearchParams(location.search);
-  for (const key of ["run", "proj", "dims", "a", "b", "m", "s", "v", "cmp"]) q.delete(key);
+  for (const key of ["run", "proj", "dims", "a", "b", "m", "s", "v", "cmp", "col"]) q.delete(key);
   q.set("run", state.run.id);
   q.set("proj", state.projection);
   if (state.projection === "dims") q.set("dims", state.dims.join(","));
@@ -52,5 +53,6 @@ export function saveUrl() {
   const v = state.view;
   q.set("v", [v.cx, v.cy, v.scale].map((x) => +x.toPrecision(5)).join(","));
   if (state.compare) q.set("cmp", state.compare.run.id);
+  if (state.colourBy === "anomaly") q.set("col", "anomaly");
   history.replaceState(null, "", `?${q}`);
 }

@@ -42,7 +42,7 @@ class TwoCodes(torch.nn.Module):
 
 def test_active_dimensions_by_kl_threshold() -> None:
     # black and white images alternate: z1's means vary (variance 0.0144 > 0.01) but its KL is
-    # 0.5 * 0.12^2 = 0.0072 nats <= 0.01, so by KL it is inactive; z2's KL is 0.5 * 2^2 = 2 nats
+    # 0.5 * 0.12^2 = 0.0072 nats < 0.01, so by KL it is inactive; z2's KL is 0.5 * 2^2 = 2 nats
     images = torch.zeros(40, 1, 8, 8, dtype=torch.uint8)
     images[::2] = 255
     run = ExplorerRun.from_model(TwoCodes(), ImageSet(images), name="two", latent_dim=2)

@@ -37,7 +37,7 @@ KNN_MIN_ACCURACY = 0.5
 SILHOUETTE_MIN = 0.0
 ROUGH_RATIO = 3.0
 ACTIVE_KL_THRESHOLD = 0.01
-"""A latent dimension is active when its mean KL(q(z_d|x) ‖ N(0, 1)) exceeds this many nats."""
+"""A latent dimension is active when its mean KL(q(z_d|x) ‖ N(0, 1)) is at least this many nats."""
 
 SEVERITIES = ("ok", "note", "warning")
 

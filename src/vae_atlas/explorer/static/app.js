@@ -86,8 +86,8 @@ async function setColourBy(mode) {
       update({ anomaly: await getJSON(runPath("/anomaly")) });
       status("");
     } catch (err) {
-      update({ colourBy: "class" });
-      return status(err.message, true);
+      status(err.message, true);
+      mode = "class"; // e.g. a model without a likelihood
     }
   }
   update({ colourBy: mode });

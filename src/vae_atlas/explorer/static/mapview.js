@@ -3,9 +3,9 @@
 // latent units, same pan and zoom). Pointer moves are coalesced to one per animation frame.
 
 import { PRIOR_RADIUS, drawAxes, mapAxes } from "./axes.js";
-import { liftAt, liftLinear, project, showAnchor, showCode } from "./decoding.js";
-import { LatestOnly } from "./decoder.js";
 import { pointColours, scoreLegend } from "./colouring.js";
+import { LatestOnly } from "./decoder.js";
+import { liftAt, liftLinear, project, showAnchor, showCode } from "./decoding.js";
 import { crosshair, drawOverlay } from "./overlay.js";
 import { clearSelection, select } from "./panels.js";
 import { status } from "./status.js";

@@ -19,7 +19,7 @@ function describeDim(d, run) {
   const stats = `${name}: mean KL ${d.kl.toFixed(3)} nats, variance of the means ${d.variance.toFixed(3)}`;
   if (d.active) return stats;
   const why = run.stochastic
-    ? `mean KL ≤ ${run.active_kl_threshold} nats`
+    ? `mean KL < ${run.active_kl_threshold} nats`
     : "its means barely vary";
   return `${stats} — inactive (${why}): it barely changes the image`;
 }

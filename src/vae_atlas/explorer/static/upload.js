@@ -40,13 +40,12 @@ export async function upload(file) {
 
 function showUpload(d) {
   $("upload-body").hidden = false;
-  $("up-input").src = d.input;
-  // the server may also send the upload after normalising it like the dataset (centred, scaled)
-  $("up-normalized-fig").hidden = !d.normalized_png;
-  if (d.normalized_png) $("up-normalized").src = d.normalized_png;
+  $("up-input").src = d.input; // after the server's normalisation: what the encoder gets
   $("up-recon").src = d.reconstruction;
   const sigma = d.sigma ? (d.sigma.reduce((a, b) => a + b, 0) / d.sigma.length).toFixed(3) : "–";
   const [, h, w] = state.run.image_shape;
-  $("up-meta").innerHTML = `${d.original_size[0]}×${d.original_size[1]} → ${w}×${h}`
-    + `<br>${d.inverted ? "inverted" : "not inverted"}<br>mean σ ${sigma}`;
+  const lines = [`${d.original_size[0]}×${d.original_size[1]} → ${w}×${h}`];
+  if (d.normalisation) lines.push(`laid out ${d.normalisation}`);
+  lines.push(d.inverted ? "inverted" : "not inverted", `mean σ ${sigma}`);
+  $("up-meta").replaceChildren(...lines.flatMap((text, i) => (i ? [document.createElement("br"), text] : [text])));
 }

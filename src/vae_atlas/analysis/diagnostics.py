@@ -29,6 +29,11 @@ from vae_atlas.analysis.quality import interpolation_roughness
 from vae_atlas.analysis.sampling import sample_prior
 from vae_atlas.analysis.traversal import COLLAPSE_NATS
 
+ACTIVE_KL_THRESHOLD = 0.01
+"""Nats. Below it a dimension's posterior is (nearly) the prior whatever the input, so the
+dimension carries no information and the decoder learns to ignore it. The value mirrors the 0.01
+cut Burda et al. (2016) put on the variance of the means for their "active units"."""
+
 DECODER_VARIANCE_RATIO = 0.05
 FAR_TAIL = 0.001
 FAR_FRACTION = 0.05
@@ -36,8 +41,6 @@ HOLE_MASS_MAX = 0.10
 KNN_MIN_ACCURACY = 0.5
 SILHOUETTE_MIN = 0.0
 ROUGH_RATIO = 3.0
-ACTIVE_KL_THRESHOLD = 0.01
-"""A latent dimension is active when its mean KL(q(z_d|x) ‖ N(0, 1)) is at least this many nats."""
 
 SEVERITIES = ("ok", "note", "warning")
 

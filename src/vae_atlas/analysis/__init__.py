@@ -6,7 +6,13 @@ from vae_atlas.analysis.aggregate import AggregateDensity, aggregate_density
 from vae_atlas.analysis.alignment import AlignedSnapshots, align_snapshots, procrustes_align
 from vae_atlas.analysis.anomaly import AnomalyRanking, OODResult, ood_separation, rank_anomalies
 from vae_atlas.analysis.attributes import AttributeDirection, apply_direction, class_direction
-from vae_atlas.analysis.diagnostics import Evidence, Finding, diagnose
+from vae_atlas.analysis.diagnostics import (
+    ACTIVE_KL_THRESHOLD,
+    Evidence,
+    Finding,
+    active_dimensions,
+    diagnose,
+)
 from vae_atlas.analysis.encode import LatentSet, decode_latents, encode_images, model_device
 from vae_atlas.analysis.evaluation import (
     EvaluationResult,
@@ -33,6 +39,7 @@ from vae_atlas.analysis.sampling import prior_samples, reconstruct, sample_prior
 from vae_atlas.analysis.traversal import Traversal, traverse
 
 __all__ = [
+    "ACTIVE_KL_THRESHOLD",
     "ACTIVE_UNIT_THRESHOLD",
     "AggregateDensity",
     "AlignedSnapshots",
@@ -48,6 +55,7 @@ __all__ = [
     "OODResult",
     "Projection",
     "Traversal",
+    "active_dimensions",
     "active_units",
     "aggregate_density",
     "align_snapshots",

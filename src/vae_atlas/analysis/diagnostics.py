@@ -2,7 +2,8 @@
 behind it. Every rule and its threshold is named here.
 
 * **Posterior collapse** (Bowman et al. 2016; Lucas et al. 2019): dimensions whose mean KL to the
-  prior is below ``COLLAPSE_NATS`` carry no information about the input.
+  prior is below ``ACTIVE_KL_THRESHOLD`` carry no information about the input
+  (:func:`active_dimensions` is the one definition of an active dimension).
 * **Decoder ignores z** (Chen et al. 2017): decodings of different prior samples hardly differ —
   their per-pixel variance is below ``DECODER_VARIANCE_RATIO`` of the data's.
 * **Means far from the prior**: more than ``FAR_FRACTION`` of the posterior means lie outside the
@@ -18,6 +19,7 @@ behind it. Every rule and its threshold is named here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +29,6 @@ from torch import nn
 from vae_atlas.analysis.encode import LatentSet, decode_latents
 from vae_atlas.analysis.quality import interpolation_roughness
 from vae_atlas.analysis.sampling import sample_prior
-from vae_atlas.analysis.traversal import COLLAPSE_NATS
 
 ACTIVE_KL_THRESHOLD = 0.01
 """Nats. Below it a dimension's posterior is (nearly) the prior whatever the input, so the
@@ -75,6 +76,12 @@ class Evidence:
     roughness: float | None = None
 
 
+def active_dimensions(kl_per_dim: np.ndarray | Sequence[float]) -> np.ndarray:
+    """Which dimensions are active, bool (D,): mean KL per dimension ``kl_per_dim`` (D,), nats,
+    at least ``ACTIVE_KL_THRESHOLD``."""
+    return np.asarray(kl_per_dim, dtype=np.float64) >= ACTIVE_KL_THRESHOLD
+
+
 def decoder_variance_ratio(
     model: nn.Module, data: np.ndarray, *, n: int = 256, seed: int = 0
 ) -> float:
@@ -107,19 +114,22 @@ def _collapse(ev: Evidence) -> Finding | None:
             "Each input maps to a point; nothing ties the codes to the N(0, I) prior.",
         )
     kl = np.asarray(ev.kl_per_dim)
-    n_low, d = int(np.sum(kl < COLLAPSE_NATS)), kl.size
+    n_low, d = int(np.sum(~active_dimensions(kl))), kl.size
     numbers = {"collapsed_dims": n_low, "latent_dim": d, "total_kl": float(kl.sum())}
     if n_low == d:
         sev, title = (
             "warning",
-            f"Posterior collapse: all {d} dimensions carry < {COLLAPSE_NATS} nats",
+            f"Posterior collapse: all {d} dimensions carry < {ACTIVE_KL_THRESHOLD} nats",
         )
     elif n_low:
-        sev, title = "note", f"{n_low} of {d} dimensions are inactive (< {COLLAPSE_NATS} nats)"
+        sev, title = (
+            "note",
+            f"{n_low} of {d} dimensions are inactive (< {ACTIVE_KL_THRESHOLD} nats)",
+        )
     else:
-        sev, title = "ok", f"All {d} dimensions are in use (each ≥ {COLLAPSE_NATS} nats)"
+        sev, title = "ok", f"All {d} dimensions are in use (each ≥ {ACTIVE_KL_THRESHOLD} nats)"
     detail = f"KL per dimension ranges {kl.min():.3g}–{kl.max():.3g} nats (total {kl.sum():.3g})."
-    return Finding("collapse", sev, title, detail, numbers, COLLAPSE_NATS)
+    return Finding("collapse", sev, title, detail, numbers, ACTIVE_KL_THRESHOLD)
 
 
 def _decoder(ev: Evidence) -> Finding | None:

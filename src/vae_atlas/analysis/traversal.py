@@ -2,9 +2,9 @@
 one dimension over −3…+3 prior standard deviations, decode.
 
 Dimensions are ordered by their mean KL to the prior (most informative first); a dimension whose
-KL is below ``COLLAPSE_NATS`` carries no information about the input and is marked inactive —
-sweeping it typically changes nothing. For a plain autoencoder (no KL) the variance of the means
-orders the dimensions instead.
+KL is below ``diagnostics.ACTIVE_KL_THRESHOLD`` carries no information about the input and is
+marked inactive — sweeping it typically changes nothing. For a plain autoencoder (no KL) the
+variance of the means orders the dimensions instead.
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
+from vae_atlas.analysis.diagnostics import active_dimensions
 from vae_atlas.analysis.encode import LatentSet, decode_latents
 from vae_atlas.analysis.quality import ACTIVE_UNIT_THRESHOLD, kl_per_dim
-
-COLLAPSE_NATS = 0.01
-"""A dimension whose mean KL(q(z_d|x) ‖ N(0,1)) is below this many nats is collapsed/inactive."""
 
 
 @dataclass(frozen=True)
@@ -39,12 +37,13 @@ class Traversal:
 def dimension_ranking(latents: LatentSet) -> tuple[np.ndarray, np.ndarray, str, np.ndarray]:
     """Dimensions sorted most-informative first: (order (D,), score (D,), score name, active (D,)).
 
-    The score is the mean KL per dimension for a stochastic encoder (active: KL ≥
-    ``COLLAPSE_NATS``), else the variance of the means (active: > ``ACTIVE_UNIT_THRESHOLD``).
+    The score is the mean KL per dimension for a stochastic encoder (active:
+    :func:`~vae_atlas.analysis.diagnostics.active_dimensions`), else the variance of the means
+    (active: > ``ACTIVE_UNIT_THRESHOLD``).
     """
     if latents.logvar is not None:
         score, name = kl_per_dim(latents), "KL (nats)"
-        active = score >= COLLAPSE_NATS
+        active = active_dimensions(score)
     else:
         score, name = np.var(latents.mu, axis=0), "variance of means"
         active = score > ACTIVE_UNIT_THRESHOLD

@@ -6,6 +6,7 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
+from vae_atlas.analysis.diagnostics import ACTIVE_KL_THRESHOLD, active_dimensions
 from vae_atlas.checkpoint import CONFIG
 from vae_atlas.config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.data import load_dataset, resolve_data_dir
@@ -185,11 +186,11 @@ def print_summary(result: TrainResult) -> None:
         print(result.message)
     if final.get("test_neg_elbo") is not None:
         kl_dims = final.get("test_kl_per_dim") or []
-        active = sum(1 for k in kl_dims if k >= 0.01)
+        active = int(active_dimensions(kl_dims).sum())
         print(
             f"held-out -ELBO {final['test_neg_elbo']:.2f} nats = recon {final['test_recon']:.2f} "
             f"+ KL {final['test_kl']:.2f}; {active}/{len(kl_dims)} latent dimensions carry "
-            f">= 0.01 nats"
+            f">= {ACTIVE_KL_THRESHOLD} nats"
         )
     elif "test_recon" in final:
         print(f"held-out reconstruction NLL {final['test_recon']:.2f} nats (plain autoencoder)")

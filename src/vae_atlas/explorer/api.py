@@ -84,9 +84,7 @@ def summary(run: ExplorerRun) -> s.RunSummary:
 @router.get("/runs/{run_id}", response_model=s.RunDetail)
 def run_detail(run: RunDep) -> s.RunDetail:
     lo, hi = run.slider_ranges()
-    # a VAE's dimension is active by its KL, as in the report; a plain AE has no KL
-    active = run.kl >= ACTIVE_KL_THRESHOLD if run.stochastic else run.is_active()
-    order = np.argsort(-run.kl if run.stochastic else -run.variance, kind="stable")
+    active, order = run.active, run.dim_order
     dims = [
         s.DimInfo(
             index=int(i),

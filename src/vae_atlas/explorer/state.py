@@ -18,15 +18,14 @@ import torch
 from torch import nn
 
 from vae_atlas.analysis import (
-    ACTIVE_UNIT_THRESHOLD,
     LatentSet,
-    active_units,
     decode_latents,
     encode_images,
     kl_per_dim,
     model_device,
 )
 from vae_atlas.analysis.projection import fingerprint
+from vae_atlas.analysis.traversal import dimension_ranking
 from vae_atlas.data import ImageSet
 from vae_atlas.explorer.images import border_brightness
 from vae_atlas.explorer.maps import NONLINEAR, LatentMap, compute_map
@@ -73,7 +72,12 @@ class ExplorerRun:
         self.latent_dim = self.latents.latent_dim
         self.stochastic = self.latents.logvar is not None
         self.kl = kl_per_dim(self.latents)
-        self.n_active, self.variance = active_units(self.latents.mu)
+        self.variance = np.var(self.latents.mu, axis=0)
+        # ranked and marked active by the same rule as the report's traversals
+        self.dim_order, _, _, active = dimension_ranking(self.latents)
+        self.active = np.zeros(self.latent_dim, dtype=bool)
+        self.active[self.dim_order] = active
+        self.n_active = int(active.sum())
         self.mean = self.latents.mu.mean(0)
         self.background = border_brightness(images.images[:2000].numpy() / 255.0)
         self.decoder: DecoderExport | None = export_mlp_decoder(self.model)
@@ -152,9 +156,6 @@ class ExplorerRun:
         if self.stochastic:
             lo, hi = np.minimum(lo, -3.0), np.maximum(hi, 3.0)
         return lo, hi
-
-    def is_active(self) -> np.ndarray:
-        return self.variance > ACTIVE_UNIT_THRESHOLD
 
     def get_map(self, projection: str, dims: tuple[int, int] | None = None) -> LatentMap:
         """The map, computed once per (projection, dims) and cached (thread-safe)."""

@@ -10,13 +10,8 @@ import pytest
 import torch
 
 from tests.conftest import make_blobs_dataset
-from vae_atlas.analysis.evaluation import (
-    EVALUATION_FILE,
-    EvaluationSettings,
-    evaluate_model,
-    evaluate_run,
-    write_evaluation,
-)
+from vae_atlas.analysis.evaluation import EvaluationSettings, evaluate_model, evaluate_run
+from vae_atlas.analysis.evaluation_file import EVALUATION_FILE, write_evaluation
 from vae_atlas.cli import main
 from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.data import Dataset, ImageSet, load_shapes

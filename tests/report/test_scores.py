@@ -8,7 +8,8 @@ import shutil
 import pytest
 
 from tests.report.test_report_build import FAST
-from vae_atlas.analysis.evaluation import EvaluationSettings, evaluate_run, write_evaluation
+from vae_atlas.analysis.evaluation import EvaluationSettings, evaluate_run
+from vae_atlas.analysis.evaluation_file import write_evaluation
 from vae_atlas.report import build_comparison
 from vae_atlas.report.scores import evaluation_rows
 from vae_atlas.run import load_run
@@ -30,7 +31,7 @@ def test_rows_come_from_a_current_evaluation(evaluated):
     assert len(iwae) == 1 and " ± " in rows[iwae[0]]
     assert float(rows["interpolation path / chord"]) >= 1.0
     assert float(rows["interpolation largest / mean step"]) >= 1.0
-    assert rows["active units (var > 0.01)"].endswith("/ 2")
+    assert rows["active dimensions (KL ≥ 0.01 nats)"].endswith("/ 2")
 
 
 def test_missing_stale_and_damaged_files_each_say_what_to_run(tiny_runs, evaluated):

@@ -14,11 +14,13 @@ from vae_atlas.analysis.diagnostics import (
     diagnose,
 )
 from vae_atlas.analysis.encode import LatentSet, decode_latents, encode_images, model_device
-from vae_atlas.analysis.evaluation import (
+from vae_atlas.analysis.evaluation import EvaluationSettings, evaluate_model, evaluate_run
+from vae_atlas.analysis.evaluation_file import (
     EvaluationResult,
-    EvaluationSettings,
-    evaluate_model,
-    evaluate_run,
+    EvaluationUnavailable,
+    evaluation_table,
+    read_evaluation,
+    write_evaluation,
 )
 from vae_atlas.analysis.grid import LatentGrid, latent_grid, prior_quantiles
 from vae_atlas.analysis.interpolation import Interpolation, interpolation_path, lerp, slerp
@@ -47,6 +49,7 @@ __all__ = [
     "AttributeDirection",
     "EvaluationResult",
     "EvaluationSettings",
+    "EvaluationUnavailable",
     "Evidence",
     "Finding",
     "Interpolation",
@@ -66,6 +69,7 @@ __all__ = [
     "encode_images",
     "evaluate_model",
     "evaluate_run",
+    "evaluation_table",
     "interpolation_path",
     "interpolation_roughness",
     "interpolation_smoothness",
@@ -82,10 +86,12 @@ __all__ = [
     "procrustes_align",
     "project_latents",
     "rank_anomalies",
+    "read_evaluation",
     "reconstruct",
     "sample_prior",
     "silhouette_by_class",
     "slerp",
     "total_correlation",
     "traverse",
+    "write_evaluation",
 ]

@@ -16,8 +16,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ from torch import nn
 
 from vae_atlas.analysis.disentanglement import ShapesOracle, disentanglement_scores
 from vae_atlas.analysis.encode import LatentSet, encode_images
+from vae_atlas.analysis.evaluation_file import EvaluationResult
 from vae_atlas.analysis.likelihood import (
     binarize,
     iwae_nll_per_image,
@@ -42,13 +42,10 @@ from vae_atlas.analysis.quality import (
     silhouette_by_class,
     total_correlation,
 )
-from vae_atlas.checkpoint import atomic_write_json
 from vae_atlas.data import Dataset, ImageSet
 from vae_atlas.models.protocol import has_likelihood
 from vae_atlas.run import Run
 
-EVALUATION_FILE = "evaluation.json"
-SCHEMA_VERSION = 1
 BINARIZE_OFFSET = 7  # the training loop binarises its test set with seed train.seed + 7
 
 
@@ -73,48 +70,6 @@ class EvaluationSettings:
             k=k, max_test_images=1000, max_train_images=5000, disentanglement_points=1000,
             disentanglement_votes=200, seed=seed,
         )  # fmt: skip
-
-
-@dataclass(frozen=True, kw_only=True)
-class EvaluationResult:
-    """Every number of one evaluation; ``None`` where a number does not apply (see ``notes``).
-
-    Likelihoods are means over the ``n_test`` evaluated test images, nats per image; bits per
-    dimension divide by ``n_dims`` · ln 2. ``kl_per_dim`` and ``active_unit_variance`` have one
-    entry per latent dimension.
-    """
-
-    run: str
-    dataset: str
-    objective: str
-    latent_dim: int
-    n_test: int
-    n_dims: int
-    binarized: bool
-    k: int | None
-    neg_elbo: float | None
-    iwae_nll: float | None
-    iwae_nll_stderr: float | None
-    neg_elbo_bits_per_dim: float | None
-    iwae_bits_per_dim: float | None
-    recon_nll: float | None
-    knn_accuracy: float | None
-    linear_probe_accuracy: float | None
-    silhouette: float | None
-    active_units: int
-    active_unit_variance: list[float]
-    kl_per_dim: list[float] | None
-    total_correlation: float | None
-    smoothness: float | None
-    roughness: float | None
-    disentanglement: dict[str, float | int] | None
-    notes: list[str] = field(default_factory=list)
-    settings: dict[str, Any] = field(default_factory=dict)
-    seconds: dict[str, float] = field(default_factory=dict)
-    weights_sha256: str = ""  # of the run's model.safetensors when evaluated ("" for a bare model)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": "vae-atlas.evaluation", "schema_version": SCHEMA_VERSION, **asdict(self)}
 
 
 class _Timer:
@@ -155,18 +110,12 @@ def evaluate_run(
         run.model, run.dataset, settings=settings, binarize_seed=binarize_seed,
         shapes_image_size=shapes_size, log=log,
     )  # fmt: skip
-    return _with(
+    return replace(
         result,
         run=str(run.path),
         objective=cfg.model.objective,
         weights_sha256=run.weights_sha256(),
     )
-
-
-def _with(result: EvaluationResult, **changes: Any) -> EvaluationResult:
-    from dataclasses import replace
-
-    return replace(result, **changes)
 
 
 def evaluate_model(
@@ -303,10 +252,3 @@ def _quality(
         "roughness", lambda: interpolation_roughness(model, lat_test, seed=s.seed)
     )
     return out
-
-
-def write_evaluation(result: EvaluationResult, run_dir: str | Path) -> Path:
-    """Write ``result`` atomically to ``run_dir/evaluation.json`` and return that path."""
-    path = Path(run_dir) / EVALUATION_FILE
-    atomic_write_json(path, result.to_dict())
-    return path

@@ -10,10 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from vae_atlas.analysis.evaluation import (
+from vae_atlas.analysis.evaluation import EvaluationSettings, evaluate_run
+from vae_atlas.analysis.evaluation_file import (
     EvaluationResult,
-    EvaluationSettings,
-    evaluate_run,
+    evaluation_table,
     write_evaluation,
 )
 from vae_atlas.config import ConfigError
@@ -69,33 +69,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fmt(value: object, spec: str = ".2f") -> str:
-    return "—" if value is None else format(value, spec)
-
-
 def format_table(r: EvaluationResult) -> str:
-    """A two-column plain-text table of the main numbers, then the notes."""
-    rows = [
-        ("run", f"{r.run} ({r.dataset}, {r.objective}, {r.latent_dim}-D)"),
-        ("test images", f"{r.n_test}{' (binarised)' if r.binarized else ''}"),
-        ("-ELBO (nats)", _fmt(r.neg_elbo)),
-        (f"-log p(x), IWAE k={_fmt(r.k, 'd')} (nats)",
-         _fmt(r.iwae_nll) + ("" if r.iwae_nll_stderr is None else f" ± {r.iwae_nll_stderr:.2f}")),
-        ("bits/dim (IWAE)", _fmt(r.iwae_bits_per_dim, ".4f")),
-        ("reconstruction NLL (nats)", _fmt(r.recon_nll)),
-        ("kNN accuracy (k=5)", _fmt(r.knn_accuracy, ".3f")),
-        ("linear-probe accuracy", _fmt(r.linear_probe_accuracy, ".3f")),
-        ("silhouette", _fmt(r.silhouette, ".3f")),
-        ("active units (var > 0.01)", f"{r.active_units} / {r.latent_dim}"),
-        ("KL total (nats)", _fmt(None if r.kl_per_dim is None else sum(r.kl_per_dim))),
-        ("total correlation (nats)", _fmt(r.total_correlation)),
-        ("interpolation path / chord", _fmt(r.smoothness)),
-        ("interpolation largest / mean step", _fmt(r.roughness)),
-    ]  # fmt: skip
-    for name, value in (r.disentanglement or {}).items():
-        if name not in ("n_points", "n_votes", "seed"):
-            rows.append((f"disentanglement: {name}", _fmt(value, ".3f")))
-    width = max(len(name) for name, _ in rows)
-    lines = [f"{name:<{width}}  {value}" for name, value in rows]
+    """A two-column plain-text table of the numbers that apply, then the notes."""
+    rows = evaluation_table(r)
+    width = max(len(name) for name in rows)
+    lines = [f"{name:<{width}}  {value}" for name, value in rows.items()]
     lines += [f"note: {note}" for note in r.notes]
     return "\n".join(lines)

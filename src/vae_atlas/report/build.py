@@ -53,7 +53,7 @@ def build_report(
         default_out = Path("atlas-report")
     else:
         source = source_from_run(run)
-        default_out = source.cache_dir.parent / "report" if source.cache_dir else Path("report")
+        default_out = source.run_dir / "report" if source.run_dir else Path("report")
     return build_source_report(
         source, Path(out_dir) if out_dir else default_out, ood=ood, options=options
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from vae_atlas.analysis.interpolation import pick_pair
@@ -18,7 +19,7 @@ from vae_atlas.report.context import AtlasContext
 from vae_atlas.report.html import render_page, table
 from vae_atlas.report.items import FigureWriter
 from vae_atlas.report.options import ReportOptions
-from vae_atlas.report.source import source_from_run
+from vae_atlas.report.source import AtlasSource, source_from_run
 from vae_atlas.run import Run
 
 
@@ -35,8 +36,8 @@ def build_comparison(
     options = options or ReportOptions()
     out = Path(out_dir)
     prepare_dir(out)
-    contexts = [AtlasContext(source_from_run(r), options) for r in runs]
-    _check_names(contexts)
+    sources = distinct_names([source_from_run(r) for r in runs])
+    contexts = [AtlasContext(s, options) for s in sources]
     check_choices(contexts[0])
     writer = FigureWriter(out, dpi=options.dpi)
     cf.add_scatters(contexts, writer)
@@ -74,17 +75,15 @@ def build_comparison(
     return index
 
 
-def _check_names(contexts: list[AtlasContext]) -> None:
-    names = [c.source.name for c in contexts]
-    if len(set(names)) != len(names):  # keep titles distinct: add the parent folder
-        for c in contexts:
-            object.__setattr__(
-                c.source,
-                "name",
-                f"{c.source.cache_dir.parent.parent.name}/{c.source.name}"
-                if c.source.cache_dir
-                else c.source.name,
-            )
+def distinct_names(sources: list[AtlasSource]) -> list[AtlasSource]:
+    """``sources``, each named ``parent/name`` by its run folder when two share a name (so that
+    titles and table columns stay distinct)."""
+    names = [s.name for s in sources]
+    if len(set(names)) == len(names):
+        return sources
+    return [
+        replace(s, name=f"{s.run_dir.parent.name}/{s.name}") if s.run_dir else s for s in sources
+    ]
 
 
 def _same_test_data(contexts: list[AtlasContext]) -> bool:

@@ -22,8 +22,9 @@ from vae_atlas.run import Run, Snapshot, load_run
 class AtlasSource:
     """Everything a report reads.
 
-    ``snapshots``/``probe_labels`` drive "how the space formed"; ``cache_dir`` (a run's
-    ``cache/``) stores slow projections; ``key`` fingerprints the weights + data for that cache.
+    ``snapshots``/``probe_labels`` drive "how the space formed"; ``run_dir`` is the run's
+    folder (None for a bare model); ``cache_dir`` (a run's ``cache/``) stores slow projections;
+    ``key`` fingerprints the weights + data for that cache.
     """
 
     name: str
@@ -32,6 +33,7 @@ class AtlasSource:
     metrics: list[dict[str, Any]] = field(default_factory=list)
     snapshots: list[Snapshot] = field(default_factory=list)
     probe_labels: np.ndarray | None = None
+    run_dir: Path | None = None
     cache_dir: Path | None = None
     key: str = ""
     summary: dict[str, Any] = field(default_factory=dict)
@@ -90,6 +92,7 @@ def source_from_run(run: Run | str | Path) -> AtlasSource:
         metrics=list(run.metrics),
         snapshots=snapshots,
         probe_labels=probe_labels,
+        run_dir=run.path,
         cache_dir=run.path / "cache",
         key=weights_key(run.model, run.dataset),
         summary=summary,

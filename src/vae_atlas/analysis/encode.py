@@ -1,7 +1,8 @@
 """Encode a whole image set in batches with bounded memory.
 
-:func:`encode_images` is the one place analyses turn images into latents; it works on any model
-that satisfies the protocol of :mod:`vae_atlas.models.protocol`.
+:func:`encode_images` is the one place analyses turn images into latents (on top of
+:func:`vae_atlas.models.inference.encode_batches`, which the training loop's probe set uses too);
+it works on any model that satisfies the protocol of :mod:`vae_atlas.models.protocol`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import torch
 from torch import nn
 
 from vae_atlas.data import ImageSet
+from vae_atlas.models.inference import encode_batches, eval_mode, model_device
 
 
 @dataclass(frozen=True)
@@ -44,13 +46,6 @@ class LatentSet:
         )
 
 
-def model_device(model: nn.Module) -> torch.device:
-    try:
-        return next(model.parameters()).device
-    except StopIteration:
-        return torch.device("cpu")
-
-
 def raw_pixels(images: ImageSet | torch.Tensor) -> tuple[torch.Tensor, float]:
     """The stored tensor of ``images`` and the factor that turns it into [0, 1] floats.
 
@@ -61,7 +56,6 @@ def raw_pixels(images: ImageSet | torch.Tensor) -> tuple[torch.Tensor, float]:
     return raw, (1.0 / 255.0 if raw.dtype == torch.uint8 else 1.0)
 
 
-@torch.no_grad()
 def encode_images(
     model: nn.Module,
     images: ImageSet | torch.Tensor,
@@ -77,32 +71,20 @@ def encode_images(
     if isinstance(images, ImageSet) and images.labels is not None:
         labels = images.labels.numpy()
     raw, scale = raw_pixels(images)
-    device = model_device(model)
-    was_training = model.training
-    model.eval()
-    mus, logvars = [], []
-    for start in range(0, raw.shape[0], batch_size):
-        xb = raw[start : start + batch_size].to(device=device, dtype=torch.float32) * scale
-        mu, logvar = model.encode(xb)
-        mus.append(mu.double().cpu().numpy())
-        if logvar is not None:
-            logvars.append(logvar.double().cpu().numpy())
-    model.train(was_training)
-    dim = int(getattr(model, "latent_dim", mus[0].shape[1] if mus else 0))
-    mu_all = np.concatenate(mus) if mus else np.zeros((0, dim))
-    logvar_all = np.concatenate(logvars) if logvars else None
-    return LatentSet(mu_all, logvar_all, labels)
+    mu, logvar = encode_batches(model, raw, batch_size=batch_size, scale=scale)
+    return LatentSet(
+        mu.double().numpy(), None if logvar is None else logvar.double().numpy(), labels
+    )
 
 
 @torch.no_grad()
 def decode_latents(model: nn.Module, z: np.ndarray, *, batch_size: int = 1024) -> np.ndarray:
     """Mean images (N, C, H, W) float32 in [0, 1] for codes z (N, D), decoded in batches."""
     device = model_device(model)
-    was_training = model.training
-    model.eval()
     out = []
     z_t = torch.as_tensor(np.asarray(z), dtype=torch.float32)
-    for start in range(0, z_t.shape[0], batch_size):
-        out.append(model.decode(z_t[start : start + batch_size].to(device)).float().cpu().numpy())
-    model.train(was_training)
+    with eval_mode(model):
+        for start in range(0, z_t.shape[0], batch_size):
+            zb = z_t[start : start + batch_size].to(device)
+            out.append(model.decode(zb).float().cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0,), dtype=np.float32)

@@ -30,6 +30,7 @@ from torch import nn
 from vae_atlas.analysis.encode import model_device, raw_pixels
 from vae_atlas.analysis.logistic_decoder import LogisticFormDecoder, is_binary
 from vae_atlas.data import ImageSet
+from vae_atlas.models.inference import eval_mode
 from vae_atlas.models.likelihood import BernoulliLikelihood
 from vae_atlas.models.protocol import has_likelihood
 from vae_atlas.models.vae import AutoEncoder, gaussian_kl_per_dim
@@ -71,22 +72,20 @@ def neg_elbo_per_image(
     raw, scale = raw_pixels(images)
     device = model_device(model)
     gen = torch.Generator(device=device).manual_seed(seed)
-    was_training = model.training
-    model.eval()
     out = []
-    for start in range(0, raw.shape[0], batch_size):
-        x = raw[start : start + batch_size].to(device=device, dtype=torch.float32) * scale
-        mu, logvar = model.encode(x)
-        if logvar is None:
-            out.append(-model.log_px_given_z(x, mu).double().cpu())
-            continue
-        kl = gaussian_kl_per_dim(mu, logvar).sum(1).double()
-        recon = torch.zeros_like(kl)
-        for _ in range(n_samples):
-            eps = torch.randn(mu.shape, generator=gen, device=device)
-            recon -= model.log_px_given_z(x, mu + eps * torch.exp(0.5 * logvar)).double()
-        out.append((recon / n_samples + kl).cpu())
-    model.train(was_training)
+    with eval_mode(model):
+        for start in range(0, raw.shape[0], batch_size):
+            x = raw[start : start + batch_size].to(device=device, dtype=torch.float32) * scale
+            mu, logvar = model.encode(x)
+            if logvar is None:
+                out.append(-model.log_px_given_z(x, mu).double().cpu())
+                continue
+            kl = gaussian_kl_per_dim(mu, logvar).sum(1).double()
+            recon = torch.zeros_like(kl)
+            for _ in range(n_samples):
+                eps = torch.randn(mu.shape, generator=gen, device=device)
+                recon -= model.log_px_given_z(x, mu + eps * torch.exp(0.5 * logvar)).double()
+            out.append((recon / n_samples + kl).cpu())
     return torch.cat(out).numpy() if out else np.zeros(0)
 
 
@@ -163,10 +162,8 @@ def iwae_nll_per_image(
     gen = torch.Generator(device=device).manual_seed(seed)
     n_images = max(1, rows // k)  # images per block
     fast_decoder = LogisticFormDecoder.from_model(model)
-    was_training = model.training
-    model.eval()
     out = []
-    try:
+    with eval_mode(model):
         for start in range(0, raw.shape[0], n_images):
             x = raw[start : start + n_images].to(device=device, dtype=torch.float32) * scale
             mu, logvar = model.encode(x)
@@ -180,8 +177,6 @@ def iwae_nll_per_image(
                 model, x, (mu, logvar), k, draws_per_call, gen, fast_decoder
             )
             out.append(-log_mean_w)
-    finally:
-        model.train(was_training)
     return torch.cat(out).numpy() if out else np.zeros(0)
 
 

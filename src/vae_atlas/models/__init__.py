@@ -4,6 +4,7 @@ protocol that lets users bring their own ``nn.Module``."""
 from __future__ import annotations
 
 from vae_atlas.config import ModelConfig
+from vae_atlas.models.inference import encode_batches, eval_mode, model_device
 from vae_atlas.models.likelihood import BernoulliLikelihood, GaussianLikelihood
 from vae_atlas.models.protocol import LatentModel, ModelAdapter, as_latent_model, has_likelihood
 from vae_atlas.models.vae import (
@@ -24,10 +25,13 @@ __all__ = [
     "ModelAdapter",
     "as_latent_model",
     "build_model",
+    "encode_batches",
+    "eval_mode",
     "gaussian_kl_per_dim",
     "has_likelihood",
     "log_normal",
     "log_standard_normal",
+    "model_device",
     "reparameterize",
 ]
 

@@ -1,6 +1,6 @@
 """Training: the seeded, resumable loop (:func:`train`), its schedules and held-out evaluation."""
 
-from vae_atlas.training.evaluation import ElboSummary, evaluate_elbo, probe_latents
+from vae_atlas.training.evaluation import ElboSummary, evaluate_elbo
 from vae_atlas.training.loop import (
     TrainingDiverged,
     TrainingError,
@@ -21,7 +21,6 @@ __all__ = [
     "kl_weight_at",
     "load_state",
     "lr_at",
-    "probe_latents",
     "resolve_device",
     "train",
 ]

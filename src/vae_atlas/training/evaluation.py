@@ -1,4 +1,4 @@
-"""Held-out numbers computed during training: the single-sample ELBO and probe-set latents."""
+"""Held-out numbers computed during training: the single-sample ELBO of the test set."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from vae_atlas.models import AutoEncoder
+from vae_atlas.models.inference import eval_mode
 from vae_atlas.models.vae import gaussian_kl_per_dim, reparameterize
 
 
@@ -32,40 +33,19 @@ def evaluate_elbo(
 
     A plain AE is scored on its deterministic code (the KL terms are then zero).
     """
-    was_training = model.training
-    model.eval()
     recon_sum = 0.0
     kl_dims_sum = torch.zeros(model.latent_dim, dtype=torch.float64)
-    for start in range(0, x.shape[0], batch_size):
-        xb = x[start : start + batch_size]
-        mu, logvar = model.encode(xb)
-        if logvar is None:
-            z = mu
-        else:
-            z = reparameterize(mu, logvar, generator)
-            kl_dims_sum += gaussian_kl_per_dim(mu, logvar).sum(0).double().cpu()
-        recon_sum += float(-model.log_px_given_z(xb, z).double().sum())
-    model.train(was_training)
+    with eval_mode(model):
+        for start in range(0, x.shape[0], batch_size):
+            xb = x[start : start + batch_size]
+            mu, logvar = model.encode(xb)
+            if logvar is None:
+                z = mu
+            else:
+                z = reparameterize(mu, logvar, generator)
+                kl_dims_sum += gaussian_kl_per_dim(mu, logvar).sum(0).double().cpu()
+            recon_sum += float(-model.log_px_given_z(xb, z).double().sum())
     n = x.shape[0]
     kl_per_dim = (kl_dims_sum / n).tolist()
     recon, kl = recon_sum / n, float(sum(kl_per_dim))
     return ElboSummary(neg_elbo=recon + kl, recon=recon, kl=kl, kl_per_dim=kl_per_dim)
-
-
-@torch.no_grad()
-def probe_latents(
-    model: AutoEncoder, x: torch.Tensor, batch_size: int = 4096
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Posterior means (N, D) and log-variances (N, D) or None, encoded in batches."""
-    was_training = model.training
-    model.eval()
-    mus, logvars = [], []
-    for start in range(0, x.shape[0], batch_size):
-        mu, logvar = model.encode(x[start : start + batch_size])
-        mus.append(mu.cpu())
-        if logvar is not None:
-            logvars.append(logvar.cpu())
-    model.train(was_training)
-    empty = torch.zeros(0, model.latent_dim)
-    mu_all = torch.cat(mus) if mus else empty
-    return mu_all, (torch.cat(logvars) if logvars else (None if mus else empty))

@@ -44,7 +44,8 @@ from vae_atlas.checkpoint import (
 from vae_atlas.config import ConfigError, RunConfig
 from vae_atlas.data import Dataset, load_dataset
 from vae_atlas.models import AutoEncoder, build_model
-from vae_atlas.training.evaluation import evaluate_elbo, probe_latents
+from vae_atlas.models.inference import encode_batches
+from vae_atlas.training.evaluation import evaluate_elbo
 from vae_atlas.training.schedules import capacity_at, kl_weight_at, lr_at
 from vae_atlas.training.state import LoopPosition, load_checkpoint, save_checkpoint
 
@@ -72,8 +73,6 @@ class TrainResult:
     def final(self) -> dict[str, Any]:
         return self.metrics[-1] if self.metrics else {}
 
-
-ProgressFactory = Callable[[int, int], Any]
 
 _FUSED_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
@@ -472,7 +471,7 @@ class _Loop:
         save_tensors(self.run_dir / SNAPSHOTS / PROBE, tensors)
 
     def _snapshot(self, epoch: int) -> None:
-        mu, logvar = probe_latents(self.model, self.test_x[self.probe_index.to(self.device)])
+        mu, logvar = encode_batches(self.model, self.test_x[self.probe_index.to(self.device)])
         tensors = {"mu": mu} if logvar is None else {"mu": mu, "logvar": logvar}
         save_tensors(
             self.run_dir / SNAPSHOTS / f"epoch_{epoch:04d}.safetensors", tensors, {"epoch": epoch}

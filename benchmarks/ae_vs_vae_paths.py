@@ -1,10 +1,10 @@
 """AE vs VAE interpolations: the same pairs of test images, decoded along straight latent paths.
 
-Issue 5 §4 asks for an interpolation score on which a plain autoencoder and a VAE differ. This
-script prints, for each run, the two path measures of :mod:`vae_atlas.analysis.quality`
-(path length / chord, and largest step / mean step) on the same seeded pairs, and draws the
-same eight pairs of test images interpolated by each model, one strip per pair with that pair's
-largest/mean step ratio, into ``--out`` (a PNG).
+Which interpolation score tells a plain autoencoder from a VAE? This script prints, for each
+run, the two path measures of :mod:`vae_atlas.analysis.quality` (path length / chord, and
+largest step / mean step) on the same seeded pairs, and draws the same eight pairs of test
+images interpolated by each model, one strip per pair with that pair's largest/mean step ratio,
+into ``--out`` (a PNG).
 
 Train the two runs first (identical except ``--objective``), e.g.::
 

@@ -1,6 +1,6 @@
 """Time the latent-space atlas per figure on real MNIST runs.
 
-Targets (issue 3): a 2-D report on the 10,000 MNIST test images within 30 s, and a 20-D report
+Targets: a 2-D report on the 10,000 MNIST test images within 30 s, and a 20-D report
 with t-SNE and UMAP within 3 minutes on a 2-core machine; projections are cached in RUN/cache and
 reused, so a second 20-D build must be far faster than the first.
 

@@ -1,6 +1,6 @@
 """Training speed against a peer library: time to reach pythae's 10-epoch held-out −ELBO.
 
-Issue 2 §7. On the real MNIST (60k train / 10k test, grey levels in [0, 1]) and in one process:
+On the real MNIST (60k train / 10k test, grey levels in [0, 1]) and in one process:
 
 1. **pythae 0.1.2** (``pip install vae-atlas[bench]``) trains its ``VAE`` with the default MLP
    (784-512-20, Bernoulli / BCE) through ``TrainingPipeline`` with the pytorch/examples recipe:

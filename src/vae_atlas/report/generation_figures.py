@@ -1,5 +1,5 @@
 """Report figures that decode: prior samples, reconstructions, interpolations, traversals and
-attribute directions (issue figures 4-7)."""
+attribute directions."""
 
 from __future__ import annotations
 

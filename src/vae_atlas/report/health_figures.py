@@ -1,6 +1,6 @@
 """Report figures about how well the space fits the prior and the data: aggregate posterior vs
 prior, anomaly ranking (with an optional out-of-distribution set), and the numbers the
-diagnostics read (issue figures 9-11)."""
+diagnostics read."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Report figures of the latent space itself: scatter (2-D, 3-D, projected), posterior clouds,
-the decoded manifold standalone and over the scatter (issue figures 1-3)."""
+the decoded manifold standalone and over the scatter."""
 
 from __future__ import annotations
 

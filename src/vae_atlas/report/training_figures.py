@@ -1,5 +1,5 @@
 """Report figures from the training record: loss curves, KL per dimension over epochs, and how
-the space formed (Procrustes-aligned probe snapshots, small multiples + GIF) (issue figure 8)."""
+the space formed (Procrustes-aligned probe snapshots, small multiples + GIF)."""
 
 from __future__ import annotations
 

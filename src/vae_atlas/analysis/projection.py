@@ -164,12 +164,8 @@ def _tsne(mu: np.ndarray, seed: int) -> np.ndarray:
 
 
 def _umap(mu: np.ndarray, seed: int) -> np.ndarray:
-    try:
-        import umap
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "the UMAP projection needs the umap-learn package: pip install umap-learn"
-        ) from exc
+    import umap  # imported only when asked for: importing it (numba) is slow
+
     n_neighbors = int(min(15, max(2, mu.shape[0] - 1)))
     # a fixed random_state makes UMAP single-threaded anyway; say so to silence its warning
     reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, random_state=seed, n_jobs=1)

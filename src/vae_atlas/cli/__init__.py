@@ -27,7 +27,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from vae_atlas.cli import demo, train
+    from vae_atlas.cli import compare, demo, evaluate, explore, report, train
 
     parser = argparse.ArgumentParser(
         prog="vae-atlas",
@@ -35,23 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version="vae-atlas 0.1.0")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (demo, train, *_optional_commands()):
+    for module in (demo, train, report, compare, explore, evaluate):
         module.register(sub)
     return parser
-
-
-def _optional_commands() -> list:
-    """Subcommands added by later stages; each module is imported only if present."""
-    import importlib
-
-    found = []
-    for name in ("report", "compare", "explore", "evaluate"):
-        try:
-            found.append(importlib.import_module(f"vae_atlas.cli.{name}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"vae_atlas.cli.{name}":
-                raise
-    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:

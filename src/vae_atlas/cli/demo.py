@@ -64,10 +64,8 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _report(run_dir: Path) -> None:
-    """Write the HTML atlas when the report stage is installed."""
-    try:
-        from vae_atlas.report import build_report
-    except ImportError:
-        return
+    """Write the HTML atlas of the run."""
+    from vae_atlas.report import build_report
+
     index = build_report(run_dir)
     print(f"report: {index}")

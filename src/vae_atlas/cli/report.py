@@ -115,8 +115,6 @@ def run_report(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"{args.attribute_csv}: no such attribute CSV")
     try:
         index = build_report(args.run, args.out, ood=args.ood or None, options=options)
-    except ImportError as exc:
-        raise ConfigError(str(exc)) from None
     except ValueError as exc:  # e.g. an unknown class name for --interpolate
         raise ConfigError(str(exc)) from None
     print(f"report: {index}")

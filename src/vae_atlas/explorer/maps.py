@@ -73,12 +73,9 @@ def compute_map(
     else:
         raise ValueError(f"unknown projection {projection!r}")
     method = "identity" if projection in ("latent", "dims") else projection
-    try:
-        proj = project_latents(
-            mu, method, dims=dims or (0, 1), cache_dir=cache_dir, cache_key=cache_key
-        )
-    except ImportError as exc:
-        raise ValueError(str(exc)) from None
+    proj = project_latents(
+        mu, method, dims=dims or (0, 1), cache_dir=cache_dir, cache_key=cache_key
+    )
     coords = np.asarray(proj.coords, dtype=np.float32)
     return LatentMap(projection, coords, proj.components, proj.center, dims, proj.seconds)
 

@@ -25,7 +25,6 @@ class AtlasContext:
     def __init__(self, source: AtlasSource, options: ReportOptions) -> None:
         self.source = source
         self.options = options
-        self.timings: dict[str, float] = {}
 
     @property
     def class_names(self) -> tuple[str, ...] | None:

@@ -1,7 +1,7 @@
 """What the explorer holds for one run: its model, the encoded points and their maps.
 
 Everything that every page load needs (the latent means of the shown split, KL per dimension,
-active units, the default map, a nearest-neighbour index) is computed once when the app is
+active dimensions, the default map, a nearest-neighbour index) is computed once when the app is
 created; the other maps are computed on first request and kept in memory, and t-SNE and UMAP
 also on disk in the run's ``cache/`` folder (keyed by a fingerprint of weights and images).
 """

@@ -23,6 +23,13 @@ SECTIONS = (
 )
 
 
+class FigureNotApplicable(Exception):
+    """Raised while drawing when a figure does not apply to this model or data (no labels, too
+    few dimensions, ...); the message says why. :meth:`FigureWriter.add` turns it into a note
+    on the page. Any other exception is a bug and propagates, so that it fails a test instead
+    of vanishing from a page."""
+
+
 @dataclass(frozen=True)
 class FigureItem:
     """One figure of the report: ``files`` relative to the report folder (PNG, then any GIF)."""
@@ -56,7 +63,8 @@ class FigureWriter:
         frames: Callable[[], Sequence[np.ndarray]] | None = None,
         ms_per_frame: int = 120,
     ) -> FigureItem | None:
-        """Draw, save and record one figure (and optional GIF); a failure becomes a note."""
+        """Draw, save and record one figure (and optional GIF); :class:`FigureNotApplicable`
+        becomes a note instead."""
         start = time.perf_counter()
         name = f"{self.prefix}{key}"
         try:
@@ -64,7 +72,7 @@ class FigureWriter:
             if frames is not None:
                 gif = save_gif(frames(), self.out_dir / f"{name}.gif", ms_per_frame=ms_per_frame)
                 files.append(gif.name)
-        except (ValueError, TypeError) as exc:
+        except FigureNotApplicable as exc:
             self.notes.append(f"{title}: not drawn ({exc})")
             return None
         item = FigureItem(key, section, title, caption, tuple(files), time.perf_counter() - start)

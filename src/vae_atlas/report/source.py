@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from vae_atlas.analysis.projection import fingerprint
+from vae_atlas.checkpoint import RunFileError
 from vae_atlas.data import Dataset
 from vae_atlas.models import as_latent_model
 from vae_atlas.report.scores import evaluation_rows
@@ -61,14 +62,14 @@ def source_from_run(run: Run | str | Path) -> AtlasSource:
     """A report source for a run directory (or a loaded :class:`Run`)."""
     if not isinstance(run, Run):
         run = load_run(run)
-    snapshots, probe_labels = [], None
+    snapshots, probe_labels, snapshot_error = [], None, None
     try:
         snapshots = run.snapshots()
         if snapshots:
             _, labels = run.probe()
             probe_labels = None if labels is None else labels.numpy()
-    except Exception:  # noqa: BLE001 - snapshots are optional; a damaged folder only drops a figure
-        snapshots, probe_labels = [], None
+    except RunFileError as exc:  # snapshots are optional: a damaged file drops only their figure
+        snapshots, probe_labels, snapshot_error = [], None, str(exc)
     cfg = run.config
     summary = {
         "dataset": cfg.data.name,
@@ -84,6 +85,8 @@ def source_from_run(run: Run | str | Path) -> AtlasSource:
         summary["final held-out −ELBO, training log (nats)"] = round(
             float(final["test_neg_elbo"]), 2
         )
+    if snapshot_error is not None:
+        summary["snapshots"] = f"unreadable, not drawn ({snapshot_error})"
     summary.update(evaluation_rows(run))
     return AtlasSource(
         name=run.name,

@@ -156,11 +156,13 @@ def _pca(mu: np.ndarray) -> Projection:
 
 
 def _tsne(mu: np.ndarray, seed: int) -> np.ndarray:
-    from sklearn.manifold import TSNE
+    # openTSNE rather than scikit-learn: on 5,000 MNIST codes it fitted 1.5x faster with the same
+    # 5-NN accuracy on the map (benchmarks/tsne_choice.py), and its embeddings can place new points
+    from openTSNE import TSNE
 
-    perplexity = float(min(30.0, max(2.0, (mu.shape[0] - 1) / 3.0)))
-    tsne = TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed)
-    return np.asarray(tsne.fit_transform(mu), dtype=np.float64)
+    perplexity = float(min(30.0, (mu.shape[0] - 1) / 3.0))  # openTSNE needs 3 p < n - 1
+    tsne = TSNE(n_components=2, perplexity=perplexity, initialization="pca", random_state=seed)
+    return np.asarray(tsne.fit(mu), dtype=np.float64)
 
 
 def _umap(mu: np.ndarray, seed: int) -> np.ndarray:

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "shapes", "folder")
 FAMILIES = ("mlp", "conv")
@@ -52,7 +52,9 @@ class DataConfig:
 
     ``image_size`` / ``channels`` apply to ``folder`` and ``shapes`` (other datasets have a fixed
     geometry). ``data_dir=None`` means: ``$VAE_ATLAS_DATA`` or the user cache dir, resolved by the
-    CLI or :func:`vae_atlas.data.resolve_data_dir`, never here.
+    CLI or :func:`vae_atlas.data.resolve_data_dir`, never here. ``val_size`` training images are
+    held out for validation (seeded by ``seed``): ``None`` means the dataset's default (5,000 of
+    MNIST's 60,000, else 10 %, see :func:`vae_atlas.data.validation_size`), 0 none.
     """
 
     name: str = "digits"
@@ -64,6 +66,7 @@ class DataConfig:
     channels: int | None = None
     n_samples: int | None = None
     test_fraction: float = 0.2
+    val_size: int | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -76,6 +79,8 @@ class DataConfig:
             _check_int("data.n_samples", self.n_samples, 2)
         if not 0.0 < self.test_fraction < 1.0:
             raise ConfigError(f"data.test_fraction={self.test_fraction!r} must be in (0, 1)")
+        if self.val_size is not None:
+            _check_int("data.val_size", self.val_size, 0)
         if self.name == "folder" and not self.data_dir:
             raise ConfigError("data.data_dir is required for the 'folder' dataset")
 
@@ -225,6 +230,11 @@ class RunConfig:
 
 def _migrate(raw: dict[str, Any], version: object, source: str) -> dict[str, Any]:
     """Bring an older config up to SCHEMA_VERSION, or explain why that is impossible."""
+    if version == 1:  # written before validation splits existed: it trained on all of train
+        data = raw.get("data", {})
+        if isinstance(data, dict) and "val_size" not in data:
+            data = {**data, "val_size": 0}
+        return {**raw, "schema_version": SCHEMA_VERSION, "data": data}
     if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
         raise ConfigError(
             f"{source}: schema_version {version} was written by a newer vae-atlas "

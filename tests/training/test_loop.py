@@ -85,7 +85,7 @@ def test_interrupt_mid_epoch_saves_and_resumes_identically(tmp_path, digits, mon
     def step_then_stop(self, x, pos):
         original(self, x, pos)
         calls["n"] += 1
-        if calls["n"] == 30:  # mid epoch 2 (23 batches per epoch)
+        if calls["n"] == 30:  # mid epoch 2 (21 batches per epoch)
             self._flag_for_test["stop"] = True
 
     real_ctx = loop._stop_on_sigint
@@ -119,7 +119,8 @@ NAN_CASES = [(1, "nan"), (23, "inf"), (24, "nan"), (30, "-inf"), (46, "nan"), (6
 def test_nan_loss_stops_with_epoch_and_step_and_keeps_last_good(
     tmp_path, digits, monkeypatch, at_step, poison
 ):
-    cfg = tiny_config(epochs=3)  # 23 batches per epoch
+    # all 1,438 training digits (no validation split): 23 batches of 64 per epoch
+    cfg = replace(tiny_config(epochs=3), data=DataConfig(name="digits", val_size=0))
     original = AutoEncoder.loss
     count = {"n": 0}
 

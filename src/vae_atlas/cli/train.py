@@ -47,6 +47,12 @@ def add_data_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--image-size", type=int, help="folder/shapes: side length in pixels")
     g.add_argument("--channels", type=int, choices=[1, 3], help="folder: 1 (grey) or 3 (RGB)")
     g.add_argument("--n-samples", type=int, help="shapes: how many images to generate")
+    g.add_argument(
+        "--val-size",
+        type=int,
+        help="training images held out for validation (val_* metrics); 0: none; "
+        "default 5000 for mnist/fashion-mnist, else 10%% of train",
+    )
 
 
 def data_config_from_args(args: argparse.Namespace, seed: int = 0) -> DataConfig:
@@ -64,6 +70,7 @@ def data_config_from_args(args: argparse.Namespace, seed: int = 0) -> DataConfig
         image_size=args.image_size,
         channels=args.channels,
         n_samples=args.n_samples,
+        val_size=args.val_size,
         seed=seed,
     )
 

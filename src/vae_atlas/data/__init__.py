@@ -1,5 +1,6 @@
 """Datasets behind one interface: :func:`load_dataset` turns a :class:`DataConfig` into a
-:class:`Dataset` (uint8 images N×C×H×W, labels, class names, optional factors, train/test split).
+:class:`Dataset` (uint8 images N×C×H×W, labels, class names, optional factors, train, validation
+and test splits).
 """
 
 from __future__ import annotations
@@ -7,7 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from vae_atlas.config import DataConfig
-from vae_atlas.data.dataset import DataError, Dataset, ImageSet, split_train_test
+from vae_atlas.data.dataset import (
+    DataError,
+    Dataset,
+    ImageSet,
+    split_train_test,
+    split_validation,
+    validation_size,
+)
 from vae_atlas.data.digits import load_digits
 from vae_atlas.data.folder import load_folder
 from vae_atlas.data.idx import read_idx
@@ -26,6 +34,8 @@ __all__ = [
     "read_idx",
     "resolve_data_dir",
     "split_train_test",
+    "split_validation",
+    "validation_size",
 ]
 
 
@@ -73,5 +83,6 @@ _LOADERS: dict[str, Callable[[DataConfig], Dataset]] = {
 
 
 def load_dataset(cfg: DataConfig) -> Dataset:
-    """Load the dataset ``cfg`` describes; raises :class:`DataError` naming file and problem."""
-    return _LOADERS[cfg.name](cfg)
+    """Load the dataset ``cfg`` describes, with its validation split carved from train; raises
+    :class:`DataError` naming file and problem."""
+    return split_validation(_LOADERS[cfg.name](cfg), val_size=cfg.val_size, seed=cfg.seed)

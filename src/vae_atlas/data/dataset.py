@@ -3,11 +3,15 @@
 Images are kept as a uint8 tensor of shape (N, C, H, W); models see them as float32 in [0, 1]
 through :meth:`ImageSet.float_images`. Labels are int64 (N,) or ``None``; ground-truth generative
 factors, where a dataset knows them (``shapes``), are float32 (N, n_factors).
+
+A validation split, where asked for, is carved out of train (:func:`split_validation`), so train,
+validation and test never share an image: recipes and early stopping are chosen on validation,
+and the test split is kept for final numbers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -55,13 +59,15 @@ class ImageSet:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A named dataset with a train/test split and optional class and factor names."""
+    """A named dataset with a train/test split, an optional validation split carved from train,
+    and optional class and factor names."""
 
     name: str
     train: ImageSet
     test: ImageSet
     class_names: tuple[str, ...] | None = None
     factor_names: tuple[str, ...] | None = None
+    val: ImageSet | None = None
 
     def __post_init__(self) -> None:
         if self.train.images.shape[1:] != self.test.images.shape[1:]:
@@ -69,6 +75,8 @@ class Dataset:
                 f"{self.name}: train images {tuple(self.train.images.shape[1:])} and test images "
                 f"{tuple(self.test.images.shape[1:])} differ in shape"
             )
+        if self.val is not None and self.val.images.shape[1:] != self.train.images.shape[1:]:
+            raise DataError(f"{self.name}: validation images differ in shape from train images")
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -93,3 +101,56 @@ def split_train_test(
     n_test = min(n - 1, max(1, round(n * test_fraction)))
     whole = ImageSet(images, labels, factors)
     return whole.subset(order[n_test:]), whole.subset(order[:n_test])
+
+
+# The customary MNIST validation split (55,000 / 5,000); other datasets hold out a fraction.
+IDX_VAL_SIZE = 5000
+VAL_FRACTION = 0.1
+MIN_VAL_SIZE = 10
+# The validation permutation is drawn from its own stream, apart from any train/test shuffle.
+_VAL_SEED_OFFSET = 7919
+
+
+def validation_size(name: str, n_train: int, val_size: int | None) -> int:
+    """How many of ``n_train`` training images a split of ``val_size`` holds out.
+
+    ``None`` is the dataset's default: 5,000 for MNIST and Fashion-MNIST (of their 60,000),
+    otherwise 10 % of train but at least 10 images, and never more than half of train.
+    """
+    if val_size is None:
+        if name in ("mnist", "fashion-mnist") and n_train > 2 * IDX_VAL_SIZE:
+            return IDX_VAL_SIZE
+        return min(max(round(VAL_FRACTION * n_train), MIN_VAL_SIZE), n_train // 2)
+    if val_size >= n_train:
+        raise DataError(
+            f"data.val_size={val_size} must be smaller than the {n_train} training images of {name}"
+        )
+    return val_size
+
+
+def split_validation(data: Dataset, *, val_size: int | None, seed: int) -> Dataset:
+    """``data`` with a seeded random ``val_size`` images moved from train into ``val``.
+
+    A dataset that already has its validation split is returned as it is, provided its size is
+    the one asked for (so loading and training may both call this).
+    """
+    if data.val is not None:
+        n_all = len(data.train) + len(data.val)
+        expected = validation_size(data.name, n_all, val_size)
+        if len(data.val) != expected:
+            raise DataError(
+                f"{data.name}: the dataset's validation split has {len(data.val)} images but "
+                f"data.val_size asks for {expected}"
+            )
+        return data
+    n_train = len(data.train)
+    n_val = validation_size(data.name, n_train, val_size)
+    if n_val == 0:
+        return data
+    gen = torch.Generator().manual_seed(seed + _VAL_SEED_OFFSET)
+    order = torch.randperm(n_train, generator=gen)
+    return replace(
+        data,
+        train=data.train.subset(order[n_val:].sort().values),
+        val=data.train.subset(order[:n_val].sort().values),
+    )

@@ -42,7 +42,7 @@ from vae_atlas.checkpoint import (
     write_metrics,
 )
 from vae_atlas.config import ConfigError, RunConfig
-from vae_atlas.data import Dataset, load_dataset
+from vae_atlas.data import Dataset, load_dataset, split_validation
 from vae_atlas.models import AutoEncoder, build_model
 from vae_atlas.models.inference import encode_batches
 from vae_atlas.training.evaluation import evaluate_elbo
@@ -139,6 +139,7 @@ def train(
     resume = _prepare_run_dir(run_dir, config, resume)
     device = resolve_device(config.train.device)
     data = dataset if dataset is not None else load_dataset(config.data)
+    data = split_validation(data, val_size=config.data.val_size, seed=config.data.seed)
     if data.image_shape != config.model.image_shape:
         raise TrainingError(
             f"dataset {data.name} has images {data.image_shape} but model.image_shape is "
@@ -256,6 +257,7 @@ class _Loop:
         if tc.dynamic_binarization:  # a fixed binarisation of the test set, as in Burda et al.
             test_x = torch.bernoulli(test_x, generator=torch.Generator().manual_seed(tc.seed + 7))
         self.test_x = test_x.to(device)
+        self.val_x = _validation_images(data, tc.seed, tc.dynamic_binarization, device)
         self.test_labels = data.test.labels
         n_train = self.train_x.shape[0]
         self.steps_per_epoch = math.ceil(n_train / tc.batch_size)
@@ -462,7 +464,26 @@ class _Loop:
             lr=self.schedule(max(pos.step - 1, 0))[0],
             kl_weight=self.schedule(max(pos.step - 1, 0))[1],
         )
+        row.update(self._val_metrics(pos.epoch))
         return row
+
+    def _val_metrics(self, epoch: int) -> dict[str, Any]:
+        """``val_*`` numbers on the validation split; epoch 0 also records the split's sizes."""
+        n_val = 0 if self.val_x is None else self.val_x.shape[0]
+        row: dict[str, Any] = (
+            {"n_train": self.train_x.shape[0], "n_val": n_val} if not epoch else {}
+        )
+        if self.val_x is None:
+            return row
+        tc = self.cfg.train
+        gen = torch.Generator(device=self.device).manual_seed(tc.seed + 100_019 * (epoch + 1))
+        val = evaluate_elbo(self.model, self.val_x, batch_size=tc.eval_batch_size, generator=gen)
+        stochastic = self.model.stochastic
+        return row | {
+            "val_recon": val.recon,
+            "val_kl": val.kl if stochastic else None,
+            "val_neg_elbo": val.neg_elbo if stochastic else None,
+        }
 
     def _save_probe(self) -> None:
         tensors = {"index": self.probe_index}
@@ -501,6 +522,19 @@ class _Loop:
             leave=False,
             dynamic_ncols=True,
         )
+
+
+def _validation_images(
+    data: Dataset, seed: int, binarize: bool, device: torch.device
+) -> torch.Tensor | None:
+    """The validation split as the model is scored on it (N, C, H, W); with dynamic
+    binarisation one fixed binarisation, like the test set's, from a stream of its own."""
+    if data.val is None:
+        return None
+    x = data.val.float_images()
+    if binarize:
+        x = torch.bernoulli(x, generator=torch.Generator().manual_seed(seed + 11))
+    return x.to(device)
 
 
 def _update_bar(bar: Any, pos: LoopPosition, seconds: float) -> None:

@@ -1,10 +1,10 @@
 """AE vs VAE interpolations: the same pairs of test images, decoded along straight latent paths.
 
-Which interpolation score tells a plain autoencoder from a VAE? This script prints, for each
-run, the two path measures of :mod:`vae_atlas.analysis.quality` (path length / chord, and
-largest step / mean step) on the same seeded pairs, and draws the same eight pairs of test
-images interpolated by each model, one strip per pair with that pair's largest/mean step ratio,
-into ``--out`` (a PNG).
+An interpolation score on which a plain autoencoder and a VAE differ: this script prints, for
+each run, the two path measures of :mod:`vae_atlas.analysis.quality` (path length / chord, and
+largest step / mean step) on the same seeded pairs, and draws the same eight pairs of test images
+interpolated by each model, one strip per pair with that pair's largest/mean step ratio, into
+``--out`` (a PNG).
 
 Train the two runs first (identical except ``--objective``), e.g.::
 
@@ -12,6 +12,8 @@ Train the two runs first (identical except ``--objective``), e.g.::
         --epochs 40 --objective ae --out runs/ae2
     vae-atlas train ... --objective vae --out runs/vae2
     python benchmarks/ae_vs_vae_paths.py runs/ae2 runs/vae2 --out docs/evaluation/ae_vs_vae.png
+
+A measurement without a target: it prints no ``VERDICT`` line.
 """
 
 from __future__ import annotations

@@ -9,10 +9,14 @@ Starts ``vae-atlas explore RUN`` in a subprocess on 127.0.0.1 (a free port), the
 (NaN, a wrong-length code, garbage): those must get a 4xx, the rest a 200 PNG; any 5xx, dropped
 connection or timeout counts as an error. Prints p50/p99 latency, throughput, errors, and the
 server's resident memory before and after. Traffic goes only to 127.0.0.1, and the test stops
-by itself: every client has a fixed request count and the whole run a deadline.
+by itself: every client has a fixed request count and the whole run a deadline. Each client's
+requests come from its own seeded generator, so a run sends the same requests every time.
 
-Without ``--run`` it trains a small 2-D digits VAE first (a few seconds). Exit status 1 if any
-request errored.
+Targets, one ``VERDICT`` line each: no request errored (every valid one a 200 PNG, every bad one
+a 4xx); the server is alive at the end and printed no traceback.
+
+Without ``--run`` it trains a small 2-D digits VAE first (a few seconds). Exit status 1 if a
+target is not met.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ import math
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,13 +34,9 @@ import threading
 import time
 from pathlib import Path
 
+from _common import free_port, verdict
+
 BAD_QUERIES = ("nan,0", "1", "a,b", "1e300,0", "inf,-inf", "", "0,0,0,0,0,0,0,0,0")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mib(pid: int) -> float:
@@ -184,10 +183,16 @@ def main() -> int:
         f"({rss_after - rss_before:+.0f} MiB)"
     )
     print(f"  server alive    {alive}")
-    if b"Traceback" in stderr:
+    traceback = b"Traceback" in stderr
+    if traceback:
         print("  server printed a traceback:\n" + stderr.decode()[-2000:])
-        return 1
-    return 0 if not errors and alive else 1
+    ok = verdict("no request errored", not errors, f"{len(errors)} errors of {total}")
+    ok &= verdict(
+        "server alive, no traceback",
+        alive and not traceback,
+        f"alive {alive}, traceback {traceback}",
+    )
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ figure with the latent traversals of both models (every dimension, sorted by its
     python benchmarks/shapes_disentanglement.py --train --epochs 30 --out runs/shapes
     python benchmarks/shapes_disentanglement.py --vae runs/shapes/vae --beta-vae runs/shapes/beta4 \
         --figure docs/evaluation/shapes_traversals.png
+
+Target (its ``VERDICT`` line): the β-VAE's MIG above the VAE's.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from _common import verdict  # noqa: E402  benchmarks/ is on sys.path
 from vae_atlas.analysis.encode import decode_latents, encode_images  # noqa: E402
 from vae_atlas.analysis.evaluation import EvaluationSettings, evaluate_run  # noqa: E402
 from vae_atlas.analysis.quality import kl_per_dim  # noqa: E402
@@ -86,8 +89,8 @@ def plot_traversals(runs: dict[str, Run], path: Path) -> None:
     plt.close(fig)
 
 
-def print_table(runs: dict[str, Run], settings: EvaluationSettings) -> None:
-    """Evaluate every run and print the numbers as a Markdown table."""
+def print_table(runs: dict[str, Run], settings: EvaluationSettings) -> dict:
+    """Evaluate every run, print the numbers as a Markdown table and return the results."""
     results = {name: evaluate_run(run, settings=settings) for name, run in runs.items()}
     print("| | " + " | ".join(results) + " |\n|---|" + "---|" * len(results))
     for key in ROWS:
@@ -96,6 +99,7 @@ def print_table(runs: dict[str, Run], settings: EvaluationSettings) -> None:
         print(
             f"| {key} | " + " | ".join(_f(r.disentanglement[key]) for r in results.values()) + " |"
         )
+    return results
 
 
 def main() -> None:
@@ -123,7 +127,9 @@ def main() -> None:
         settings = EvaluationSettings(
             k=args.k, max_test_images=2000, disentanglement_points=args.points
         )
-        print_table(runs, settings)
+        vae, beta_vae = print_table(runs, settings).values()
+        mig = (vae.disentanglement["mig"], beta_vae.disentanglement["mig"])
+        verdict("β-VAE MIG above the VAE's", mig[1] > mig[0], f"{mig[1]:.3f} vs {mig[0]:.3f}")
     args.figure.parent.mkdir(parents=True, exist_ok=True)
     plot_traversals(runs, args.figure)
     print(f"traversals: {args.figure}")

@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import settings
 
 from vae_atlas.data import Dataset, ImageSet
+
+# Fuzzing is reproducible: the same examples on every run and machine (seeded from each test's
+# name), and no example database that would make one checkout's run differ from another's.
+settings.register_profile("reproducible", derandomize=True, database=None)
+settings.load_profile("reproducible")
 
 REPO = Path(__file__).resolve().parents[1]
 MNIST_DIR = REPO.parent / "shared" / "datasets" / "mnist"

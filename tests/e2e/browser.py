@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from vae_atlas.explorer.browser_flags import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
-# headless as root, and no background traffic: this machine reaches only package registries
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ARGS = list(CHROMIUM_ARGS)
+__all__ = ["ARGS", "CHROMIUM"]

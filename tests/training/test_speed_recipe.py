@@ -22,6 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _load_benchmark():
+    if str(REPO / "benchmarks") not in sys.path:  # as when run as a script: _common beside it
+        sys.path.insert(0, str(REPO / "benchmarks"))
     spec = importlib.util.spec_from_file_location(
         "train_speed", REPO / "benchmarks" / "train_speed.py"
     )

@@ -140,3 +140,47 @@ def test_benchmark_without_pythae_says_so_and_exits(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "pythae", None)  # makes `import pythae` fail
     assert bench.main([]) == 1
     assert "pythae is not installed" in capsys.readouterr().out
+
+
+def _summary(bench, name: str, curve: list[float], times: list[float], total: float):
+    return bench.RunSummary(
+        name=name,
+        recipe="",
+        epochs=len(curve),
+        neg_elbo=curve[-1],
+        total_s=total,
+        total_cpu_s=total,
+        images_per_s=1.0,
+        curve=curve,
+        epoch_times=times,
+        epoch_cpu=times,
+    )
+
+
+def test_benchmark_alternates_order_and_times_ours_to_the_peers_last_epoch(monkeypatch):
+    bench = _load_benchmark()
+    calls = []
+
+    def fake_peer(data, *, epochs, seed, workdir):
+        calls.append(("pythae", seed))
+        return _summary(bench, "pythae", [110.0, 105.0], [50.0, 100.0], 100.0)
+
+    def fake_ours(config, data, workdir):
+        calls.append(("ours", config.train.seed))
+        return _summary(bench, "ours", [108.0, 104.0, 103.0], [20.0, 40.0, 60.0], 60.0)
+
+    monkeypatch.setattr(bench, "run_pythae", fake_peer)
+    monkeypatch.setattr(bench, "run_ours", fake_ours)
+    args = bench.parse_args(["--seeds", "0", "1", "2"])
+    pairs = [bench.run_pair(args, None, s, peer_first=i % 2 == 0) for i, s in enumerate([0, 1, 2])]
+    assert calls == [
+        ("pythae", 0),
+        ("ours", 0),
+        ("ours", 1),
+        ("pythae", 1),
+        ("pythae", 2),
+        ("ours", 2),
+    ]
+    # the target is pythae's last-epoch 105.0; ours first reaches it at epoch 2, 40 s: 100 / 40
+    assert pairs[0].target == 105.0 and pairs[0].hit[0] == 2
+    assert pairs[0].ratio() == pytest.approx(2.5)

@@ -117,7 +117,7 @@ NAN_CASES = [(1, "nan"), (23, "inf"), (24, "nan"), (30, "-inf"), (46, "nan"), (6
 
 @pytest.mark.parametrize(("at_step", "poison"), NAN_CASES)
 def test_nan_loss_stops_with_epoch_and_step_and_keeps_last_good(
-    tmp_path, digits, monkeypatch, at_step, poison
+    tmp_path, monkeypatch, at_step, poison
 ):
     # all 1,438 training digits (no validation split): 23 batches of 64 per epoch
     cfg = replace(tiny_config(epochs=3), data=DataConfig(name="digits", val_size=0))
@@ -135,14 +135,14 @@ def test_nan_loss_stops_with_epoch_and_step_and_keeps_last_good(
     epoch, batch = divmod(at_step - 1, 23)
     expected = rf"became {poison.lstrip('-')}|became -inf"
     with pytest.raises(TrainingDiverged, match=expected) as info:
-        train(cfg, tmp_path / "run", dataset=digits, progress=False)
+        train(cfg, tmp_path / "run", dataset=va.load_dataset(cfg.data), progress=False)
     assert f"epoch {epoch + 1}, step {at_step} (batch {batch + 1} of 23)" in str(info.value)
     run = va.load_run(tmp_path / "run")  # still loads: the last good checkpoint
     assert run.state["status"] == "diverged"
     assert [m["epoch"] for m in run.metrics] == list(range(epoch + 1))
     assert all(torch.isfinite(p).all() for p in run.model.parameters())
     monkeypatch.undo()
-    resumed = train(cfg, tmp_path / "run", dataset=digits, progress=False, resume=True)
+    resumed = train(cfg, tmp_path / "run", progress=False, resume=True)
     assert resumed.status == "complete"  # the stop was the fault's, not the run's
 
 

@@ -124,8 +124,11 @@ def load_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any] | 
     return tensors, meta
 
 
-def load_weights_into(model: nn.Module, tensors: dict[str, torch.Tensor], source: Path) -> None:
-    """Copy ``tensors`` into ``model``, checking names, shapes and dtypes; names any misfit."""
+def check_weights(
+    model: nn.Module, tensors: dict[str, torch.Tensor], source: Path, *, prefix: str = ""
+) -> None:
+    """Check ``tensors`` against ``model``'s names, shapes, dtypes and finiteness; names any
+    misfit (``prefix`` is how the file spells the names, e.g. ``model.``)."""
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))
@@ -138,15 +141,20 @@ def load_weights_into(model: nn.Module, tensors: dict[str, torch.Tensor], source
         got = tensors[name]
         if got.shape != want.shape:
             raise RunFileError(
-                f"{source}: tensor {name!r} has shape {tuple(got.shape)}, the model needs "
-                f"{tuple(want.shape)}"
+                f"{source}: tensor '{prefix}{name}' has shape {tuple(got.shape)}, the model "
+                f"needs {tuple(want.shape)}"
             )
         if got.dtype != want.dtype:
             raise RunFileError(
-                f"{source}: tensor {name!r} has dtype {got.dtype}, expected {want.dtype}"
+                f"{source}: tensor '{prefix}{name}' has dtype {got.dtype}, expected {want.dtype}"
             )
         if got.is_floating_point() and not torch.isfinite(got).all():
-            raise RunFileError(f"{source}: tensor {name!r} holds NaN or Inf values")
+            raise RunFileError(f"{source}: tensor '{prefix}{name}' holds NaN or Inf values")
+
+
+def load_weights_into(model: nn.Module, tensors: dict[str, torch.Tensor], source: Path) -> None:
+    """Copy ``tensors`` into ``model`` after :func:`check_weights`."""
+    check_weights(model, tensors, source)
     model.load_state_dict(tensors)
 
 

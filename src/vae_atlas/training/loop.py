@@ -303,7 +303,14 @@ class _Loop:
         )
 
     def _resume(self) -> tuple[LoopPosition, list[dict[str, Any]]]:
-        pos = load_checkpoint(self.run_dir, self.model, self.optimizer, self.generator)
+        pos = load_checkpoint(
+            self.run_dir,
+            self.model,
+            self.optimizer,
+            self.generator,
+            n_train=self.train_x.shape[0],
+            batch_size=self.cfg.train.batch_size,
+        )
         metrics = [m for m in read_metrics(self.run_dir / METRICS) if m["epoch"] <= pos.epoch]
         write_metrics(self.run_dir / METRICS, metrics)
         self.log(f"resuming {self.run_dir} after epoch {pos.epoch}, step {pos.step}")

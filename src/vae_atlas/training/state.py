@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import nn
 
-from vae_atlas.checkpoint import (
-    CHECKPOINT,
-    WEIGHTS,
-    RunFileError,
-    load_tensors,
-    load_weights_into,
-    save_tensors,
-)
+from vae_atlas.checkpoint import CHECKPOINT, WEIGHTS, load_tensors, save_tensors
+from vae_atlas.training.checkpoint_checks import check_checkpoint
 
 
 @dataclass
@@ -72,32 +65,29 @@ def load_checkpoint(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
     generator: torch.Generator,
+    *,
+    n_train: int,
+    batch_size: int,
 ) -> LoopPosition:
-    """Restore model, optimizer and RNG from checkpoint.safetensors; return the loop position."""
+    """Restore model, optimizer and RNG from checkpoint.safetensors; return the loop position.
+
+    Every tensor and field is checked against the model and the data (``n_train`` training
+    images in batches of ``batch_size``) before any of them is restored.
+    """
     path = run_dir / CHECKPOINT
     tensors, meta = load_tensors(path)
-    if meta is None or "epoch" not in meta:
-        raise RunFileError(f"{path}: no loop metadata; not a vae-atlas checkpoint")
-    weights = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
-    load_weights_into(model, weights, path)
-    state: dict[int, dict[str, Any]] = {}
-    for key, value in tensors.items():
-        if key.startswith("optim."):
-            _, idx, slot = key.split(".", 2)
-            state.setdefault(int(idx), {})[slot] = value
-    try:
-        optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-    except (ValueError, KeyError) as exc:
-        raise RunFileError(f"{path}: optimizer state does not fit the model ({exc})") from None
-    if "rng.train" not in tensors:
-        raise RunFileError(f"{path}: RNG state 'rng.train' is missing")
-    generator.set_state(tensors["rng.train"])
-    return LoopPosition(
-        epoch=int(meta["epoch"]),
-        step=int(meta["step"]),
-        batch_index=int(meta["batch_index"]),
-        perm=tensors.get("loop.perm"),
-        sums={k: float(v) for k, v in meta["sums"].items()},
-        epoch_seconds=float(meta["epoch_seconds"]),
-        skipped_batches=int(meta["skipped_batches"]),
+    checked = check_checkpoint(
+        path,
+        tensors,
+        meta,
+        model=model,
+        optimizer=optimizer,
+        generator=generator,
+        n_train=n_train,
+        batch_size=batch_size,
     )
+    model.load_state_dict(checked.weights)
+    optimizer.load_state_dict(checked.optimizer_state)
+    generator.set_state(checked.rng_state)
+    perm = None if checked.perm is None else checked.perm.to(generator.device)
+    return LoopPosition(perm=perm, **checked.position)

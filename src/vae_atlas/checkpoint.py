@@ -29,6 +29,8 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from torch import nn
 
+from vae_atlas.config import ConfigError, RunConfig
+
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
 CHECKPOINT = "checkpoint.safetensors"
@@ -158,13 +160,68 @@ def load_weights_into(model: nn.Module, tensors: dict[str, torch.Tensor], source
     model.load_state_dict(tensors)
 
 
-def read_json(path: Path) -> Any:
+MAX_JSON_BYTES = 64 * 2**20
+"""config.json and state.json are a few kB; anything larger than this is not a run file."""
+MAX_HEADER_BYTES = 100 * 2**20
+"""The largest safetensors header (the format's own limit)."""
+
+
+def parse_json(text: str | bytes, source: Path | str) -> Any:
+    """``json.loads`` whose every failure is a :class:`RunFileError` naming ``source``: invalid
+    JSON, nesting deeper than the parser's recursion limit, integers over Python's digit limit."""
     try:
-        return json.loads(Path(path).read_text())
+        return json.loads(text)
+    except RecursionError:
+        raise RunFileError(f"{source}: JSON nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, too many digits
+        raise RunFileError(f"{source}: not valid JSON ({exc})") from None
+
+
+def read_json(path: Path) -> Any:
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            raise RunFileError(f"{path}: {path.stat().st_size} bytes, over {MAX_JSON_BYTES}")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise RunFileError(f"{path}: file is missing") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunFileError(f"{path}: not valid JSON ({exc})") from None
+    except OSError as exc:
+        raise RunFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return parse_json(data, path)
+
+
+def read_run_config(run_dir: Path) -> RunConfig:
+    """The run's ``config.json``; every problem a :class:`RunFileError` naming file and field."""
+    path = Path(run_dir) / CONFIG
+    if not path.exists():
+        raise RunFileError(f"{path}: file is missing; is {run_dir} a vae-atlas run?")
+    try:
+        return RunConfig.from_dict(read_json(path), source=str(path))
+    except ConfigError as exc:
+        raise RunFileError(str(exc)) from None
+
+
+def read_header(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A safetensors file's header (name -> dtype, shape, offsets) and metadata, without reading
+    the tensor bytes: what a file claims can be checked before anything is allocated for it."""
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            n = int.from_bytes(f.read(8), "little")
+            if size < 8 or n > min(MAX_HEADER_BYTES, size - 8):
+                raise RunFileError(f"{path}: not a valid safetensors file (header length {n})")
+            raw = f.read(n)
+    except FileNotFoundError:
+        raise RunFileError(f"{path}: file is missing") from None
+    except OSError as exc:
+        raise RunFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    header = parse_json(raw, path)
+    if not isinstance(header, dict):
+        raise RunFileError(f"{path}: not a valid safetensors file (header is not an object)")
+    meta = header.pop("__metadata__", None)
+    raw_meta = meta.get("json") if isinstance(meta, dict) else None
+    return header, None if raw_meta is None else parse_json(raw_meta, path)
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
@@ -177,21 +234,40 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
     except UnicodeDecodeError as exc:
         raise RunFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
-        raise RunFileError(f"{path}: cannot read ({exc.strerror})") from None
+        raise RunFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
     rows: list[dict[str, Any]] = []
     for i, line in enumerate(lines):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
+            row = parse_json(line, path)
+        except RunFileError:
             if i == len(lines) - 1:
                 break
             raise RunFileError(f"{path}: line {i + 1} is not valid JSON") from None
-        if not isinstance(row, dict):
-            raise RunFileError(f"{path}: line {i + 1} is not a JSON object")
+        _check_metrics_row(path, i + 1, row, rows[-1]["epoch"] if rows else -1)
         rows.append(row)
     return rows
+
+
+def _check_metrics_row(path: Path, line: int, row: object, previous_epoch: int) -> None:
+    """A row is an object with an integer ``epoch`` after the previous row's, and numbers (or
+    null, or lists of them) everywhere else: what every reader of the metrics relies on."""
+    if not isinstance(row, dict):
+        raise RunFileError(f"{path}: line {line} is not a JSON object")
+    epoch = row.get("epoch")
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch <= previous_epoch:
+        raise RunFileError(
+            f"{path}: line {line}: 'epoch'={epoch!r} must be an integer after {previous_epoch}"
+        )
+    for key, value in row.items():
+        values = value if isinstance(value, list) else [value]
+        if not all(v is None or _is_number(v) for v in values):
+            raise RunFileError(f"{path}: line {line}: {key!r} must be a number, null or a list")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def write_metrics(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from vae_atlas.analysis.diagnostics import ACTIVE_KL_THRESHOLD, active_dimensions
-from vae_atlas.checkpoint import CONFIG
+from vae_atlas.checkpoint import CONFIG, read_run_config
 from vae_atlas.config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.data import load_dataset, resolve_data_dir
 from vae_atlas.training import TrainingError, TrainResult, train
@@ -83,6 +83,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", required=True, type=Path, help="run directory to create (or resume)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument(
+        "--restart",
+        action="store_true",
+        help="with --resume, when checkpoint.safetensors is missing: train the run again from "
+        "epoch 0 with its config (replaces its weights and metrics)",
+    )
     add_data_arguments(p)
     g = p.add_argument_group("model")
     g.add_argument("--family", default="mlp", choices=["mlp", "conv"])
@@ -167,13 +173,14 @@ def set_threads(n: int | None) -> None:
 def run_train(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     if args.resume:
-        config_path = args.out / CONFIG
-        if not config_path.is_file():
+        if not (args.out / CONFIG).is_file():
             raise TrainingError(f"{args.out}: nothing to resume (no {CONFIG})")
-        saved = RunConfig.from_json(config_path.read_text(), source=str(config_path))
+        saved = read_run_config(args.out)
         epochs = args.epochs if args.epochs is not None else saved.train.epochs
         config = replace(saved, train=replace(saved.train, epochs=epochs))
-        result = train(config, args.out, resume=True, progress=not args.no_progress)
+        result = train(
+            config, args.out, resume=True, restart=args.restart, progress=not args.no_progress
+        )
     else:
         data_cfg = data_config_from_args(args, seed=args.seed)
         dataset = load_dataset(data_cfg)

@@ -10,6 +10,7 @@ training stream.
 
 from __future__ import annotations
 
+import errno
 import glob
 import math
 import os
@@ -19,7 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,10 @@ from vae_atlas.checkpoint import (
     STATE,
     atomic_write_bytes,
     atomic_write_json,
+    read_header,
     read_json,
     read_metrics,
+    read_run_config,
     remove_stale_temporaries,
     save_tensors,
     write_metrics,
@@ -46,6 +49,7 @@ from vae_atlas.data import Dataset, load_dataset, split_validation
 from vae_atlas.models import AutoEncoder, build_model
 from vae_atlas.models.inference import encode_batches
 from vae_atlas.training.evaluation import evaluate_elbo
+from vae_atlas.training.lock import acquire_run_lock
 from vae_atlas.training.schedules import capacity_at, kl_weight_at, lr_at
 from vae_atlas.training.state import LoopPosition, load_checkpoint, save_checkpoint
 
@@ -121,6 +125,7 @@ def train(
     *,
     dataset: Dataset | None = None,
     resume: bool = False,
+    restart: bool = False,
     progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> TrainResult:
@@ -133,28 +138,47 @@ def train(
     out_dir : the run directory; must not hold a run unless ``resume``.
     dataset : already-loaded data (else loaded from ``config.data``).
     resume : continue from ``out_dir/checkpoint.safetensors``.
+    restart : with ``resume``, when the checkpoint is missing, train the run again from epoch 0
+        with its own config (replacing its weights and metrics); without it that is refused.
     progress : show a progress bar per epoch.
     """
     run_dir = Path(out_dir)
-    resume = _prepare_run_dir(run_dir, config, resume)
-    device = resolve_device(config.train.device)
-    data = dataset if dataset is not None else load_dataset(config.data)
-    data = split_validation(data, val_size=config.data.val_size, seed=config.data.seed)
-    if data.image_shape != config.model.image_shape:
-        raise TrainingError(
-            f"dataset {data.name} has images {data.image_shape} but model.image_shape is "
-            f"{config.model.image_shape}"
-        )
-    loop = _Loop(config, run_dir, data, device, progress=progress, log=log)
-    return loop.run(resume=resume)
+    with ExitStack() as held:
+        hold = _lock_holder(held, "train --resume" if resume else "train")
+        if (run_dir / CONFIG).is_file() or (run_dir.is_dir() and any(run_dir.iterdir())):
+            hold(run_dir)  # an existing folder: lock it before looking at what it holds
+        resume = _prepare_run_dir(run_dir, config, resume, restart)
+        device = resolve_device(config.train.device)
+        data = dataset if dataset is not None else load_dataset(config.data)
+        data = split_validation(data, val_size=config.data.val_size, seed=config.data.seed)
+        if data.image_shape != config.model.image_shape:
+            raise TrainingError(
+                f"dataset {data.name} has images {data.image_shape} but model.image_shape is "
+                f"{config.model.image_shape}"
+            )
+        loop = _Loop(config, run_dir, data, device, progress=progress, log=log, hold=hold)
+        return loop.run(resume=resume)
 
 
-def _prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> bool:
-    """Create or check the run directory; returns whether there is a checkpoint to resume."""
+def _lock_holder(held: ExitStack, action: str) -> Callable[[Path], None]:
+    """Lock a folder for the rest of ``held`` (once per folder: a second flock from this process
+    on a new descriptor would conflict with its own first one)."""
+    locked: set[Path] = set()
+
+    def hold(folder: Path) -> None:
+        if folder.resolve() not in locked:
+            held.callback(os.close, acquire_run_lock(folder, action))
+            locked.add(folder.resolve())
+
+    return hold
+
+
+def _prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool, restart: bool) -> bool:
+    """Check the run directory; returns whether there is a checkpoint to resume."""
     if resume:
         if not (run_dir / CONFIG).exists():
             raise TrainingError(f"{run_dir}: nothing to resume (no {CONFIG})")
-        saved = RunConfig.from_json((run_dir / CONFIG).read_text(), source=str(run_dir / CONFIG))
+        saved = read_run_config(run_dir)
         if (
             saved.data != config.data
             or saved.model != config.model
@@ -164,11 +188,14 @@ def _prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> bool:
                 f"{run_dir}: --resume needs the run's own config (only train.epochs may change); "
                 "omit the other options to reuse config.json"
             )
+        found = _check_resumable(run_dir, config, restart)
         remove_stale_temporaries(run_dir)  # left by a writer that was killed mid-write
-        atomic_write_bytes(run_dir / CONFIG, config.to_json().encode())
-        # killed before the first checkpoint: nothing was learned yet, so start from scratch
         (run_dir / SNAPSHOTS).mkdir(exist_ok=True)
-        return (run_dir / CHECKPOINT).exists()
+        if not found:  # --restart: the run starts over with its own config
+            atomic_write_bytes(run_dir / CONFIG, config.to_json().encode())
+        return found
+    if restart:
+        raise TrainingError("--restart only applies to --resume")
     if run_dir.exists() and any((run_dir / name).exists() for name in (CONFIG, CHECKPOINT)):
         raise TrainingError(
             f"{run_dir} already holds a run; pass --resume to continue it or choose another --out"
@@ -177,13 +204,45 @@ def _prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> bool:
     return False
 
 
-def _create_run(target: Path, write_initial: Callable[[Path], None]) -> None:
+def _check_resumable(run_dir: Path, config: RunConfig, restart: bool) -> bool:
+    """Whether the checkpoint is there; refuses what would silently lose trained work."""
+    path = run_dir / CHECKPOINT
+    if not path.exists():
+        if restart:
+            return False
+        raise TrainingError(
+            f"{path} is missing, so --resume cannot continue this run; to train it again from "
+            "epoch 0 with its config (replacing its weights and metrics), add --restart"
+        )
+    if restart:
+        raise TrainingError(
+            f"--restart starts a run over only when its checkpoint is missing, and {path} "
+            "exists: resume without --restart, or train into another --out"
+        )
+    _, meta = read_header(path)
+    done = meta.get("epoch") if isinstance(meta, dict) else None
+    if isinstance(done, int) and config.train.epochs < done:
+        raise TrainingError(
+            f"--epochs {config.train.epochs} is fewer than the {done} epochs {run_dir} has "
+            "completed; a resume never drops trained epochs (train a shorter run into another "
+            "--out)"
+        )
+    return True
+
+
+def _create_run(
+    target: Path, write_initial: Callable[[Path], None], hold: Callable[[Path], None]
+) -> None:
     """Create a new run directory atomically: fill a hidden staging directory, then rename it.
 
     A crash during set-up leaves at most a hidden ``.NAME.*`` directory, never a run directory
     without weights. A pre-existing non-empty ``target`` (holding no run) is filled in place.
+    ``hold`` locks the folder being filled; the staging folder's lock becomes the run's.
     """
     if target.exists() and any(target.iterdir()):
+        hold(target)
+        if (target / CHECKPOINT).exists():  # another process set it up since it was checked
+            raise TrainingError(f"{target} already holds a run; choose another --out")
         (target / SNAPSHOTS).mkdir(exist_ok=True)
         write_initial(target)
         return
@@ -194,9 +253,17 @@ def _create_run(target: Path, write_initial: Callable[[Path], None]) -> None:
     )
     staging.chmod(0o755)  # mkdtemp makes it private; a run directory is an ordinary folder
     try:
+        hold(staging)
         (staging / SNAPSHOTS).mkdir()
         write_initial(staging)
-        os.replace(staging, target)
+        try:
+            os.replace(staging, target)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+            raise TrainingError(
+                f"{target} was created by another process meanwhile; choose another --out"
+            ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -240,9 +307,10 @@ class _Loop:
         *,
         progress: bool,
         log: Callable[[str], None],
+        hold: Callable[[Path], None],
     ) -> None:
         self.cfg, self.run_dir, self.device = config, run_dir, device
-        self.progress, self.log = progress, log
+        self.progress, self.log, self.hold = progress, log, hold
         tc = config.train
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(tc.seed)
@@ -312,8 +380,16 @@ class _Loop:
             batch_size=self.cfg.train.batch_size,
         )
         metrics = [m for m in read_metrics(self.run_dir / METRICS) if m["epoch"] <= pos.epoch]
+        saved = read_run_config(self.run_dir).train.epochs
+        # written only now that the checkpoint passed its checks: a refused resume changes nothing
+        atomic_write_bytes(self.run_dir / CONFIG, self.cfg.to_json().encode())
         write_metrics(self.run_dir / METRICS, metrics)
         self.log(f"resuming {self.run_dir} after epoch {pos.epoch}, step {pos.step}")
+        if saved != self.cfg.train.epochs:
+            self.log(
+                f"training to {self.cfg.train.epochs} epochs instead of {saved} (config.json "
+                f"now says {self.cfg.train.epochs}; the learning-rate schedule spans them all)"
+            )
         return pos, metrics
 
     def _start(self) -> tuple[LoopPosition, list[dict[str, Any]]]:
@@ -330,7 +406,7 @@ class _Loop:
             write_metrics(folder / METRICS, metrics)
 
         try:
-            _create_run(target, write_initial)
+            _create_run(target, write_initial, self.hold)
         finally:
             self.run_dir = target
         return pos, metrics

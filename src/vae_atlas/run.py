@@ -28,10 +28,13 @@ from vae_atlas.checkpoint import (
     load_weights_into,
     read_json,
     read_metrics,
+    read_run_config,
 )
 from vae_atlas.config import ConfigError, RunConfig
 from vae_atlas.data import Dataset, load_dataset
 from vae_atlas.models import AutoEncoder, build_model
+from vae_atlas.training.blueprint import check_weights_header, model_blueprint
+from vae_atlas.training.data_access import DataAccess, data_config_for_run
 
 _SNAPSHOT = re.compile(r"^epoch_(\d{4,})\.safetensors$")
 
@@ -54,6 +57,7 @@ class Run:
     model: AutoEncoder
     metrics: list[dict[str, Any]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
+    data_access: DataAccess = field(default_factory=DataAccess)
 
     @property
     def name(self) -> str:
@@ -61,8 +65,9 @@ class Run:
 
     @cached_property
     def dataset(self) -> Dataset:
-        """The run's dataset, loaded from its config (cached)."""
-        return load_dataset(self.config.data)
+        """The run's dataset (cached): the config says which data, ``data_access`` (the user's
+        flags) where it is read from and whether it may be downloaded."""
+        return load_dataset(data_config_for_run(self.config.data, self.data_access))
 
     def weights_sha256(self) -> str:
         """SHA-256 of the run's ``model.safetensors`` as it is on disk now (hex).
@@ -99,8 +104,18 @@ class Run:
         return tensors["index"], tensors.get("labels")
 
 
-def load_run(path: str | Path, *, device: str | torch.device = "cpu") -> Run:
+def load_run(
+    path: str | Path,
+    *,
+    device: str | torch.device = "cpu",
+    data: DataAccess | None = None,
+) -> Run:
     """Open a run directory written by :func:`vae_atlas.train`.
+
+    The model's size is checked against the config and the weights file's header before it is
+    built, so a hostile ``config.json`` cannot make this allocate more than the file holds.
+    ``data`` says where the run's dataset may be read from and whether it may be downloaded
+    (default: never downloaded; see :mod:`vae_atlas.training.data_access`).
 
     Raises
     ------
@@ -110,26 +125,19 @@ def load_run(path: str | Path, *, device: str | torch.device = "cpu") -> Run:
     run_dir = Path(path)
     if not run_dir.is_dir():
         raise RunFileError(f"{run_dir}: not a run directory (it does not exist or is a file)")
-    config_path = run_dir / CONFIG
-    try:
-        text = config_path.read_text()
-    except FileNotFoundError:
-        raise RunFileError(
-            f"{config_path}: file is missing; is {run_dir} a vae-atlas run?"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RunFileError(f"{config_path}: cannot read ({exc})") from None
-    try:
-        config = RunConfig.from_json(text, source=str(config_path))
-    except ConfigError as exc:
-        raise RunFileError(str(exc)) from None
-    model = build_model(config.model)
+    config = read_run_config(run_dir)
     weights_path = run_dir / WEIGHTS
     if not weights_path.exists():
         raise RunFileError(
             f"{weights_path}: file is missing; training never saved weights here "
             f"(resume it with: vae-atlas train --resume --out {run_dir})"
         )
+    try:
+        blueprint = model_blueprint(config.model)
+    except ConfigError as exc:
+        raise RunFileError(f"{run_dir / CONFIG}: {exc}") from None
+    check_weights_header(weights_path, blueprint)
+    model = build_model(config.model)
     tensors, _ = load_tensors(weights_path)
     load_weights_into(model, tensors, weights_path)
     model.to(device).eval()
@@ -143,4 +151,5 @@ def load_run(path: str | Path, *, device: str | torch.device = "cpu") -> Run:
         model=model,
         metrics=read_metrics(run_dir / METRICS),
         state=state,
+        data_access=data or DataAccess(),
     )

@@ -48,6 +48,8 @@ from vae_atlas.config import ConfigError, RunConfig
 from vae_atlas.data import Dataset, load_dataset, split_validation
 from vae_atlas.models import AutoEncoder, build_model
 from vae_atlas.models.inference import encode_batches
+from vae_atlas.training.blueprint import model_blueprint
+from vae_atlas.training.data_access import DataAccess, data_config_for_run
 from vae_atlas.training.evaluation import evaluate_elbo
 from vae_atlas.training.lock import acquire_run_lock
 from vae_atlas.training.schedules import capacity_at, kl_weight_at, lr_at
@@ -143,13 +145,19 @@ def train(
     progress : show a progress bar per epoch.
     """
     run_dir = Path(out_dir)
+    model_blueprint(config.model)  # a model too large to build is refused before anything else
     with ExitStack() as held:
         hold = _lock_holder(held, "train --resume" if resume else "train")
         if (run_dir / CONFIG).is_file() or (run_dir.is_dir() and any(run_dir.iterdir())):
             hold(run_dir)  # an existing folder: lock it before looking at what it holds
         resume = _prepare_run_dir(run_dir, config, resume, restart)
         device = resolve_device(config.train.device)
-        data = dataset if dataset is not None else load_dataset(config.data)
+        if dataset is not None:
+            data = dataset
+        else:  # an existing run's data section is a description: never download for it
+            data = load_dataset(
+                data_config_for_run(config.data, DataAccess()) if resume else config.data
+            )
         data = split_validation(data, val_size=config.data.val_size, seed=config.data.seed)
         if data.image_shape != config.model.image_shape:
             raise TrainingError(

@@ -4,10 +4,14 @@ side (e.g. AE vs VAE vs β-VAE on the same data)."""
 from __future__ import annotations
 
 import argparse
+from contextlib import ExitStack
 from pathlib import Path
 
 from vae_atlas.cli.report import add_figure_options, options_from_args
+from vae_atlas.cli.run_access import add_run_data_arguments, data_access_from_args
 from vae_atlas.config import ConfigError
+from vae_atlas.run import load_run
+from vae_atlas.training.lock import locked_run
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("runs", type=Path, nargs="+", help="two or more run directories")
     p.add_argument("--out", type=Path, required=True, help="report folder to write")
     add_figure_options(p)
+    add_run_data_arguments(p)
     p.set_defaults(handler=run_compare)
 
 
@@ -25,7 +30,11 @@ def run_compare(args: argparse.Namespace) -> int:
         raise ConfigError("compare needs at least two runs")
     options = options_from_args(args)
     try:
-        index = build_comparison(args.runs, args.out, options=options)
+        with ExitStack() as held:  # each run's projection cache is written into it
+            for path in dict.fromkeys(p.resolve() for p in args.runs):
+                held.enter_context(locked_run(path, "compare"))
+            runs = [load_run(p, data=data_access_from_args(args)) for p in args.runs]
+            index = build_comparison(runs, args.out, options=options)
     except (ImportError, ValueError) as exc:
         raise ConfigError(str(exc)) from None
     print(f"comparison: {index}")

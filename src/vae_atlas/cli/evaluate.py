@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 from vae_atlas.analysis.evaluation import EvaluationSettings, evaluate_run
@@ -16,8 +17,10 @@ from vae_atlas.analysis.evaluation_file import (
     evaluation_table,
     write_evaluation,
 )
+from vae_atlas.cli.run_access import add_run_data_arguments, data_access_from_args
 from vae_atlas.config import ConfigError
 from vae_atlas.run import load_run
+from vae_atlas.training.lock import locked_run
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-images", type=int, help="evaluate at most this many test images")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-write", action="store_true", help="print only; do not write the JSON")
+    add_run_data_arguments(p)
     p.set_defaults(handler=run_evaluate)
 
 
@@ -58,7 +62,13 @@ def settings_from_args(args: argparse.Namespace) -> EvaluationSettings:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    run = load_run(args.run)
+    # one writer per run: the JSON must describe the weights that were evaluated
+    with nullcontext() if args.no_write else locked_run(args.run, "evaluate"):
+        return _evaluate(args, settings)
+
+
+def _evaluate(args: argparse.Namespace, settings: EvaluationSettings) -> int:
+    run = load_run(args.run, data=data_access_from_args(args))
     print(f"evaluating {run.path} (k={settings.k}, "
           f"{'all' if settings.max_test_images is None else settings.max_test_images} "
           "test images) ...", file=sys.stderr)  # fmt: skip

@@ -13,6 +13,8 @@ import threading
 import webbrowser
 from pathlib import Path
 
+from vae_atlas.cli.run_access import add_run_data_arguments, data_access_from_args
+
 LOCALHOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -36,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="show at most this many test images per run (default: all)",
     )
+    add_run_data_arguments(p)
     p.set_defaults(handler=run_explore)
 
 
@@ -68,7 +71,7 @@ def run_explore(args: argparse.Namespace) -> int:
             f"cannot listen on {args.host}:{args.port} ({exc.strerror}); try another --port"
         ) from None
     try:
-        runs = [load_run(path) for path in args.runs]
+        runs = [load_run(path, data=data_access_from_args(args)) for path in args.runs]
         print(f"preparing {len(runs)} run(s): encoding the test images ...", flush=True)
         app = create_app(runs, max_points=args.max_points)
     except BaseException:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vae_atlas.cli.run_access import add_run_data_arguments, data_access_from_args
 from vae_atlas.config import ConfigError
+from vae_atlas.run import load_run
+from vae_atlas.training.lock import locked_run
 
 
 def add_figure_options(p: argparse.ArgumentParser) -> None:
@@ -76,6 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--attribute-column", help="the CSV column to use")
     add_figure_options(p)
+    add_run_data_arguments(p)
     p.set_defaults(handler=run_report)
 
 
@@ -114,7 +118,9 @@ def run_report(args: argparse.Namespace) -> int:
     if args.attribute_csv is not None and not args.attribute_csv.exists():
         raise FileNotFoundError(f"{args.attribute_csv}: no such attribute CSV")
     try:
-        index = build_report(args.run, args.out, ood=args.ood or None, options=options)
+        with locked_run(args.run, "report"):  # its cache and default report folder are in RUN
+            run = load_run(args.run, data=data_access_from_args(args))
+            index = build_report(run, args.out, ood=args.ood or None, options=options)
     except ValueError as exc:  # e.g. an unknown class name for --interpolate
         raise ConfigError(str(exc)) from None
     print(f"report: {index}")

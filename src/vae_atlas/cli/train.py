@@ -8,9 +8,11 @@ from pathlib import Path
 
 from vae_atlas.analysis.diagnostics import ACTIVE_KL_THRESHOLD, active_dimensions
 from vae_atlas.checkpoint import CONFIG, read_run_config
+from vae_atlas.cli.run_access import data_access_from_args
 from vae_atlas.config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.data import load_dataset, resolve_data_dir
 from vae_atlas.training import TrainingError, TrainResult, train
+from vae_atlas.training.data_access import data_config_for_run
 
 DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64, 128)}
 
@@ -178,8 +180,14 @@ def run_train(args: argparse.Namespace) -> int:
         saved = read_run_config(args.out)
         epochs = args.epochs if args.epochs is not None else saved.train.epochs
         config = replace(saved, train=replace(saved.train, epochs=epochs))
+        dataset = load_dataset(data_config_for_run(saved.data, data_access_from_args(args)))
         result = train(
-            config, args.out, resume=True, restart=args.restart, progress=not args.no_progress
+            config,
+            args.out,
+            dataset=dataset,
+            resume=True,
+            restart=args.restart,
+            progress=not args.no_progress,
         )
     else:
         data_cfg = data_config_from_args(args, seed=args.seed)

@@ -291,4 +291,9 @@ def _coerce(type_text: str, value: Any, where: str) -> Any:
         raise ConfigError(f"{where}={value!r} must be {base}, not a boolean")
     if not isinstance(value, allowed):
         raise ConfigError(f"{where}={value!r} must be {base}, not {type(value).__name__}")
-    return float(value) if base == "float" else value
+    if base != "float":
+        return value
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond float range, e.g. 400 digits
+        raise ConfigError(f"{where} is too large for a float") from None

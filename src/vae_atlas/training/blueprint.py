@@ -43,7 +43,7 @@ def model_blueprint(cfg: ModelConfig) -> Blueprint:
     try:
         with torch.device("meta"):
             model = build_model(cfg)
-    except (RuntimeError, OverflowError, ValueError) as exc:
+    except (RuntimeError, OverflowError, TypeError, ValueError) as exc:  # e.g. 10**30 widths
         raise ConfigError(f"model: cannot build this architecture ({exc})") from None
     blueprint = {k: (tuple(v.shape), v.dtype) for k, v in model.state_dict().items()}
     total = sum(math.prod(shape) for shape, _ in blueprint.values())

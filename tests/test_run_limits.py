@@ -141,3 +141,12 @@ def test_commands_give_one_line_for_a_nested_config(run_copy, tmp_path, capsys, 
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and "config.json" in err, err
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, "1" * 5000])
+def test_report_summary_survives_a_hostile_evaluation_json(run_copy, text):
+    from vae_atlas.report.scores import evaluation_rows
+
+    (run_copy / "evaluation.json").write_text(text)
+    rows = evaluation_rows(va.load_run(run_copy))
+    assert list(rows) == ["evaluation.json"] and "unreadable" in rows["evaluation.json"]

@@ -74,3 +74,10 @@ def test_a_refused_checkpoint_leaves_config_json_as_it_was(run2):
     with pytest.raises(RunFileError, match=r"checkpoint\.safetensors"):
         train(tiny(5), run2, dataset=make_blobs_dataset(), progress=False, resume=True)
     assert (run2 / "config.json").read_bytes() == config
+
+
+def test_restart_without_resume_is_refused(tmp_path, capsys):
+    argv = ["train", "--restart", "--hidden", "8", "--epochs", "1", "--out", str(tmp_path / "r")]
+    assert main([*argv, "--no-progress"]) == 1
+    assert "--restart" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

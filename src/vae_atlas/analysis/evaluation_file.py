@@ -8,7 +8,6 @@ model that was resumed or retrained since are never shown as if they were curren
 
 from __future__ import annotations
 
-import json
 import types
 import typing
 from collections.abc import Collection
@@ -18,7 +17,7 @@ from typing import Any, Literal
 
 from vae_atlas.analysis.diagnostics import ACTIVE_KL_THRESHOLD, active_dimensions
 from vae_atlas.analysis.quality import ACTIVE_UNIT_THRESHOLD
-from vae_atlas.checkpoint import atomic_write_json
+from vae_atlas.checkpoint import atomic_write_json, read_json
 from vae_atlas.run import Run
 
 EVALUATION_FILE = "evaluation.json"
@@ -147,7 +146,7 @@ def read_evaluation(run: Run) -> EvaluationResult | EvaluationUnavailable:
     if not path.exists():
         return EvaluationUnavailable("missing", "not run yet")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path)  # nesting, digit and size limits: a RunFileError (ValueError)
         recorded = data.get("weights_sha256") if isinstance(data, dict) else None
         if isinstance(data, dict) and data.get("kind") == KIND and not recorded:
             return EvaluationUnavailable(

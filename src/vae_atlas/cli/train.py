@@ -174,6 +174,8 @@ def set_threads(n: int | None) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     set_threads(args.threads)
+    if args.restart and not args.resume:
+        raise ConfigError("--restart only applies with --resume (it restarts an existing run)")
     if args.resume:
         if not (args.out / CONFIG).is_file():
             raise TrainingError(f"{args.out}: nothing to resume (no {CONFIG})")

@@ -30,7 +30,7 @@ STEPS_PER_EPOCH = 3  # 192 / 64
 
 def tiny_config(epochs: int) -> RunConfig:
     return RunConfig(
-        data=DataConfig(name="digits"),
+        data=DataConfig(name="digits", val_size=0),  # all 192 images train
         model=ModelConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,)),
         train=TrainConfig(epochs=epochs, batch_size=64, probe_size=10, lr_final_fraction=1.0),
     )

@@ -82,5 +82,5 @@ def test_the_recorded_folder_is_still_read(hostile_run, mnist_dir):
     raw = json.loads((run_dir / "config.json").read_text())
     raw["data"]["data_dir"] = str(mnist_dir)
     (run_dir / "config.json").write_text(json.dumps(raw))
-    assert len(va.load_run(run_dir).dataset.train) == 60_000
+    assert len(va.load_run(run_dir).dataset.test) == 10_000
     assert written_outside(tmp_path) == []

@@ -302,7 +302,7 @@ def _section(cls: type, raw: object, where: str) -> Any:
     try:
         return cls(**values)
     except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}", field=exc.field) from None
+        raise ConfigError(f"{where}: {exc}") from None  # a file's fault, not a flag's
 
 
 def _coerce(type_text: str, value: Any, where: str) -> Any:

@@ -4,8 +4,10 @@ side (e.g. AE vs VAE vs β-VAE on the same data)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from vae_atlas.cli.flags import check_out_dir, stage_line
 from vae_atlas.cli.report import add_figure_options, options_from_args
 from vae_atlas.config import ConfigError
 
@@ -24,8 +26,10 @@ def run_compare(args: argparse.Namespace) -> int:
     if len(args.runs) < 2:
         raise ConfigError("compare needs at least two runs")
     options = options_from_args(args)
+    check_out_dir(args.out)
+    print(f"comparing {len(args.runs)} runs ...", file=sys.stderr)
     try:
-        index = build_comparison(args.runs, args.out, options=options)
+        index = build_comparison(args.runs, args.out, options=options, progress=stage_line)
     except (ImportError, ValueError) as exc:
         raise ConfigError(str(exc)) from None
     print(f"comparison: {index}")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from vae_atlas.cli.flags import check_out_dir, stage_line
 from vae_atlas.config import ConfigError
 
 
@@ -48,7 +50,7 @@ def add_figure_options(p: argparse.ArgumentParser) -> None:
         help="test inputs to encode and draw (a class-balanced subsample)",
     )
     p.add_argument("--no-gif", action="store_true", help="skip the animated GIFs (faster)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of samples and subsampling")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=[],
         metavar="DATASET",
         help="out-of-distribution sets to score against the test set: dataset "
-        "names (shapes, digits, mnist, fashion-mnist) or image folders",
+        "names (shapes, digits, mnist, fashion-mnist) or image folders (default: none)",
     )
     p.add_argument(
         "--attribute-classes",
@@ -77,6 +79,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--attribute-column", help="the CSV column to use")
     add_figure_options(p)
     p.set_defaults(handler=run_report)
+
+
+# ReportOptions fields whose errors read better with the flag's name
+OPTION_FLAGS = {
+    "projections": "--projection",
+    "grid_size": "--grid-size",
+    "interpolation_steps": "--steps",
+    "max_points": "--max-points",
+}
 
 
 def _index_or_name(text: str) -> int | str:
@@ -104,17 +115,25 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Repor
             seed=args.seed,
         )
     except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+        text = str(exc)
+        for field, flag in OPTION_FLAGS.items():
+            text = text.replace(f"{field}=", f"{flag} ").replace(f"{field}:", f"{flag}:")
+        raise ConfigError(text) from None
 
 
 def run_report(args: argparse.Namespace) -> int:
     from vae_atlas.report import build_report
 
     options = options_from_args(args)
+    if args.out is not None:
+        check_out_dir(args.out)
     if args.attribute_csv is not None and not args.attribute_csv.exists():
         raise FileNotFoundError(f"{args.attribute_csv}: no such attribute CSV")
+    print(f"building the report of {args.run} ...", file=sys.stderr)
     try:
-        index = build_report(args.run, args.out, ood=args.ood or None, options=options)
+        index = build_report(
+            args.run, args.out, ood=args.ood or None, options=options, progress=stage_line
+        )
     except ValueError as exc:  # e.g. an unknown class name for --interpolate
         raise ConfigError(str(exc)) from None
     print(f"report: {index}")

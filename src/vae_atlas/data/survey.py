@@ -49,7 +49,10 @@ class Suggestion:
 
 def survey_folder(path: str | os.PathLike[str], *, max_files: int = 500) -> FolderSurvey:
     """Read the headers (not the pixels) of up to ``max_files`` evenly spaced images."""
-    files, _, _ = scan_folder(Path(path).expanduser())
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise DataError(f"{root}: not a directory")
+    files, _, _ = scan_folder(root)
     step = max(1, len(files) // max_files)
     modes, sides = [], []
     for file in files[::step]:
@@ -106,13 +109,14 @@ def _schedule(n_images: int, batch_size: int | None, epochs: int | None) -> list
     if batch_size is None:
         per_batch = max(1, n_train // BATCHES_PER_EPOCH)
         batch_size = _clip(2 ** math.floor(math.log2(per_batch)), BATCH_RANGE)
-        out.append(Suggestion("train.batch_size", batch_size, f"{n_train} training images"))
+        why = f"{n_train} training images then make {math.ceil(n_train / batch_size)} batches"
+        out.append(Suggestion("train.batch_size", batch_size, why + " an epoch"))
     if epochs is None:
         steps_per_epoch = math.ceil(n_train / batch_size)
         epochs = _clip(math.ceil(TARGET_STEPS / steps_per_epoch), EPOCH_RANGE)
         why = (
-            f"about {epochs * steps_per_epoch} optimiser steps "
-            f"({steps_per_epoch} per epoch; aiming at {TARGET_STEPS})"
+            f"that gives {epochs * steps_per_epoch} optimiser steps "
+            f"({steps_per_epoch} an epoch; aiming at about {TARGET_STEPS})"
         )
         out.append(Suggestion("train.epochs", epochs, why))
     return out

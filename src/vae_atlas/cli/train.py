@@ -110,9 +110,17 @@ def run_train(args: argparse.Namespace) -> int:
             config = config_from_args(args, dataset.image_shape)
     except ConfigError as exc:
         raise ConfigError(flag_message(exc, OPTIONS)) from None
-    result = train(
-        config, args.out, dataset=dataset, resume=args.resume, progress=progress, log=log
-    )
+    try:
+        result = train(
+            config, args.out, dataset=dataset, resume=args.resume, progress=progress, log=log
+        )
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # disk full or read-only while setting the run up
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise TrainingError(
+            f"could not write to {args.out}: {exc.strerror or exc}{where}"
+        ) from None
     print_summary(result, log)
     if result.message and args.quiet:  # the loop logged it already unless --quiet
         print(result.message, file=sys.stderr)

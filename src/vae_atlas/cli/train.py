@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--quiet", action="store_true", help="print nothing but errors")
     g.add_argument("--threads", type=int,
                    help="CPU threads for torch (default: torch's choice)")  # fmt: skip
-    p.set_defaults(handler=run_train, options=OPTIONS)
+    p.set_defaults(handler=run_train)
 
 
 def data_config_from_args(args: argparse.Namespace, seed: int = 0) -> DataConfig:
@@ -54,10 +54,8 @@ def data_config_from_args(args: argparse.Namespace, seed: int = 0) -> DataConfig
         values["data_dir"] = str(resolve_data_dir(values.get("data_dir"), name).resolve())
     elif values.get("data_dir") is not None:
         values["data_dir"] = str(Path(values["data_dir"]).resolve())
-    return DataConfig(
-        **values, verify=not args.no_verify, download=args.download, base_url=args.base_url,
-        seed=seed,
-    )  # fmt: skip
+    switches = {"verify": not args.no_verify, "download": args.download, "base_url": args.base_url}
+    return DataConfig(**values, **switches, seed=seed)
 
 
 def config_from_args(args: argparse.Namespace, image_shape: tuple[int, int, int]) -> RunConfig:
@@ -102,7 +100,7 @@ def run_train(args: argparse.Namespace) -> int:
             config = _resumed_config(args)
             dataset = None
         else:
-            if args.name == "folder" and args.data_dir is not None:
+            if args.name == "folder" and args.data_dir is not None:  # name: --dataset
                 choose_folder_defaults(args, log)
             # the training flags are checked before the (possibly slow) data load
             seed = TrainConfig(**given(args, TRAIN_OPTIONS, "train")).seed

@@ -4,7 +4,6 @@ side (e.g. AE vs VAE vs β-VAE on the same data)."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from vae_atlas.cli.flags import check_out_dir, stage_line
@@ -27,7 +26,6 @@ def run_compare(args: argparse.Namespace) -> int:
         raise ConfigError("compare needs at least two runs")
     options = options_from_args(args)
     check_out_dir(args.out)
-    print(f"comparing {len(args.runs)} runs ...", file=sys.stderr)
     try:
         index = build_comparison(args.runs, args.out, options=options, progress=stage_line)
     except (ImportError, ValueError) as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from vae_atlas.cli.flags import check_out_dir, stage_line
@@ -129,7 +128,6 @@ def run_report(args: argparse.Namespace) -> int:
         check_out_dir(args.out)
     if args.attribute_csv is not None and not args.attribute_csv.exists():
         raise FileNotFoundError(f"{args.attribute_csv}: no such attribute CSV")
-    print(f"building the report of {args.run} ...", file=sys.stderr)
     try:
         index = build_report(
             args.run, args.out, ood=args.ood or None, options=options, progress=stage_line

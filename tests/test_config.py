@@ -77,3 +77,61 @@ def test_other_kind_is_refused():
     raw["kind"] = "something-else"
     with pytest.raises(ConfigError, match="kind"):
         RunConfig.from_dict(raw)
+
+
+def test_family_defaults_are_resolved_by_the_config():
+    conv = ModelConfig(family="conv")
+    assert conv.hidden == (32, 64, 128)  # conv channels per stride-2 stage
+    assert ModelConfig(family="mlp").hidden == (512, 256)
+    assert ModelConfig(family="conv", hidden=(8, 16)).hidden == (8, 16)
+    assert conv == ModelConfig(family="conv", hidden=(32, 64, 128))
+
+
+def test_beta_default_depends_on_the_objective():
+    assert ModelConfig(objective="beta-vae").beta == 4.0
+    assert ModelConfig(objective="vae").beta == 1.0
+    assert ModelConfig(objective="ae").beta == 1.0
+    assert ModelConfig(objective="beta-vae", beta=8.0).beta == 8.0
+
+
+def test_a_saved_config_keeps_its_resolved_defaults():
+    cfg = RunConfig(model=ModelConfig(family="conv", objective="beta-vae"))
+    raw = json.loads(cfg.to_json())
+    assert raw["model"]["hidden"] == [32, 64, 128]
+    assert raw["model"]["beta"] == 4.0
+    assert RunConfig.from_json(cfg.to_json()) == cfg
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize(
+    "make, field",
+    [
+        (lambda v: TrainConfig(lr=v), "train.lr"),
+        (lambda v: TrainConfig(adam_eps=v), "train.adam_eps"),
+        (lambda v: TrainConfig(warmup_epochs=v), "train.warmup_epochs"),
+        (lambda v: TrainConfig(grad_clip=v), "train.grad_clip"),
+        (lambda v: TrainConfig(weight_decay=v), "train.weight_decay"),
+        (lambda v: ModelConfig(objective="beta-vae", capacity_max=v), "model.capacity_max"),
+        (lambda v: ModelConfig(objective="beta-vae", beta=v), "model.beta"),
+        (lambda v: ModelConfig(likelihood="gaussian", sigma=v), "model.sigma"),
+        (lambda v: DataConfig(test_fraction=v), "data.test_fraction"),
+    ],
+)
+def test_non_finite_floats_are_refused(make, field, bad):
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")) as info:
+        make(bad)
+    assert info.value.field == field
+
+
+def test_a_saved_nan_is_refused_on_load():
+    text = RunConfig().to_json().replace('"capacity_max": 0.0', '"capacity_max": NaN')
+    assert "NaN" in text
+    with pytest.raises(ConfigError, match="capacity_max"):
+        RunConfig.from_json(text)
+
+
+@pytest.mark.parametrize("seed", [2**64 - 1, 2**32])
+def test_seeds_beyond_32_bits_are_refused(seed):
+    with pytest.raises(ConfigError, match=r"train\.seed"):
+        TrainConfig(seed=seed)
+    assert TrainConfig(seed=2**32 - 1).seed == 4294967295

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,27 +24,46 @@ LIKELIHOODS = ("bernoulli", "gaussian")
 ACTIVATIONS = ("relu", "tanh", "elu", "leaky_relu")
 DEVICES = ("auto", "cpu", "cuda")
 NAN_POLICIES = ("stop", "skip")
+# Seeds are offset by small constants inside the loop and handed to torch and numpy, whose
+# generators take at most 64 and 32 bits; 2**32 - 1 keeps every derived seed in range.
+MAX_SEED = 2**32 - 1
+# Family-dependent defaults: MLP widths vs conv channels per stride-2 stage, and the KL weight
+# of each objective (β = 4 is the usual β-VAE starting point, Higgins et al. 2017).
+DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64, 128)}
+DEFAULT_BETA = {"ae": 1.0, "vae": 1.0, "beta-vae": 4.0, "iwae": 1.0}
 
 
 class ConfigError(ValueError):
-    """A configuration value, or a config file, is invalid; the message names the field."""
+    """A configuration value, or a config file, is invalid; the message names the field.
+
+    ``field`` is the dotted name (``train.lr``) when one value is at fault, so a front end can
+    name its own spelling of it (the CLI says ``--lr``).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ConfigError(f"{name}={value!r} is not one of {', '.join(choices)}")
+        raise ConfigError(f"{name}={value!r} is not one of {', '.join(choices)}", field=name)
 
 
 def _check_positive(name: str, value: float, *, allow_zero: bool = False) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{name}={value!r} must be a number")
+        raise ConfigError(f"{name}={value!r} must be a number", field=name)
+    if not math.isfinite(value):
+        raise ConfigError(f"{name}={value!r} must be a finite number", field=name)
     if value < 0 or (value == 0 and not allow_zero):
-        raise ConfigError(f"{name}={value!r} must be {'>= 0' if allow_zero else '> 0'}")
+        raise ConfigError(f"{name}={value!r} must be {'>= 0' if allow_zero else '> 0'}", field=name)
 
 
-def _check_int(name: str, value: object, minimum: int) -> None:
+def _check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{name}={value!r} must be an integer >= {minimum}")
+        raise ConfigError(f"{name}={value!r} must be an integer >= {minimum}", field=name)
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name}={value!r} must be at most {maximum}", field=name)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,15 +94,23 @@ class DataConfig:
         if self.image_size is not None:
             _check_int("data.image_size", self.image_size, 4)
         if self.channels is not None and self.channels not in (1, 3):
-            raise ConfigError(f"data.channels={self.channels!r} must be 1 or 3")
+            raise ConfigError(
+                f"data.channels={self.channels!r} must be 1 or 3", field="data.channels"
+            )
         if self.n_samples is not None:
             _check_int("data.n_samples", self.n_samples, 2)
         if not 0.0 < self.test_fraction < 1.0:
-            raise ConfigError(f"data.test_fraction={self.test_fraction!r} must be in (0, 1)")
+            raise ConfigError(
+                f"data.test_fraction={self.test_fraction!r} must be in (0, 1)",
+                field="data.test_fraction",
+            )
         if self.val_size is not None:
             _check_int("data.val_size", self.val_size, 0)
+        _check_int("data.seed", self.seed, 0, MAX_SEED)
         if self.name == "folder" and not self.data_dir:
-            raise ConfigError("data.data_dir is required for the 'folder' dataset")
+            raise ConfigError(
+                "data.data_dir is required for the 'folder' dataset", field="data.data_dir"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,7 +118,9 @@ class ModelConfig:
     """Architecture, objective and likelihood of an autoencoder.
 
     ``image_shape`` is (channels, height, width). ``hidden`` lists the MLP widths (encoder order;
-    the decoder mirrors it) or the conv channels per stride-2 stage. ``capacity_max`` > 0 turns on
+    the decoder mirrors it) or the conv channels per stride-2 stage; left out (None) it is the
+    family's default (:data:`DEFAULT_HIDDEN`). ``beta`` left out is the objective's default
+    (:data:`DEFAULT_BETA`: 4 for ``beta-vae``, else 1). ``capacity_max`` > 0 turns on
     the capacity annealing of Burgess et al. (2018): the KL is pulled towards a target C that
     grows linearly from 0 to ``capacity_max`` nats over ``capacity_steps`` optimiser steps.
     """
@@ -98,10 +128,10 @@ class ModelConfig:
     family: str = "mlp"
     image_shape: tuple[int, int, int] = (1, 28, 28)
     latent_dim: int = 2
-    hidden: tuple[int, ...] = (512, 256)
+    hidden: tuple[int, ...] | None = None
     activation: str = "relu"
     objective: str = "vae"
-    beta: float = 1.0
+    beta: float | None = None
     capacity_max: float = 0.0
     capacity_steps: int = 10_000
     likelihood: str = "bernoulli"
@@ -112,30 +142,43 @@ class ModelConfig:
     def __post_init__(self) -> None:
         _check_choice("model.family", self.family, FAMILIES)
         _check_choice("model.objective", self.objective, OBJECTIVES)
+        # the one place a default depends on another field: resolved here, so every config (from
+        # Python, the CLI or JSON) holds concrete values and compares equal to its spelled-out form
+        if self.hidden is None:
+            object.__setattr__(self, "hidden", DEFAULT_HIDDEN[self.family])
+        if self.beta is None:
+            object.__setattr__(self, "beta", DEFAULT_BETA[self.objective])
         _check_choice("model.likelihood", self.likelihood, LIKELIHOODS)
         _check_choice("model.activation", self.activation, ACTIVATIONS)
         _check_int("model.latent_dim", self.latent_dim, 1)
         if len(self.image_shape) != 3 or any(
             isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in self.image_shape
         ):
-            raise ConfigError(f"model.image_shape={self.image_shape!r} must be (C, H, W) > 0")
+            raise ConfigError(
+                f"model.image_shape={self.image_shape!r} must be (C, H, W) > 0",
+                field="model.image_shape",
+            )
         if not self.hidden:
-            raise ConfigError("model.hidden must list at least one width")
+            raise ConfigError("model.hidden must list at least one width", field="model.hidden")
         for width in self.hidden:
-            _check_int("model.hidden[]", width, 1)
+            _check_int("model.hidden", width, 1)
         _check_positive("model.beta", self.beta, allow_zero=True)
         _check_positive("model.capacity_max", self.capacity_max, allow_zero=True)
         _check_int("model.capacity_steps", self.capacity_steps, 1)
         _check_positive("model.sigma", self.sigma)
         _check_int("model.iwae_k", self.iwae_k, 1)
         if self.objective == "vae" and self.beta != 1.0:
-            raise ConfigError(f"model.beta={self.beta} needs objective='beta-vae' (vae means β=1)")
+            raise ConfigError(
+                f"model.beta={self.beta} needs objective='beta-vae' (vae means β=1)",
+                field="model.beta",
+            )
         if self.family == "conv":
             c, h, w = self.image_shape
             if c not in (1, 3) or (h, w) not in ((28, 28), (32, 32), (64, 64)):
                 raise ConfigError(
                     f"model.image_shape={self.image_shape!r}: the conv family supports 1 or 3 "
-                    "channels at 28x28, 32x32 or 64x64 (use family='mlp' for other sizes)"
+                    "channels at 28x28, 32x32 or 64x64 (use family='mlp' for other sizes)",
+                    field="model.image_shape",
                 )
 
     @property
@@ -171,7 +214,7 @@ class TrainConfig:
         _check_positive("train.weight_decay", self.weight_decay, allow_zero=True)
         _check_positive("train.adam_eps", self.adam_eps)
         _check_positive("train.warmup_epochs", self.warmup_epochs, allow_zero=True)
-        _check_int("train.seed", self.seed, 0)
+        _check_int("train.seed", self.seed, 0, MAX_SEED)
         _check_choice("train.device", self.device, DEVICES)
         _check_int("train.probe_size", self.probe_size, 0)
         _check_choice("train.nan_policy", self.nan_policy, NAN_POLICIES)
@@ -198,7 +241,8 @@ class RunConfig:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+        # strict JSON: validation keeps NaN/Infinity out, and allow_nan=False makes sure of it
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, allow_nan=False)
 
     @classmethod
     def from_dict(cls, raw: object, *, source: str = "config") -> RunConfig:
@@ -268,7 +312,7 @@ def _section(cls: type, raw: object, where: str) -> Any:
     try:
         return cls(**values)
     except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+        raise ConfigError(f"{where}: {exc}") from None  # a file's fault, not a flag's
 
 
 def _coerce(type_text: str, value: Any, where: str) -> Any:

@@ -195,3 +195,30 @@ def test_bad_arguments(tmp_path):
         load_folder(tmp_path, channels=2)
     with pytest.raises(DataError, match="image_size=0"):
         load_folder(tmp_path, image_size=0)
+
+
+def test_a_class_folder_linked_outside_the_dataset_is_not_followed(tmp_path):
+    root, outside = tmp_path / "data", tmp_path / "elsewhere"
+    for i in range(2):
+        solid(root / "cats" / f"c{i}.png", (200, 0, 0))
+        solid(outside / f"o{i}.png", (0, 200, 0))
+    (root / "escape").symlink_to(outside, target_is_directory=True)
+    (root / "cats" / "deeper").symlink_to(outside, target_is_directory=True)
+    with pytest.warns(UserWarning, match="escape.*outside.*not followed"):
+        ds = load_folder(root, image_size=8, test_fraction=0.5)
+    assert ds.class_names == ("cats",)
+    assert len(ds.train) + len(ds.test) == 2  # neither link reached elsewhere/
+
+
+def test_links_inside_the_dataset_and_linked_files_are_followed(tmp_path):
+    root = tmp_path / "data"
+    solid(root / "cats" / "c0.png", (200, 0, 0))
+    solid(root / "cats" / "c1.png", (200, 0, 0))
+    (root / "kittens").symlink_to(root / "cats", target_is_directory=True)
+    outside = solid(tmp_path / "far" / "d.png", (0, 0, 200))
+    (root / "dogs").mkdir()
+    (root / "dogs" / "d.png").symlink_to(outside)
+    (root / "dogs" / "d2.png").symlink_to(outside)
+    ds = load_folder(root, image_size=8, test_fraction=0.5)
+    assert ds.class_names == ("cats", "dogs", "kittens")
+    assert len(ds.train) + len(ds.test) == 6

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import struct
+import tracemalloc
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -233,7 +235,7 @@ def test_checksum_match_and_mismatch(tmp_path, monkeypatch):
 
 def test_real_checksums_reject_synthetic_files(tmp_path):
     root = make_idx_dir(tmp_path)
-    with pytest.raises(DataError, match="checksum mismatch"):
+    with pytest.raises(DataError, match="cannot match the checksum"):  # 12 images, not 60,000
         load_idx_dataset("mnist", data_dir=root)
 
 
@@ -342,3 +344,39 @@ def test_real_mnist(mnist_dir):
     assert torch.bincount(ds.train.labels).tolist() == train_counts
     assert torch.bincount(ds.test.labels).tolist() == test_counts
     assert ds.train.images.double().mean().item() == pytest.approx(33.318, abs=1e-3)
+
+
+def _zero_bomb(path: Path, n_images: int) -> Path:
+    """A gzip IDX whose header declares ``n_images`` 28x28 images of zeros (compresses ~1000:1)."""
+    packer = zlib.compressobj(1, zlib.DEFLATED, 31)  # wbits 31: a gzip container
+    header = bytes([0, 0, 8, 3]) + struct.pack(">3I", n_images, 28, 28)
+    with path.open("wb") as handle:
+        handle.write(packer.compress(header))
+        zeros = bytes(1 << 20)
+        left = n_images * 28 * 28
+        while left:
+            chunk = zeros[: min(left, len(zeros))]
+            handle.write(packer.compress(chunk))
+            left -= len(chunk)
+        handle.write(packer.flush())
+    return path
+
+
+@pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
+def test_a_gzip_bomb_is_refused_before_it_is_decompressed(tmp_path, name):
+    root = make_idx_dir(tmp_path)
+    bomb = _zero_bomb(root / "train-images-idx3-ubyte.gz", 250_000)  # declares 196 MB
+    assert bomb.stat().st_size < 1_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError) as info:
+            load_idx_dataset(name, data_dir=root)  # verify=True: the published checksums
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(bomb) in str(info.value)
+    assert peak < 20_000_000, f"{peak} bytes allocated before refusing"
+    if name == "mnist":  # checked against the published decompressed size: 60,000 x 28 x 28
+        assert "47040000" in str(info.value)
+    else:  # the published digest is of the .gz file, checked before decompressing
+        assert "checksum mismatch" in str(info.value)

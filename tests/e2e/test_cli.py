@@ -66,8 +66,8 @@ def test_train_then_resume_extends(tmp_path, capsys):
             "train-images-idx3-ubyte",
         ),
         (["train", "--resume", "--out", "R"], "nothing to resume"),
-        (["train", "--dataset", "digits", "--latent-dim", "0", "--out", "R"], "model.latent_dim"),
-        (["train", "--dataset", "folder", "--out", "R"], "data_dir"),
+        (["train", "--dataset", "digits", "--latent-dim", "0", "--out", "R"], "--latent-dim 0"),
+        (["train", "--dataset", "folder", "--out", "R"], "--data-dir is required"),
         (["train", "--dataset", "digits", "--family", "conv", "--out", "R"], "conv"),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -20,6 +21,20 @@ def test_declared_oversized_json_body_is_413(client: TestClient) -> None:
     )
     assert r.status_code == 413
     assert "limit" in r.json()["detail"]
+
+
+def test_refusal_reads_as_a_sentence(client: TestClient) -> None:
+    n = 9 * 1024 * 1024 + 25
+    r = client.post(
+        "/api/runs/vae2/decode",
+        content=b" " * n,
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 413
+    detail = r.json()["detail"]
+    assert re.fullmatch(
+        rf"the request body is {n} bytes, more than the limit of \d+ bytes", detail
+    ), detail
 
 
 def test_chunked_oversized_body_is_413(client: TestClient) -> None:

@@ -71,8 +71,9 @@ def test_user_mistakes_give_one_error_line(tiny_runs, tmp_path, capsys):
     ]
     for argv in cases:
         assert main(argv) == 1, argv
-        err = capsys.readouterr().err
-        assert err.startswith("error: ") and "Traceback" not in err, argv
+        lines = capsys.readouterr().err.strip().splitlines()  # progress lines, then the error
+        assert lines[-1].startswith("error: ") and "Traceback" not in "".join(lines), argv
+        assert sum(line.startswith("error: ") for line in lines) == 1, argv
 
 
 def test_chosen_dims_and_grid_base_reach_the_figures(tiny_runs, tmp_path, capsys):

@@ -1,56 +1,80 @@
 """The ``vae-atlas`` command line: parse arguments, call the library, print where things went.
 
 Each subcommand lives in its own module exposing ``register(subparsers)``; expected user mistakes
-(bad config, bad data, damaged run) print one ``error:`` line and exit with status 1, never a
-traceback.
+(bad config, bad data, damaged run, a full or read-only disk) print one ``error:`` line and exit
+with status 1, never a traceback. Everything heavy (torch) is imported inside :func:`main`, so a
+Ctrl-C during start-up is an ordinary interruption too.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Sequence
-
-from vae_atlas.checkpoint import RunFileError
-from vae_atlas.config import ConfigError
-from vae_atlas.data import DataError
-from vae_atlas.training import TrainingError
-
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    ConfigError,
-    DataError,
-    RunFileError,
-    TrainingError,
-    FileNotFoundError,
-    PermissionError,
-)
 
 
 def build_parser() -> argparse.ArgumentParser:
     from vae_atlas.cli import compare, demo, evaluate, explore, report, train
+    from vae_atlas.cli.flags import HelpFormatter
 
     parser = argparse.ArgumentParser(
         prog="vae-atlas",
         description="Train autoencoders and see what their latent space learned.",
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version="vae-atlas 0.1.0")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="COMMAND",
+        parser_class=functools.partial(argparse.ArgumentParser, formatter_class=HelpFormatter),
+    )
     for module in (demo, train, report, compare, explore, evaluate):
         module.register(sub)
     return parser
 
 
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean "the input or the environment is wrong", not "a bug"."""
+    from vae_atlas.checkpoint import RunFileError
+    from vae_atlas.config import ConfigError
+    from vae_atlas.data import DataError
+    from vae_atlas.training import TrainingError
+
+    return (ConfigError, DataError, RunFileError, TrainingError)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a failing file operation: the path and the system's reason."""
+    reason = exc.strerror or str(exc)
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        return _run(argv)
+    except KeyboardInterrupt as exc:
+        print(f"interrupted{f': {exc}' if str(exc) else ''}", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # stdout's reader went away (``| head``) after the work was done
+        from vae_atlas.cli.flags import silence_stdout
+
+        silence_stdout()
+        return 0
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except USER_ERRORS as exc:
+    except user_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # disk full, read-only or missing folder, permissions
+        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

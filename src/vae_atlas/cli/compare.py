@@ -7,6 +7,7 @@ import argparse
 from contextlib import ExitStack
 from pathlib import Path
 
+from vae_atlas.cli.flags import check_out_dir, stage_line
 from vae_atlas.cli.report import add_figure_options, options_from_args
 from vae_atlas.cli.run_access import add_run_data_arguments, data_access_from_args
 from vae_atlas.config import ConfigError
@@ -29,12 +30,13 @@ def run_compare(args: argparse.Namespace) -> int:
     if len(args.runs) < 2:
         raise ConfigError("compare needs at least two runs")
     options = options_from_args(args)
+    check_out_dir(args.out)
     try:
         with ExitStack() as held:  # each run's projection cache is written into it
             for path in dict.fromkeys(p.resolve() for p in args.runs):
                 held.enter_context(locked_run(path, "compare"))
             runs = [load_run(p, data=data_access_from_args(args)) for p in args.runs]
-            index = build_comparison(runs, args.out, options=options)
+            index = build_comparison(runs, args.out, options=options, progress=stage_line)
     except (ImportError, ValueError) as exc:
         raise ConfigError(str(exc)) from None
     print(f"comparison: {index}")

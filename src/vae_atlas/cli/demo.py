@@ -27,9 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=Path("runs/demo"),
         help="run directory (a fresh suffix is added if it already holds a run)",
     )
-    p.add_argument("--epochs", type=int, default=DEMO_CONFIG.train.epochs)
+    p.add_argument("--epochs", type=int, default=DEMO_CONFIG.train.epochs, help="epochs to train")
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--no-progress", action="store_true", help="one line per epoch instead of the progress bar"
+    )
     p.add_argument(
         "--threads",
         type=int,
@@ -56,7 +58,12 @@ def run_demo(args: argparse.Namespace) -> int:
     config = replace(DEMO_CONFIG, train=replace(DEMO_CONFIG.train, epochs=args.epochs))
     out = fresh_dir(args.out)
     print(f"training a 2-D VAE on scikit-learn's 8x8 digits into {out} ...")
-    result = train(config, out, dataset=load_dataset(config.data), progress=not args.no_progress)
+    result = train(
+        config,
+        out,
+        dataset=load_dataset(config.data),
+        progress="lines" if args.no_progress else "bar",
+    )
     print_summary(result)
     if not args.no_report:
         _report(out)

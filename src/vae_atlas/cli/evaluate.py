@@ -27,15 +27,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate",
         help="likelihood, latent-quality and disentanglement numbers of a run",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("run", type=Path, help="run directory")
     p.add_argument("--k", type=int, default=None,
                    help="importance samples for -log p(x) (default 5000, --quick 100)")  # fmt: skip
     p.add_argument("--quick", action="store_true",
                    help="small k, 1,000 test images, fewer disentanglement samples")  # fmt: skip
-    p.add_argument("--max-images", type=int, help="evaluate at most this many test images")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--max-images", type=int, help="evaluate at most this many test images (default: all)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the importance samples")
     p.add_argument("--no-write", action="store_true", help="print only; do not write the JSON")
     add_run_data_arguments(p)
     p.set_defaults(handler=run_evaluate)

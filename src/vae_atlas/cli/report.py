@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vae_atlas.cli.flags import check_out_dir, stage_line
 from vae_atlas.cli.run_access import add_run_data_arguments, data_access_from_args
 from vae_atlas.config import ConfigError
 from vae_atlas.run import load_run
@@ -51,7 +52,7 @@ def add_figure_options(p: argparse.ArgumentParser) -> None:
         help="test inputs to encode and draw (a class-balanced subsample)",
     )
     p.add_argument("--no-gif", action="store_true", help="skip the animated GIFs (faster)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of samples and subsampling")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -64,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=[],
         metavar="DATASET",
         help="out-of-distribution sets to score against the test set: dataset "
-        "names (shapes, digits, mnist, fashion-mnist) or image folders",
+        "names (shapes, digits, mnist, fashion-mnist) or image folders (default: none)",
     )
     p.add_argument(
         "--attribute-classes",
@@ -81,6 +82,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_figure_options(p)
     add_run_data_arguments(p)
     p.set_defaults(handler=run_report)
+
+
+# ReportOptions fields whose errors read better with the flag's name
+OPTION_FLAGS = {
+    "projections": "--projection",
+    "grid_size": "--grid-size",
+    "interpolation_steps": "--steps",
+    "max_points": "--max-points",
+}
 
 
 def _index_or_name(text: str) -> int | str:
@@ -108,19 +118,26 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Repor
             seed=args.seed,
         )
     except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+        text = str(exc)
+        for field, flag in OPTION_FLAGS.items():
+            text = text.replace(f"{field}=", f"{flag} ").replace(f"{field}:", f"{flag}:")
+        raise ConfigError(text) from None
 
 
 def run_report(args: argparse.Namespace) -> int:
     from vae_atlas.report import build_report
 
     options = options_from_args(args)
+    if args.out is not None:
+        check_out_dir(args.out)
     if args.attribute_csv is not None and not args.attribute_csv.exists():
         raise FileNotFoundError(f"{args.attribute_csv}: no such attribute CSV")
     try:
         with locked_run(args.run, "report"):  # its cache and default report folder are in RUN
             run = load_run(args.run, data=data_access_from_args(args))
-            index = build_report(run, args.out, ood=args.ood or None, options=options)
+            index = build_report(
+                run, args.out, ood=args.ood or None, options=options, progress=stage_line
+            )
     except ValueError as exc:  # e.g. an unknown class name for --interpolate
         raise ConfigError(str(exc)) from None
     print(f"report: {index}")

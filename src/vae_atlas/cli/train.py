@@ -1,88 +1,40 @@
-"""``vae-atlas train``: train an AE / VAE / β-VAE / IWAE into a run directory."""
+"""``vae-atlas train``: train an AE / VAE / β-VAE / IWAE into a run directory.
+
+Choices and defaults live in :mod:`vae_atlas.config`; this module only maps flags onto config
+fields (a flag left out leaves the field to its config default) and, for an image folder, fills
+the settings the user left out from the images (:mod:`vae_atlas.data.survey`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from vae_atlas.analysis.diagnostics import ACTIVE_KL_THRESHOLD, active_dimensions
 from vae_atlas.checkpoint import CONFIG, read_run_config
+from vae_atlas.cli.flags import add_options, check_out_dir, flag_message, given, quiet, say
 from vae_atlas.cli.run_access import data_access_from_args
+from vae_atlas.cli.train_options import DATA_OPTIONS, MODEL_OPTIONS, OPTIONS, TRAIN_OPTIONS
 from vae_atlas.config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.data import load_dataset, resolve_data_dir
 from vae_atlas.training import TrainingError, TrainResult, train
 from vae_atlas.training.data_access import data_config_for_run
 
-DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64, 128)}
-
-
-def _widths(text: str) -> tuple[int, ...]:
-    try:
-        widths = tuple(int(w) for w in text.split(",") if w.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a comma-separated list of integers"
-        ) from None
-    if not widths:
-        raise argparse.ArgumentTypeError("give at least one width, e.g. 512,256")
-    return widths
-
 
 def add_data_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data")
-    g.add_argument(
-        "--dataset",
-        default="digits",
-        choices=["digits", "mnist", "fashion-mnist", "shapes", "folder"],
-    )
-    g.add_argument(
-        "--data-dir",
-        help="dataset files (mnist/fashion-mnist) or image folder; "
-        "default $VAE_ATLAS_DATA or the user cache dir",
-    )
-    g.add_argument(
-        "--no-verify", action="store_true", help="skip the SHA-256 check (user variants)"
-    )
+    add_options(g, DATA_OPTIONS)
+    g.add_argument("--no-verify", action="store_true",
+                   help="skip the SHA-256 check (user variants)")  # fmt: skip
     g.add_argument("--download", action="store_true", help="fetch missing dataset files")
     g.add_argument("--base-url", help="where --download fetches from (file:// works)")
-    g.add_argument("--image-size", type=int, help="folder/shapes: side length in pixels")
-    g.add_argument("--channels", type=int, choices=[1, 3], help="folder: 1 (grey) or 3 (RGB)")
-    g.add_argument("--n-samples", type=int, help="shapes: how many images to generate")
-    g.add_argument(
-        "--val-size",
-        type=int,
-        help="training images held out for validation (val_* metrics); 0: none; "
-        "default 5000 for mnist/fashion-mnist, else 10%% of train",
-    )
-
-
-def data_config_from_args(args: argparse.Namespace, seed: int = 0) -> DataConfig:
-    data_dir = args.data_dir
-    if args.dataset in ("mnist", "fashion-mnist"):
-        data_dir = str(resolve_data_dir(data_dir, args.dataset).resolve())
-    elif data_dir is not None:
-        data_dir = str(Path(data_dir).resolve())
-    return DataConfig(
-        name=args.dataset,
-        data_dir=data_dir,
-        verify=not args.no_verify,
-        download=args.download,
-        base_url=args.base_url,
-        image_size=args.image_size,
-        channels=args.channels,
-        n_samples=args.n_samples,
-        val_size=args.val_size,
-        seed=seed,
-    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "train",
-        help="train a model into a run directory",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    p = sub.add_parser("train", help="train a model into a run directory")
     p.add_argument("--out", required=True, type=Path, help="run directory to create (or resume)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument(
@@ -92,73 +44,47 @@ def register(sub: argparse._SubParsersAction) -> None:
         "epoch 0 with its config (replaces its weights and metrics)",
     )
     add_data_arguments(p)
-    g = p.add_argument_group("model")
-    g.add_argument("--family", default="mlp", choices=["mlp", "conv"])
-    g.add_argument("--latent-dim", type=int, default=2)
-    g.add_argument("--hidden", type=_widths, help="widths, e.g. 512,256 (mlp) or 32,64,128 (conv)")
-    g.add_argument("--activation", default="relu", choices=["relu", "tanh", "elu", "leaky_relu"])
-    g.add_argument("--objective", default="vae", choices=["ae", "vae", "beta-vae", "iwae"])
-    g.add_argument("--beta", type=float, default=None, help="KL weight (beta-vae; default 4)")
-    g.add_argument(
-        "--capacity-max", type=float, default=0.0, help="Burgess et al. capacity C (nats)"
-    )
-    g.add_argument("--capacity-steps", type=int, default=10_000)
-    g.add_argument("--likelihood", default="bernoulli", choices=["bernoulli", "gaussian"])
-    g.add_argument("--sigma", type=float, default=0.1, help="gaussian: (initial) pixel std")
-    g.add_argument("--learn-sigma", action="store_true")
-    g.add_argument("--k", "--iwae-k", dest="iwae_k", type=int, default=1, help="iwae: samples")
+    add_options(p.add_argument_group("model"), MODEL_OPTIONS)
     g = p.add_argument_group("training")
-    g.add_argument(
-        "--epochs", type=int, default=None, help="epochs (default 10; with --resume: extend to)"
-    )
-    g.add_argument("--batch-size", type=int, default=128)
-    g.add_argument("--lr", type=float, default=3e-3)
-    g.add_argument("--lr-final-fraction", type=float, default=0.05, help="cosine decay to lr*this")
-    g.add_argument("--adam-eps", type=float, default=1e-8, help="Adam's epsilon")
-    g.add_argument("--warmup-epochs", type=float, default=0.0, help="KL warm-up length")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    g.add_argument("--probe-size", type=int, default=2000, help="test images snapshotted per epoch")
-    g.add_argument("--nan-policy", default="stop", choices=["stop", "skip"])
-    g.add_argument("--dynamic-binarization", action="store_true")
-    g.add_argument("--grad-clip", type=float)
-    g.add_argument("--no-progress", action="store_true")
-    g.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
+    add_options(g, TRAIN_OPTIONS)
+    g.add_argument("--no-progress", action="store_true",
+                   help="one line per epoch instead of the progress bar")  # fmt: skip
+    g.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    g.add_argument("--threads", type=int,
+                   help="CPU threads for torch (default: torch's choice)")  # fmt: skip
     p.set_defaults(handler=run_train)
 
 
+def data_config_from_args(args: argparse.Namespace, seed: int = 0) -> DataConfig:
+    values = given(args, DATA_OPTIONS, "data")
+    name = values.get("name", DataConfig.name)
+    if name in ("mnist", "fashion-mnist"):
+        values["data_dir"] = str(resolve_data_dir(values.get("data_dir"), name).resolve())
+    elif values.get("data_dir") is not None:
+        values["data_dir"] = str(Path(values["data_dir"]).resolve())
+    switches = {"verify": not args.no_verify, "download": args.download, "base_url": args.base_url}
+    return DataConfig(**values, **switches, seed=seed)
+
+
 def config_from_args(args: argparse.Namespace, image_shape: tuple[int, int, int]) -> RunConfig:
-    beta = args.beta if args.beta is not None else (4.0 if args.objective == "beta-vae" else 1.0)
-    model = ModelConfig(
-        family=args.family,
-        image_shape=image_shape,
-        latent_dim=args.latent_dim,
-        hidden=args.hidden or DEFAULT_HIDDEN[args.family],
-        activation=args.activation,
-        objective=args.objective,
-        beta=beta,
-        capacity_max=args.capacity_max,
-        capacity_steps=args.capacity_steps,
-        likelihood=args.likelihood,
-        sigma=args.sigma,
-        learn_sigma=args.learn_sigma,
-        iwae_k=args.iwae_k,
+    """The run's config: the flags given, the config's defaults for the rest."""
+    model = ModelConfig(image_shape=image_shape, **given(args, MODEL_OPTIONS, "model"))
+    train_cfg = TrainConfig(**given(args, TRAIN_OPTIONS, "train"))
+    return RunConfig(
+        data=data_config_from_args(args, seed=train_cfg.seed), model=model, train=train_cfg
     )
-    train_cfg = TrainConfig(
-        epochs=args.epochs if args.epochs is not None else 10,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        lr_final_fraction=args.lr_final_fraction,
-        adam_eps=args.adam_eps,
-        warmup_epochs=args.warmup_epochs,
-        seed=args.seed,
-        device=args.device,
-        probe_size=args.probe_size,
-        nan_policy=args.nan_policy,
-        dynamic_binarization=args.dynamic_binarization,
-        grad_clip=args.grad_clip,
-    )
-    return RunConfig(data=data_config_from_args(args, seed=args.seed), model=model, train=train_cfg)
+
+
+def choose_folder_defaults(args: argparse.Namespace, log: Callable[[str], None]) -> None:
+    """Fill the settings an image-folder user left out from the images, saying why."""
+    from vae_atlas.data.survey import suggest_settings, survey_folder
+
+    survey = survey_folder(args.data_dir)
+    names = ("image_size", "channels", "family", "batch_size", "epochs")
+    flags = {opt.field: opt.flag for opt in OPTIONS}
+    for choice in suggest_settings(survey, **{n: getattr(args, n) for n in names}):
+        setattr(args, choice.field.split(".")[1], choice.value)
+        log(f"chose {flags[choice.field]} {choice.value} because {choice.reason}")
 
 
 def set_threads(n: int | None) -> None:
@@ -174,47 +100,69 @@ def set_threads(n: int | None) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     set_threads(args.threads)
+    check_out_dir(args.out)
+    log = quiet if args.quiet else say
+    progress = "off" if args.quiet else "lines" if args.no_progress else "bar"
     if args.restart and not args.resume:
         raise ConfigError("--restart only applies with --resume (it restarts an existing run)")
-    if args.resume:
-        if not (args.out / CONFIG).is_file():
-            raise TrainingError(f"{args.out}: nothing to resume (no {CONFIG})")
-        saved = read_run_config(args.out)
-        epochs = args.epochs if args.epochs is not None else saved.train.epochs
-        config = replace(saved, train=replace(saved.train, epochs=epochs))
-        dataset = load_dataset(data_config_for_run(saved.data, data_access_from_args(args)))
+    try:
+        if args.resume:
+            config = _resumed_config(args)
+            # the run's data section only describes its data: read it as this command's flags say
+            dataset = load_dataset(data_config_for_run(config.data, data_access_from_args(args)))
+        else:
+            if args.name == "folder" and args.data_dir is not None:  # name: --dataset
+                choose_folder_defaults(args, log)
+            # the training flags are checked before the (possibly slow) data load
+            seed = TrainConfig(**given(args, TRAIN_OPTIONS, "train")).seed
+            dataset = load_dataset(data_config_from_args(args, seed=seed))
+            config = config_from_args(args, dataset.image_shape)
+    except ConfigError as exc:
+        raise ConfigError(flag_message(exc, OPTIONS)) from None
+    try:
         result = train(
             config,
             args.out,
             dataset=dataset,
-            resume=True,
+            resume=args.resume,
             restart=args.restart,
-            progress=not args.no_progress,
+            progress=progress,
+            log=log,
         )
-    else:
-        data_cfg = data_config_from_args(args, seed=args.seed)
-        dataset = load_dataset(data_cfg)
-        config = config_from_args(args, dataset.image_shape)
-        result = train(config, args.out, dataset=dataset, progress=not args.no_progress)
-    print_summary(result)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # disk full or read-only while setting the run up
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise TrainingError(
+            f"could not write to {args.out}: {exc.strerror or exc}{where}"
+        ) from None
+    print_summary(result, log)
+    if result.message and args.quiet:  # the loop logged it already unless --quiet
+        print(result.message, file=sys.stderr)
     return 0 if result.status == "complete" else 130
 
 
-def print_summary(result: TrainResult) -> None:
+def _resumed_config(args: argparse.Namespace) -> RunConfig:
+    if not (args.out / CONFIG).is_file():
+        raise TrainingError(f"{args.out}: nothing to resume (no {CONFIG})")
+    saved = read_run_config(args.out)
+    epochs = args.epochs if args.epochs is not None else saved.train.epochs
+    return replace(saved, train=replace(saved.train, epochs=epochs))
+
+
+def print_summary(result: TrainResult, log: Callable[[str], None] = say) -> None:
     final = result.final
-    print(
+    log(
         f"run: {result.run_dir}  ({result.status}, {result.epochs_completed} epochs, "
         f"{result.seconds:.1f} s)"
     )
-    if result.message:
-        print(result.message)
     if final.get("test_neg_elbo") is not None:
         kl_dims = final.get("test_kl_per_dim") or []
         active = int(active_dimensions(kl_dims).sum())
-        print(
+        log(
             f"held-out -ELBO {final['test_neg_elbo']:.2f} nats = recon {final['test_recon']:.2f} "
             f"+ KL {final['test_kl']:.2f}; {active}/{len(kl_dims)} latent dimensions carry "
             f">= {ACTIVE_KL_THRESHOLD} nats"
         )
     elif "test_recon" in final:
-        print(f"held-out reconstruction NLL {final['test_recon']:.2f} nats (plain autoencoder)")
+        log(f"held-out reconstruction NLL {final['test_recon']:.2f} nats (plain autoencoder)")

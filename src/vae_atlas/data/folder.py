@@ -4,7 +4,10 @@ Layout. If the folder has subfolders that contain images (at any depth), each su
 a class (sorted names give labels 0, 1, ...), like torchvision's ``ImageFolder``; images lying
 directly next to those subfolders are then ignored with a warning. Otherwise the images directly
 in the folder form an unlabelled dataset. Hidden files and folders (``.name``) and files with
-other extensions are ignored; an image file that cannot be read is an error, never silently
+other extensions are ignored. Symbolic links: a linked class folder is followed only when it
+resolves to a folder inside the dataset folder (a link to ``/`` must not scan the disk), and
+links to folders deeper down are never followed; a linked image *file* is read wherever it
+points, like any file the user names; an image file that cannot be read is an error, never silently
 skipped (``skip_bad=True`` skips it with a warning listing every such file).
 
 Each image is decoded with Pillow and normalised to uint8 ``channels`` x S x S:
@@ -83,7 +86,7 @@ def load_folder(
         raise DataError(f"folder: image_size={image_size!r} must be a positive integer")
     if not root.is_dir():
         raise DataError(f"{root}: not a directory")
-    files, labels, class_names = _scan(root)
+    files, labels, class_names = scan_folder(root)
     arrays, kept, bad = [], [], []
     for index, file in enumerate(files):
         try:
@@ -112,7 +115,7 @@ def load_folder(
     return Dataset(name="folder", train=train, test=test, class_names=class_names)
 
 
-def _scan(root: Path) -> tuple[list[Path], list[int] | None, tuple[str, ...] | None]:
+def scan_folder(root: Path) -> tuple[list[Path], list[int] | None, tuple[str, ...] | None]:
     """Image files in sorted order, with labels and class names when subfolders define them."""
 
     def is_image(file: Path) -> bool:
@@ -122,6 +125,9 @@ def _scan(root: Path) -> tuple[list[Path], list[int] | None, tuple[str, ...] | N
     top = sorted(f for f in root.iterdir() if is_image(f))
     classes = []
     for sub in sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")):
+        if not _inside(sub, root):
+            warnings.warn(f"{sub}: a link to a folder outside {root}; not followed", stacklevel=3)
+            continue
         members = sorted(f for f in sub.rglob("*") if is_image(f))
         if members:
             classes.append((sub.name, members))
@@ -139,6 +145,11 @@ def _scan(root: Path) -> tuple[list[Path], list[int] | None, tuple[str, ...] | N
     files = [f for _, members in classes for f in members]
     labels = [label for label, (_, members) in enumerate(classes) for _ in members]
     return files, labels, tuple(name for name, _ in classes)
+
+
+def _inside(folder: Path, root: Path) -> bool:
+    """Whether ``folder``, links resolved, lies within ``root`` (a link to ``/`` does not)."""
+    return folder.resolve().is_relative_to(root.resolve())
 
 
 def read_image(

@@ -56,8 +56,14 @@ def read_idx(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES
     return torch.from_numpy(data)
 
 
-def read_idx_with_header(path: Path, max_bytes: int) -> tuple[bytes, np.ndarray]:
-    """Return (header bytes, data array) so callers can hash exactly the decompressed file."""
+def read_idx_with_header(
+    path: Path, max_bytes: int, *, expect_bytes: int | None = None
+) -> tuple[bytes, np.ndarray]:
+    """Return (header bytes, data array) so callers can hash exactly the decompressed file.
+
+    ``expect_bytes``: the data size of the published file the caller will verify against; a
+    header declaring another size is refused before anything is decompressed or allocated.
+    """
     try:
         raw = path.open("rb")
     except OSError as exc:
@@ -69,7 +75,7 @@ def read_idx_with_header(path: Path, max_bytes: int) -> tuple[bytes, np.ndarray]
         stream = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
         try:
             with stream:
-                return _parse_stream(stream, path, file_size, compressed, max_bytes)
+                return _parse_stream(stream, path, file_size, compressed, max_bytes, expect_bytes)
         except (OSError, EOFError, zlib.error) as exc:
             if compressed:
                 raise DataError(f"{path}: not gzip/corrupt gzip stream ({exc})") from None
@@ -77,7 +83,12 @@ def read_idx_with_header(path: Path, max_bytes: int) -> tuple[bytes, np.ndarray]
 
 
 def _parse_stream(
-    stream: io.BufferedIOBase, path: Path, file_size: int, compressed: bool, max_bytes: int
+    stream: io.BufferedIOBase,
+    path: Path,
+    file_size: int,
+    compressed: bool,
+    max_bytes: int,
+    expect_bytes: int | None,
 ) -> tuple[bytes, np.ndarray]:
     head = stream.read(4)
     if len(head) < 4:
@@ -103,6 +114,11 @@ def _parse_stream(
     declared = f"header declares {'x'.join(map(str, shape))} = {n_bytes} bytes of data"
     if n_bytes > max_bytes:
         raise DataError(f"{path}: {declared}, over the limit of {max_bytes} bytes; refused")
+    if expect_bytes is not None and n_bytes != expect_bytes:
+        raise DataError(
+            f"{path}: {declared}, but the published file holds {expect_bytes}, so it cannot "
+            "match the checksum; refused before reading (pass --no-verify for a variant)"
+        )
     header_len = 4 + 4 * ndim
     if not compressed and n_bytes != file_size - header_len:
         problem = "truncated" if n_bytes > file_size - header_len else "trailing garbage"

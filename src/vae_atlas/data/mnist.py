@@ -56,11 +56,17 @@ DEFAULT_BASE_URLS = {
 
 @dataclass(frozen=True)
 class FileChecksum:
-    """A published digest: of the decompressed IDX bytes, or (``of_gzip``) of the ``.gz`` file."""
+    """A published digest: of the decompressed IDX bytes, or (``of_gzip``) of the ``.gz`` file.
+
+    ``data_bytes`` is the size of the published file's data block: a header declaring any other
+    size cannot match, so it is refused before decompression (a small gzip file can declare
+    gigabytes of zeros).
+    """
 
     algorithm: str
     digest: str
     of_gzip: bool = False
+    data_bytes: int | None = None
 
 
 _MNIST_SHA256 = {
@@ -75,9 +81,20 @@ _FASHION_GZ_MD5 = {  # github.com/zalandoresearch/fashion-mnist README
     "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
     "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
 }
+_DATA_BYTES = {  # both datasets: 60,000 + 10,000 images of 28 x 28 bytes, one byte per label
+    "train-images-idx3-ubyte": 60_000 * 28 * 28,
+    "train-labels-idx1-ubyte": 60_000,
+    "t10k-images-idx3-ubyte": 10_000 * 28 * 28,
+    "t10k-labels-idx1-ubyte": 10_000,
+}
 CHECKSUMS: dict[str, dict[str, FileChecksum]] = {
-    "mnist": {k: FileChecksum("sha256", v) for k, v in _MNIST_SHA256.items()},
-    "fashion-mnist": {k: FileChecksum("md5", v, of_gzip=True) for k, v in _FASHION_GZ_MD5.items()},
+    "mnist": {
+        k: FileChecksum("sha256", v, data_bytes=_DATA_BYTES[k]) for k, v in _MNIST_SHA256.items()
+    },
+    "fashion-mnist": {
+        k: FileChecksum("md5", v, of_gzip=True, data_bytes=_DATA_BYTES[k])
+        for k, v in _FASHION_GZ_MD5.items()
+    },
 }
 
 
@@ -167,34 +184,43 @@ def _missing_message(name: str, root: Path, missing: list[str], url: str) -> str
 
 
 def _load_checked(name: str, stem: str, path: Path, verify: bool) -> np.ndarray:
-    header, data = read_idx_with_header(path, DEFAULT_MAX_BYTES)
-    if verify:
-        _verify(name, path, CHECKSUMS[name][stem], header, data)
+    """Read one file; with ``verify``, cheap checks (the .gz digest, the declared size) come
+    before decompressing, and the decompressed digest after."""
+    if not verify:
+        return read_idx_with_header(path, DEFAULT_MAX_BYTES)[1]
+    expected = CHECKSUMS[name][stem]
+    if expected.of_gzip:
+        _check_digest(name, path, expected, _gzip_digest(name, path, expected))
+    header, data = read_idx_with_header(path, DEFAULT_MAX_BYTES, expect_bytes=expected.data_bytes)
+    if not expected.of_gzip:
+        digest = hashlib.new(expected.algorithm, usedforsecurity=False)
+        digest.update(header)
+        digest.update(data)
+        _check_digest(name, path, expected, digest.hexdigest())
     return data
 
 
-def _verify(name: str, path: Path, expected: FileChecksum, header: bytes, data: np.ndarray) -> None:
+def _gzip_digest(name: str, path: Path, expected: FileChecksum) -> str:
     digest = hashlib.new(expected.algorithm, usedforsecurity=False)
-    if expected.of_gzip:
-        with path.open("rb") as handle:
-            if handle.read(2) != GZIP_MAGIC:
-                raise DataError(
-                    f"{path}: cannot verify an uncompressed file: the published {name} checksums "
-                    "are of the .gz files; place the .gz file there instead, or pass --no-verify "
-                    "(verify=False)"
-                )
-            handle.seek(0)
-            for chunk in iter(lambda: handle.read(CHUNK_BYTES), b""):
-                digest.update(chunk)
-        what = "the .gz file"
-    else:
-        digest.update(header)
-        digest.update(data)
-        what = "the decompressed data"
-    if digest.hexdigest() != expected.digest:
+    with path.open("rb") as handle:
+        if handle.read(2) != GZIP_MAGIC:
+            raise DataError(
+                f"{path}: cannot verify an uncompressed file: the published {name} checksums "
+                "are of the .gz files; place the .gz file there instead, or pass --no-verify "
+                "(verify=False)"
+            )
+        handle.seek(0)
+        for chunk in iter(lambda: handle.read(CHUNK_BYTES), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_digest(name: str, path: Path, expected: FileChecksum, got: str) -> None:
+    if got != expected.digest:
+        what = "the .gz file" if expected.of_gzip else "the decompressed data"
         raise DataError(
             f"{path}: checksum mismatch: expected {expected.algorithm} {expected.digest} of "
-            f"{what}, got {digest.hexdigest()}. If this is a deliberately modified variant of "
+            f"{what}, got {got}. If this is a deliberately modified variant of "
             f"{name}, pass --no-verify (verify=False)."
         )
 

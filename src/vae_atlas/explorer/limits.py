@@ -34,7 +34,7 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send, f"the request body is {int(declared)} bytes")
+            await self._refuse(send, f"the request body is {int(declared)} bytes, more")
             return
         chunks: list[bytes] = []
         seen, more = 0, True

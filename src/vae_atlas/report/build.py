@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from torch import nn
@@ -32,6 +32,7 @@ def build_report(
     ood: OodSpec | Sequence[OodSpec] | None = None,
     options: ReportOptions | None = None,
     latent_dim: int | None = None,
+    progress: Callable[[str, float], None] | None = None,
 ) -> Path:
     """Write the latent-space atlas of a run (or of a model + ``dataset``) and return its
     ``index.html``.
@@ -45,6 +46,7 @@ def build_report(
         :class:`ImageSet`) scored against the test set.
     options : what to draw (:class:`ReportOptions`).
     latent_dim : a user model's latent size, when it has no ``latent_dim`` attribute.
+    progress : called with (figure title, seconds) as each figure is written.
     """
     if isinstance(run, nn.Module):
         if dataset is None:
@@ -55,7 +57,11 @@ def build_report(
         source = source_from_run(run)
         default_out = source.run_dir / "report" if source.run_dir else Path("report")
     return build_source_report(
-        source, Path(out_dir) if out_dir else default_out, ood=ood, options=options
+        source,
+        Path(out_dir) if out_dir else default_out,
+        ood=ood,
+        options=options,
+        progress=progress,
     )
 
 
@@ -80,6 +86,7 @@ def build_source_report(
     *,
     ood: OodSpec | Sequence[OodSpec] | None = None,
     options: ReportOptions | None = None,
+    progress: Callable[[str, float], None] | None = None,
 ) -> Path:
     """Compute and draw every figure for ``source`` into ``out_dir``; returns ``index.html``."""
     start = time.perf_counter()
@@ -87,7 +94,7 @@ def build_source_report(
     prepare_dir(out_dir)
     ctx = AtlasContext(source, options)
     check_choices(ctx)
-    writer = FigureWriter(out_dir, dpi=options.dpi)
+    writer = FigureWriter(out_dir, dpi=options.dpi, progress=progress)
     for step in (
         latent.add_scatter,
         latent.add_clouds,

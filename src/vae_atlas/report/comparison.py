@@ -6,7 +6,7 @@ compact, prior-shaped space is visible at a glance (Kingma & Welling 2014; Higgi
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,8 +28,10 @@ def build_comparison(
     out_dir: str | Path,
     *,
     options: ReportOptions | None = None,
+    progress: Callable[[str, float], None] | None = None,
 ) -> Path:
-    """Write a side-by-side report of ``runs`` into ``out_dir`` and return its ``index.html``."""
+    """Write a side-by-side report of ``runs`` into ``out_dir`` and return its ``index.html``;
+    ``progress`` is called with (figure title, seconds) as each figure is written."""
     if len(runs) < 2:
         raise ValueError("a comparison needs at least two runs")
     start = time.perf_counter()
@@ -39,7 +41,7 @@ def build_comparison(
     sources = distinct_names([source_from_run(r) for r in runs])
     contexts = [AtlasContext(s, options) for s in sources]
     check_choices(contexts[0])
-    writer = FigureWriter(out, dpi=options.dpi)
+    writer = FigureWriter(out, dpi=options.dpi, progress=progress)
     cf.add_scatters(contexts, writer)
     cf.add_clouds(contexts, writer)
     cf.add_image_panels(

@@ -51,6 +51,7 @@ class FigureWriter:
     prefix: str = ""
     items: list[FigureItem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    progress: Callable[[str, float], None] | None = None  # told (title, seconds) per figure
 
     def add(
         self,
@@ -77,4 +78,6 @@ class FigureWriter:
             return None
         item = FigureItem(key, section, title, caption, tuple(files), time.perf_counter() - start)
         self.items.append(item)
+        if self.progress is not None:
+            self.progress(title, item.seconds)
         return item

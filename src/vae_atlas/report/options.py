@@ -7,6 +7,8 @@ from pathlib import Path
 
 from vae_atlas.analysis.projection import METHODS
 
+MAX_GRID_SIZE = 50  # 2,500 decoded cells; the grid's memory grows with its square
+
 
 @dataclass(frozen=True, kw_only=True)
 class ReportOptions:
@@ -42,8 +44,8 @@ class ReportOptions:
         for method in self.projections:
             if method not in METHODS:
                 raise ValueError(f"projections: {method!r} is not one of {', '.join(METHODS)}")
-        if self.grid_size < 2:
-            raise ValueError(f"grid_size={self.grid_size} must be >= 2")
+        if not 2 <= self.grid_size <= MAX_GRID_SIZE:
+            raise ValueError(f"grid_size={self.grid_size} must be between 2 and {MAX_GRID_SIZE}")
         if self.interpolation_steps < 2:
             raise ValueError(f"interpolation_steps={self.interpolation_steps} must be >= 2")
         if self.max_points < 10:

@@ -37,6 +37,9 @@ def add_training(ctx: AtlasContext, w: FigureWriter) -> None:
     snaps = ctx.source.snapshots
     if len(snaps) < 2:
         return
+    if snaps[0].mu.shape[0] < 2:  # a Procrustes fit needs points; --probe-size 0 keeps none
+        w.notes.append("How the space formed: the run kept no probe inputs (--probe-size 0)")
+        return
     aligned = align_snapshots([s.epoch for s in snaps], [s.mu.double().numpy() for s in snaps])
     names = ctx.class_names
     display = SnapshotsDisplay(aligned, ctx.source.probe_labels, len(names) if names else None)

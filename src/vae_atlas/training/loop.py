@@ -64,6 +64,10 @@ class TrainingDiverged(TrainingError):
     """The loss became NaN/Inf; the last good checkpoint is kept."""
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """A second Ctrl-C stopped training before it could save; the message says how to resume."""
+
+
 @dataclass(frozen=True)
 class TrainResult:
     """What :func:`train` leaves behind: the run directory, its metrics and how it ended."""
@@ -81,6 +85,7 @@ class TrainResult:
 
 
 _FUSED_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+PROGRESS_MODES = ("bar", "lines", "off")
 
 
 def _mean_image(data: Dataset, chunk: int = 4096) -> torch.Tensor:
@@ -128,7 +133,7 @@ def train(
     dataset: Dataset | None = None,
     resume: bool = False,
     restart: bool = False,
-    progress: bool = True,
+    progress: bool | str = True,
     log: Callable[[str], None] = print,
 ) -> TrainResult:
     """Train the model ``config`` describes into ``out_dir`` (a run directory).
@@ -142,8 +147,13 @@ def train(
     resume : continue from ``out_dir/checkpoint.safetensors``.
     restart : with ``resume``, when the checkpoint is missing, train the run again from epoch 0
         with its own config (replacing its weights and metrics); without it that is refused.
-    progress : show a progress bar per epoch.
+    progress : ``"bar"`` (or True) a progress bar per epoch, ``"lines"`` one line per epoch
+        through ``log``, ``"off"`` (or False) neither.
+    log : where progress lines and messages go.
     """
+    progress = {True: "bar", False: "off"}.get(progress, progress)  # type: ignore[call-overload]
+    if progress not in PROGRESS_MODES:
+        raise ValueError(f"progress={progress!r} is not one of {', '.join(PROGRESS_MODES)}")
     run_dir = Path(out_dir)
     model_blueprint(config.model)  # a model too large to build is refused before anything else
     with ExitStack() as held:
@@ -313,7 +323,7 @@ class _Loop:
         data: Dataset,
         device: torch.device,
         *,
-        progress: bool,
+        progress: str,
         log: Callable[[str], None],
         hold: Callable[[Path], None],
     ) -> None:
@@ -364,16 +374,21 @@ class _Loop:
         # finish, and the loop then saves its exact position
         with _stop_on_sigint() as flag:
             pos, metrics = self._resume() if resume else self._start()
-            self._write_state("running", pos.epoch)
-            while pos.epoch < self.cfg.train.epochs:
-                if not self._run_epoch(pos, flag):
-                    msg = self._interrupted(pos)
-                    seconds = time.perf_counter() - started
-                    return TrainResult(
-                        self.run_dir, "interrupted", pos.epoch, metrics, seconds, msg
-                    )
-                metrics.append(self._end_epoch(pos))
-            self._write_state("complete", pos.epoch)
+            try:
+                self._write_state("running", pos.epoch)
+                while pos.epoch < self.cfg.train.epochs:
+                    if not self._run_epoch(pos, flag):
+                        msg = self._interrupted(pos)
+                        seconds = time.perf_counter() - started
+                        return TrainResult(
+                            self.run_dir, "interrupted", pos.epoch, metrics, seconds, msg
+                        )
+                    metrics.append(self._end_epoch(pos))
+                    if self.progress == "lines":
+                        self.log(epoch_line(metrics[-1], self.cfg.train.epochs))
+                self._write_state("complete", pos.epoch)
+            except KeyboardInterrupt:  # a second Ctrl-C: no time to save, but say how to go on
+                raise self._abandoned() from None
         return TrainResult(
             self.run_dir, "complete", pos.epoch, metrics, time.perf_counter() - started
         )
@@ -499,6 +514,16 @@ class _Loop:
         self.log(msg)
         return msg
 
+    def _abandoned(self) -> TrainingInterrupted:
+        msg = (
+            "stopped before saving; the run keeps its last checkpoint. Continue with: "
+            f"vae-atlas train --resume --out {self.run_dir}"
+        )
+        with suppress(OSError, KeyboardInterrupt):
+            state = load_state(self.run_dir)
+            self._write_state("interrupted", state.get("epochs_completed", 0), msg)
+        return TrainingInterrupted(msg)
+
     def _end_epoch(self, pos: LoopPosition) -> dict[str, Any]:
         if not all(torch.isfinite(p).all() for p in self.model.parameters()):
             self._diverged(pos, float("nan"))
@@ -601,7 +626,7 @@ class _Loop:
         )
 
     def _bar(self, pos: LoopPosition) -> Any:
-        if not self.progress:
+        if self.progress != "bar":
             return None
         from tqdm.auto import tqdm
 
@@ -641,6 +666,19 @@ def _update_bar(bar: Any, pos: LoopPosition, seconds: float) -> None:
     )
 
 
+def epoch_line(row: dict[str, Any], epochs: int) -> str:
+    """One epoch in one line: training loss, reconstruction, KL (VAEs) and seconds."""
+    parts = [f"epoch {row['epoch']}/{epochs}"]
+    if "train_loss" in row:  # absent when every batch of the epoch was skipped
+        parts += [f"loss {row['train_loss']:.2f}", f"recon {row['train_recon']:.2f}"]
+        if row.get("train_kl") is not None:
+            parts.append(f"KL {row['train_kl']:.2f}")
+    else:
+        parts.append("no batch trained")
+    parts.append(f"{row['seconds']:.1f} s")
+    return "  ".join(parts)
+
+
 def _close(bar: Any) -> None:
     if bar is not None:
         bar.close()
@@ -651,4 +689,13 @@ def load_state(run_dir: Path) -> dict[str, Any]:
     return read_json(Path(run_dir) / STATE)
 
 
-__all__ = ["ConfigError", "TrainResult", "TrainingDiverged", "TrainingError", "load_state", "train"]
+__all__ = [
+    "ConfigError",
+    "TrainResult",
+    "TrainingDiverged",
+    "TrainingError",
+    "TrainingInterrupted",
+    "epoch_line",
+    "load_state",
+    "train",
+]

@@ -1,0 +1,176 @@
+"""The flags of ``vae-atlas train``, each mapped to the config field it sets.
+
+Help texts state the config's defaults (:mod:`vae_atlas.config`), never a copy of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from vae_atlas.cli.flags import Option, show
+from vae_atlas.config import (
+    ACTIVATIONS,
+    DATASETS,
+    DEFAULT_BETA,
+    DEFAULT_HIDDEN,
+    DEVICES,
+    FAMILIES,
+    LIKELIHOODS,
+    NAN_POLICIES,
+    OBJECTIVES,
+)
+
+FOLDER_CHOOSES = "; an image folder: chosen from its images"
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(w) for w in text.split(",") if w.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of integers"
+        ) from None
+    if not widths:
+        raise argparse.ArgumentTypeError("give at least one width, e.g. 512,256")
+    return widths
+
+
+def _hidden_help() -> str:
+    per_family = ", ".join(f"{show(w)} for {f}" for f, w in DEFAULT_HIDDEN.items())
+    return f"MLP widths or conv channels per stage, comma-separated (default: {per_family})"
+
+
+def _beta_help() -> str:
+    return f"KL weight (default: {DEFAULT_BETA['beta-vae']:g} for beta-vae, else 1)"
+
+
+DATA_OPTIONS = (
+    Option("--dataset", "data.name", "which dataset", {"choices": DATASETS}),
+    Option(
+        "--data-dir",
+        "data.data_dir",
+        "dataset files (mnist/fashion-mnist) or image folder "
+        "(default: $VAE_ATLAS_DATA or the user cache dir)",
+    ),
+    Option(
+        "--image-size",
+        "data.image_size",
+        "folder/shapes: side length in pixels (default: "
+        "64 for shapes; an image folder: chosen from its images)",
+        {"type": int},
+    ),
+    Option(
+        "--channels",
+        "data.channels",
+        "folder: 1 (grey) or 3 (RGB) (default: chosen from the images)",
+        {"type": int, "choices": [1, 3]},
+    ),
+    Option(
+        "--n-samples",
+        "data.n_samples",
+        "shapes: how many images to generate (default: 20000)",
+        {"type": int},
+    ),
+    Option(
+        "--val-size",
+        "data.val_size",
+        "training images held out for validation (val_* metrics); 0: none "
+        "(default: 5000 for mnist/fashion-mnist, else 10%% of train)",
+        {"type": int},
+    ),
+)
+MODEL_OPTIONS = (
+    Option(
+        "--family",
+        "model.family",
+        f"network family (default: mlp{FOLDER_CHOOSES})",
+        {"choices": FAMILIES},
+    ),
+    Option("--latent-dim", "model.latent_dim", "size of the latent code z", {"type": int}),
+    Option("--hidden", "model.hidden", _hidden_help(), {"type": _widths}),
+    Option("--activation", "model.activation", "hidden activation", {"choices": ACTIVATIONS}),
+    Option(
+        "--objective",
+        "model.objective",
+        "ae (no KL), vae, beta-vae or iwae",
+        {"choices": OBJECTIVES},
+    ),
+    Option("--beta", "model.beta", _beta_help(), {"type": float}),
+    Option(
+        "--capacity-max",
+        "model.capacity_max",
+        "Burgess et al. capacity C in nats (0: off)",
+        {"type": float},
+    ),
+    Option(
+        "--capacity-steps",
+        "model.capacity_steps",
+        "steps over which C grows to its max",
+        {"type": int},
+    ),
+    Option("--likelihood", "model.likelihood", "pixel likelihood", {"choices": LIKELIHOODS}),
+    Option("--sigma", "model.sigma", "gaussian: (initial) pixel std", {"type": float}),
+    Option(
+        "--learn-sigma",
+        "model.learn_sigma",
+        "gaussian: learn the pixel std",
+        {"action": "store_true"},
+    ),
+    Option(
+        "--k",
+        "model.iwae_k",
+        "iwae: importance samples per input",
+        {"type": int},
+        aliases=("--iwae-k",),
+    ),
+)
+TRAIN_OPTIONS = (
+    Option(
+        "--epochs",
+        "train.epochs",
+        f"epochs; with --resume: extend to (default: 10{FOLDER_CHOOSES})",
+        {"type": int},
+    ),
+    Option(
+        "--batch-size",
+        "train.batch_size",
+        f"images per optimiser step (default: 128{FOLDER_CHOOSES})",
+        {"type": int},
+    ),
+    Option("--lr", "train.lr", "Adam's initial learning rate", {"type": float}),
+    Option(
+        "--lr-final-fraction",
+        "train.lr_final_fraction",
+        "cosine decay ends at lr times this",
+        {"type": float},
+    ),
+    Option("--adam-eps", "train.adam_eps", "Adam's epsilon", {"type": float}),
+    Option(
+        "--warmup-epochs",
+        "train.warmup_epochs",
+        "epochs over which the KL weight ramps from 0 to beta",
+        {"type": float},
+    ),
+    Option("--seed", "train.seed", "seed of weights, batch order and noise", {"type": int}),
+    Option("--device", "train.device", "where to train", {"choices": DEVICES}),
+    Option("--probe-size", "train.probe_size", "test images snapshotted per epoch", {"type": int}),
+    Option(
+        "--nan-policy",
+        "train.nan_policy",
+        "on a NaN loss: stop, or skip the batch",
+        {"choices": NAN_POLICIES},
+    ),
+    Option(
+        "--dynamic-binarization",
+        "train.dynamic_binarization",
+        "resample binary pixels each step (Burda et al. 2016)",
+        {"action": "store_true"},
+    ),
+    Option(
+        "--grad-clip",
+        "train.grad_clip",
+        "clip the gradient norm to this (default: off)",
+        {"type": float},
+    ),
+)
+OPTIONS = DATA_OPTIONS + MODEL_OPTIONS + TRAIN_OPTIONS

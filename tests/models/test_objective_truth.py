@@ -54,3 +54,31 @@ def test_iwae_loss_with_equal_weights_is_minus_log_px_for_every_k(k):
         terms = iwae_loss(model, x, mu, logvar, k=k, generator=torch.Generator().manual_seed(1))
     exact = -float(np.mean(model.exact_log_px(x)))
     assert float(terms.loss) == pytest.approx(exact, abs=1e-4)
+
+
+def hand_kl(mu: torch.Tensor, logvar: torch.Tensor) -> float:
+    """Batch mean of Σ_d ½(μ² + σ² − 1 − log σ²)."""
+    mu, logvar = mu.detach(), logvar.detach()
+    return float((0.5 * (mu**2 + logvar.exp() - 1 - logvar)).sum(1).mean())
+
+
+def test_beta_vae_loss_weights_the_kl_by_beta():
+    model = make_linear_gaussian(encoder="mismatched")
+    x = sample_x(model, 5)
+    mu, logvar = model.encode(x)
+    with torch.no_grad():
+        terms = vae_loss(model, x, mu, logvar, 4.0, 0.0, torch.Generator().manual_seed(2))
+    assert float(terms.kl) == pytest.approx(hand_kl(mu, logvar), rel=1e-5)
+    assert float(terms.loss) == pytest.approx(float(terms.recon) + 4.0 * float(terms.kl), rel=1e-6)
+
+
+def test_capacity_penalises_a_kl_below_the_target_too():
+    """Burgess et al.: β·|KL − C|, so a KL below C costs as much as one above it."""
+    model = make_linear_gaussian(encoder="mismatched")
+    x = sample_x(model, 5)
+    mu, logvar = model.encode(x)
+    kl = hand_kl(mu, logvar)
+    for capacity in (kl + 3.0, kl - 0.5):
+        with torch.no_grad():
+            terms = vae_loss(model, x, mu, logvar, 2.0, capacity, torch.Generator().manual_seed(2))
+        assert float(terms.loss) == pytest.approx(float(terms.recon) + 2.0 * abs(kl - capacity))

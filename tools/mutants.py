@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
+import signal
 import sys
 import tempfile
 import time
@@ -76,18 +76,63 @@ def copy_tree(dest: Path) -> None:
             shutil.copy2(src, dest / name)
 
 
+# Heavy third-party imports done once in this process and inherited by every forked test run;
+# vae_atlas itself is never imported here, so each child imports the mutated copy afresh.
+PRELOAD = (
+    "numpy", "scipy.stats", "torch", "sklearn.neighbors", "sklearn.linear_model",
+    "sklearn.metrics", "sklearn.decomposition", "matplotlib.pyplot", "PIL.Image", "safetensors",
+    "fastapi", "fastapi.testclient", "pydantic", "hypothesis", "pytest",
+)  # fmt: skip
+
+
+def preload() -> None:
+    import importlib
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
 def run_tests(root: Path, tests: tuple[str, ...], timeout: float) -> tuple[int | None, str]:
-    """pytest's exit code (None on timeout) and its output, run inside the copy ``root``."""
-    env = {**os.environ, "PYTHONPATH": str(root / "src"), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
-    try:
-        proc = subprocess.run(
-            cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout
-        )
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else ""
-        return None, out or ""
-    return proc.returncode, proc.stdout + proc.stderr
+    """pytest's exit code (None on timeout) and its output, run inside the copy ``root``.
+
+    The run happens in a forked child of this process (which has already imported torch and the
+    other heavy libraries), so a mutant costs its tests' time, not a fresh interpreter's start.
+    """
+    log = root / ".mutant-output.txt"
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 3
+        try:
+            fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.chdir(root)
+            os.environ["PYTHONPATH"] = str(root / "src")  # for subprocesses the tests start
+            sys.path[:0] = [str(root / "src"), str(root)]
+            import pytest
+
+            code = int(pytest.main(["-x", "-q", "-p", "no:cacheprovider", *tests]))
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return None, log.read_text(errors="replace")
+        time.sleep(0.05)
+    return os.waitstatus_to_exitcode(status), log.read_text(errors="replace")
 
 
 def check(root: Path, mutant: Mutant, timeout: float) -> Outcome:
@@ -130,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     if not mutants:
         sys.exit(f"no mutant in {args.list} matches --only {args.only!r}")
     started = time.perf_counter()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # still remove the temporary copy
+    os.environ["OMP_NUM_THREADS"] = "1"
+    preload()
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="vae-atlas-mutants-") as tmp:
         root = Path(tmp)

@@ -82,3 +82,14 @@ def test_capacity_penalises_a_kl_below_the_target_too():
         with torch.no_grad():
             terms = vae_loss(model, x, mu, logvar, 2.0, capacity, torch.Generator().manual_seed(2))
         assert float(terms.loss) == pytest.approx(float(terms.recon) + 2.0 * abs(kl - capacity))
+
+
+def test_iwae_loss_with_one_sample_averages_to_the_closed_form_elbo():
+    """k = 1 is the ELBO; with an imperfect encoder its value depends on drawing z with the
+    posterior's σ (the closed form of the linear-Gaussian model gives the exact mean)."""
+    model = make_linear_gaussian(encoder="mismatched", latent_dim=2, data_dim=4, sigma=0.5)
+    x = sample_x(model, 4).repeat(20_000, 1, 1, 1)
+    mu, logvar = model.encode(x)
+    with torch.no_grad():
+        terms = iwae_loss(model, x, mu, logvar, k=1, generator=torch.Generator().manual_seed(3))
+    assert float(terms.loss) == pytest.approx(-float(np.mean(model.exact_elbo(x[:4]))), abs=0.03)

@@ -6,8 +6,9 @@ the tests chosen for each bug fail ("killed") or still pass ("survived").
 
 Each mutant in the list names a file under ``src/vae_atlas/``, an exact snippet of it, the
 replacement and the tests to run. The tree (``src/``, ``tests/``, ``pyproject.toml``) is copied
-once to a temporary folder; each mutant is applied to that copy, its tests run there with
-``PYTHONPATH`` pointing at the copy, and the file is restored. The working tree is never touched.
+once to a temporary folder; each mutant is applied to that copy, its tests run there (in a forked
+child that imports the copy's package) and the file is restored. The working tree is never
+touched. Needs a POSIX system (fork).
 A snippet that is not in the file (the code moved on) is reported as "does not apply" and left out
 of the score; so is a snippet that occurs more than once.
 """
@@ -92,10 +93,7 @@ def preload() -> None:
 
     matplotlib.use("Agg")
     for name in PRELOAD:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass
+        importlib.import_module(name)
 
 
 def run_tests(root: Path, tests: tuple[str, ...], timeout: float) -> tuple[int | None, str]:

@@ -13,6 +13,7 @@ import torch
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from vae_atlas.explorer.geometry import posterior_samples
 from vae_atlas.run import Run
 
 FIVE_MB = 5 * 1024 * 1024
@@ -61,3 +62,9 @@ def test_upload_cap_is_five_megabytes(client: TestClient, size: int, status: int
         "/api/runs/vae2/encode", content=png_of_size(size), headers={"content-type": "image/png"}
     )
     assert r.status_code == status, r.text[:200]
+
+
+def test_posterior_cloud_spreads_by_sigma():
+    draws = posterior_samples(np.array([1.0, -2.0]), np.array([2.0, 0.5]), 20_000)
+    assert draws.mean(0) == pytest.approx([1.0, -2.0], abs=0.05)
+    assert draws.std(0) == pytest.approx([2.0, 0.5], rel=0.03)

@@ -12,7 +12,8 @@ from safetensors.torch import save_file
 
 import vae_atlas as va
 from vae_atlas.checkpoint import RunFileError, load_tensors
-from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+
+from .tiny_runs import tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -21,11 +22,7 @@ def trained(
 ):
     from tests.conftest import make_blobs_dataset
 
-    cfg = RunConfig(
-        data=DataConfig(name="digits"),
-        model=ModelConfig(image_shape=(1, 8, 8), latent_dim=3, hidden=(16,)),
-        train=TrainConfig(epochs=1, batch_size=64, probe_size=20),
-    )
+    cfg = tiny_config(latent_dim=3, hidden=(16,), epochs=1, probe_size=20)
     out = tmp_path_factory.mktemp("runs") / "r"
     va.train(cfg, out, dataset=make_blobs_dataset(), progress=False)
     return out

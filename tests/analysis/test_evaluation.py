@@ -13,11 +13,12 @@ from tests.conftest import make_blobs_dataset
 from vae_atlas.analysis.evaluation import EvaluationSettings, evaluate_model, evaluate_run
 from vae_atlas.analysis.evaluation_file import EVALUATION_FILE, write_evaluation
 from vae_atlas.cli import main
-from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from vae_atlas.config import ModelConfig
 from vae_atlas.data import Dataset, ImageSet, load_shapes
 from vae_atlas.models import build_model
 from vae_atlas.run import load_run
-from vae_atlas.training import train
+
+from ..tiny_runs import tiny_config, train_quietly
 
 TINY = EvaluationSettings(k=20, max_test_images=40, disentanglement_points=200,
                           disentanglement_votes=40)  # fmt: skip
@@ -25,14 +26,8 @@ TINY = EvaluationSettings(k=20, max_test_images=40, disentanglement_points=200,
 
 def _train(tmp_path, objective: str, *, binarize: bool = False):
     data = make_blobs_dataset(n=160)
-    cfg = RunConfig(
-        data=DataConfig(name="digits"),
-        model=ModelConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(32,), objective=objective),
-        train=TrainConfig(epochs=3, batch_size=32, probe_size=10, dynamic_binarization=binarize),
-    )
-    out = tmp_path / objective
-    train(cfg, out, dataset=data, progress=False, log=lambda _: None)
-    run = load_run(out)
+    cfg = tiny_config(objective, batch_size=32, probe_size=10, dynamic_binarization=binarize)
+    run = load_run(train_quietly(cfg, tmp_path / objective, dataset=data))
     run.__dict__["dataset"] = data  # the cached_property: use the same synthetic data
     return run
 

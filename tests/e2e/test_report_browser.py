@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from vae_atlas.config import DataConfig
 from vae_atlas.data import load_dataset
 from vae_atlas.report import ReportOptions, build_comparison, build_report
 from vae_atlas.training import train
 
+from ..tiny_runs import tiny_config
 from .browser import ARGS, CHROMIUM
 
 pytestmark = [
@@ -26,13 +27,7 @@ def reports(tmp_path_factory) -> list[Path]:
     data = load_dataset(DataConfig(name="digits"))
     runs = []
     for objective in ("ae", "vae"):
-        cfg = RunConfig(
-            data=DataConfig(name="digits"),
-            model=ModelConfig(
-                family="mlp", image_shape=(1, 8, 8), latent_dim=2, hidden=(64,), objective=objective
-            ),
-            train=TrainConfig(epochs=3, batch_size=128, lr=3e-3, probe_size=100, device="cpu"),
-        )
+        cfg = tiny_config(objective, hidden=(64,), batch_size=128, lr=3e-3, probe_size=100)
         train(cfg, root / objective, dataset=data, progress=False)
         runs.append(root / objective)
     opts = ReportOptions(grid_size=8, n_clouds=30)

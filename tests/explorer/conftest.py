@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -9,27 +10,16 @@ import torch
 from fastapi.testclient import TestClient
 
 from vae_atlas import load_run, train
-from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from vae_atlas.config import ModelConfig
 from vae_atlas.data import load_digits
 from vae_atlas.explorer import ExplorerRun, create_app
 from vae_atlas.models import build_model
 from vae_atlas.run import Run
 
 from ..conftest import make_blobs_dataset
+from ..tiny_runs import tiny_config as base_config
 
-
-def tiny_config(objective: str, latent_dim: int, activation: str = "relu") -> RunConfig:
-    return RunConfig(
-        data=DataConfig(name="digits"),
-        model=ModelConfig(
-            image_shape=(1, 8, 8),
-            latent_dim=latent_dim,
-            hidden=(48,),
-            objective=objective,
-            activation=activation,
-        ),
-        train=TrainConfig(epochs=3, batch_size=64, lr=3e-3, probe_size=50, device="cpu"),
-    )
+tiny_config = partial(base_config, hidden=(48,), lr=3e-3)
 
 
 @pytest.fixture(scope="session")

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from vae_atlas.config import DataConfig
 from vae_atlas.data import load_dataset
 from vae_atlas.training import train
 
+from ..tiny_runs import tiny_config as base_config
 
-def tiny_config(objective: str = "vae", latent_dim: int = 2, beta: float = 1.0) -> RunConfig:
-    return RunConfig(
-        data=DataConfig(name="digits"),
-        model=ModelConfig(
-            family="mlp",
-            image_shape=(1, 8, 8),
-            latent_dim=latent_dim,
-            hidden=(64,),
-            objective=objective,
-            beta=beta,
-        ),
-        train=TrainConfig(epochs=3, batch_size=128, lr=3e-3, probe_size=100, device="cpu"),
-    )
+tiny_config = partial(base_config, hidden=(64,), batch_size=128, lr=3e-3, probe_size=100)
 
 
 @pytest.fixture(scope="session")

@@ -4,27 +4,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from functools import partial
 
 import pytest
 import torch
 
 import vae_atlas as va
 from vae_atlas.checkpoint import load_tensors
-from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from vae_atlas.config import DataConfig
 from vae_atlas.models import AutoEncoder
 from vae_atlas.training import TrainingDiverged, TrainingError, load_state, train
 
+from ..tiny_runs import tiny_config as base_config
 
-def tiny_config(epochs: int = 3, **train_kw) -> RunConfig:
-    return RunConfig(
-        data=DataConfig(name="digits"),
-        model=ModelConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(32,)),
-        # a constant lr: a cosine schedule depends on the total epochs, and these tests compare
-        # runs of different lengths
-        train=TrainConfig(
-            epochs=epochs, batch_size=64, probe_size=50, **{"lr_final_fraction": 1.0, **train_kw}
-        ),
-    )
+# a constant lr: a cosine schedule depends on the total epochs, and these tests compare runs of
+# different lengths
+tiny_config = partial(base_config, lr_final_fraction=1.0)
 
 
 def weights(run_dir) -> dict[str, torch.Tensor]:

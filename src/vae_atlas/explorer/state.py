@@ -3,7 +3,8 @@
 Everything that every page load needs (the latent means of the shown split, KL per dimension,
 active dimensions, the default map, a nearest-neighbour index) is computed once when the app is
 created; the other maps are computed on first request and kept in memory, and t-SNE and UMAP
-also on disk in the run's ``cache/`` folder (keyed by a fingerprint of weights and images).
+also on disk in the run's ``cache/`` folder, in the cache the report shares
+(:mod:`vae_atlas.analysis.projection_cache`): a map either of them computed is reused by the other.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from vae_atlas.analysis import (
     kl_per_dim,
     model_device,
 )
-from vae_atlas.analysis.projection import fingerprint
+from vae_atlas.analysis.projection_cache import projection_key
 from vae_atlas.analysis.traversal import dimension_ranking
 from vae_atlas.data import ImageSet
 from vae_atlas.explorer.images import border_brightness
@@ -114,7 +115,7 @@ class ExplorerRun:
             test,
             class_names=run.dataset.class_names,
             info=info,
-            cache_dir=run.path / "cache" if writable else None,
+            cache_dir=run.cache_dir if writable else None,
         )
 
     @classmethod
@@ -172,7 +173,9 @@ class ExplorerRun:
         # one lock per map: a minute of t-SNE never blocks the PCA map of the same run
         with key_lock:
             if key not in self._maps:
-                cache_key = self.cache_key() if projection in NONLINEAR else None
+                cache_key = None
+                if projection in NONLINEAR and self.cache_dir is not None:
+                    cache_key = projection_key(self.model, self.images.images)
                 self._maps[key] = compute_map(
                     projection,
                     self.latents.mu,
@@ -181,16 +184,6 @@ class ExplorerRun:
                     cache_key=cache_key,
                 )
             return self._maps[key]
-
-    def cache_key(self) -> str | None:
-        """Fingerprint of the weights and the shown images: a projection cache entry's name."""
-        if self.cache_dir is None:
-            return None
-        parts: list = ["explorer"]
-        for name, tensor in sorted(self.model.state_dict().items()):
-            parts += [name, tensor.detach().cpu().contiguous().view(-1).float().numpy()]
-        parts.append(self.images.images.numpy())
-        return fingerprint(*parts)
 
     def map_tree(self, lmap: LatentMap):
         """Nearest-neighbour index over a non-linear map's coordinates (for lifting)."""

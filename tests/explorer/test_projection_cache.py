@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from sklearn.manifold import TSNE
 
 from vae_atlas import load_run
@@ -17,6 +16,8 @@ from vae_atlas.report.context import AtlasContext
 from vae_atlas.report.options import ReportOptions
 from vae_atlas.report.source import source_from_run
 from vae_atlas.run import Run
+
+from .conftest import local_client
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def test_explorer_reuses_the_tsne_the_report_computed(run_copy: Path, tsne_fits:
     ctx = AtlasContext(source_from_run(run), ReportOptions(projections=("tsne",)))
     report_coords = ctx.projection("tsne").coords
     assert len(tsne_fits) == 1 and list((run_copy / "cache").glob("projection-tsne-*.npz"))
-    served = TestClient(create_app([load_run(run_copy)])).get("/api/runs/ae5/map?projection=tsne")
+    served = local_client(create_app([load_run(run_copy)])).get("/api/runs/ae5/map?projection=tsne")
     assert served.status_code == 200
     assert len(tsne_fits) == 1  # read from the report's cache, not fitted again
     xy = np.column_stack([served.json()["x"], served.json()["y"]])
@@ -53,10 +54,10 @@ def test_explorer_reuses_the_tsne_the_report_computed(run_copy: Path, tsne_fits:
 
 
 def test_a_damaged_map_cache_is_rebuilt_not_a_500(run_copy: Path, tsne_fits: list[int]):
-    first = TestClient(create_app([load_run(run_copy)])).get("/api/runs/ae5/map?projection=tsne")
+    first = local_client(create_app([load_run(run_copy)])).get("/api/runs/ae5/map?projection=tsne")
     (entry,) = (run_copy / "cache").glob("projection-tsne-*.npz")
     entry.write_bytes(b"PK\x03\x04 not really a zip")
-    client = TestClient(create_app([load_run(run_copy)]))
+    client = local_client(create_app([load_run(run_copy)]))
     with pytest.warns(RuntimeWarning, match="damaged projection cache"):
         again = client.get("/api/runs/ae5/map?projection=tsne")
     assert again.status_code == 200 and again.json()["x"] == first.json()["x"]

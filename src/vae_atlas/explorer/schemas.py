@@ -148,6 +148,7 @@ class UploadResult(Posterior):
     input: str = Field(description="the upload after preprocessing, as the model saw it")
     inverted: bool
     original_size: tuple[int, int]
+    normalisation: str = Field(description="how the upload was laid out before encoding")
 
 
 class ViewQuery(_Strict):

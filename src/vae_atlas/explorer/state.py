@@ -28,7 +28,7 @@ from vae_atlas.analysis import (
 from vae_atlas.analysis.projection_cache import projection_key
 from vae_atlas.analysis.traversal import dimension_ranking
 from vae_atlas.data import ImageSet
-from vae_atlas.explorer.images import border_brightness
+from vae_atlas.explorer.images import LAYOUTS, border_brightness
 from vae_atlas.explorer.maps import NONLINEAR, LatentMap, compute_map
 from vae_atlas.explorer.weights import DecoderExport, export_mlp_decoder
 from vae_atlas.models import as_latent_model
@@ -47,6 +47,8 @@ class ExplorerRun:
     class_names : names of the label values, if known.
     info : short descriptive strings (objective, family, dataset).
     cache_dir : where t-SNE / UMAP maps are stored between sessions (None: memory only).
+    upload_layout : how uploads are laid out before encoding (``"mnist"`` or ``"fill"``, see
+        :mod:`vae_atlas.explorer.images`).
     """
 
     def __init__(
@@ -59,9 +61,13 @@ class ExplorerRun:
         class_names: Sequence[str] | None = None,
         info: dict[str, str] | None = None,
         cache_dir: Path | None = None,
+        upload_layout: str = "fill",
     ) -> None:
+        if upload_layout not in LAYOUTS:
+            raise ValueError(f"upload_layout={upload_layout!r} is not one of {', '.join(LAYOUTS)}")
         self.id = run_id
         self.cache_dir = cache_dir
+        self.upload_layout = upload_layout
         self.name = name
         self.model = model.eval()
         self.device = model_device(model)
@@ -116,6 +122,7 @@ class ExplorerRun:
             class_names=run.dataset.class_names,
             info=info,
             cache_dir=run.cache_dir if writable else None,
+            upload_layout="mnist" if cfg.data.name == "mnist" else "fill",
         )
 
     @classmethod
@@ -127,11 +134,21 @@ class ExplorerRun:
         name: str,
         latent_dim: int | None = None,
         class_names: Sequence[str] | None = None,
+        upload_layout: str = "fill",
     ) -> ExplorerRun:
-        """Explore a user's own model (see :func:`vae_atlas.models.as_latent_model`)."""
+        """Explore a user's own model (see :func:`vae_atlas.models.as_latent_model`);
+        ``upload_layout="mnist"`` when ``images`` are laid out like MNIST."""
         kwargs = {} if latent_dim is None else {"latent_dim": latent_dim}
         wrapped = as_latent_model(model, **kwargs)
-        return cls(name, name, wrapped, images, class_names=class_names, info={"family": "custom"})
+        return cls(
+            name,
+            name,
+            wrapped,
+            images,
+            class_names=class_names,
+            info={"family": "custom"},
+            upload_layout=upload_layout,
+        )
 
     @property
     def projections(self) -> list[str]:

@@ -271,3 +271,20 @@ def test_rgb_images_round_trip() -> None:
     Image.fromarray(np.moveaxis(images[3].numpy(), 0, -1)).save(buf, format="PNG")
     up = c.post("/api/runs/rgb/encode", content=buf.getvalue()).json()
     assert up["neighbours"][0]["index"] == 3 and png_pixels(up["input"]).shape == (8, 8, 3)
+
+
+def test_samples_name_their_source(client: TestClient, ae5: Run, vae2: Run) -> None:
+    body = {"n": 144, "seed": 7, "projection": "pca"}
+    vae = client.post("/api/runs/vae2/samples", json={"n": 4, "projection": "latent"}).json()
+    assert vae["source_kind"] == "prior" and "N(0, I)" in vae["source"]
+    fitted = client.post("/api/runs/ae5/samples", json=body).json()
+    prior = client.post("/api/runs/ae5/samples", json={**body, "source": "prior"}).json()
+    assert fitted["source_kind"] == "fitted" and "fitted" in fitted["source"]
+    assert prior["source_kind"] == "prior"
+    # same seed, same standard-normal draws: fitted = mean + prior draws @ chol(cov)^T
+    mu = encode_images(ae5.model, ae5.dataset.test).mu.astype(np.float64)
+    chol = np.linalg.cholesky(np.cov(mu, rowvar=False) + 1e-6 * np.eye(5))
+    expected = mu.mean(0) + np.array(prior["z"]) @ chol.T
+    np.testing.assert_allclose(fitted["z"], expected, atol=1e-4)
+    bad = client.post("/api/runs/ae5/samples", json={**body, "source": "uniform"})
+    assert bad.status_code == 422

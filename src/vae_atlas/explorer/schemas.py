@@ -172,10 +172,16 @@ class PathResponse(BaseModel):
 class SampleRequest(ViewQuery):
     n: Annotated[int, Field(ge=1, le=MAX_SAMPLES)] = 36
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    source: Literal["prior", "fitted"] | None = Field(
+        None,
+        description="the prior N(0, I), or a Gaussian fitted to the data's codes "
+        "(default: the prior for a VAE, the fitted Gaussian for a plain autoencoder)",
+    )
 
 
 class SampleResponse(PathResponse):
-    source: str
+    source: str = Field(description="where the codes were drawn from, in words")
+    source_kind: Literal["prior", "fitted"]
 
 
 class InspectRequest(ViewQuery):

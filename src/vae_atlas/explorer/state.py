@@ -26,6 +26,7 @@ from vae_atlas.analysis import (
     model_device,
 )
 from vae_atlas.analysis.projection_cache import projection_key
+from vae_atlas.analysis.sampling import source_label
 from vae_atlas.analysis.traversal import dimension_ranking
 from vae_atlas.data import ImageSet
 from vae_atlas.explorer.images import LAYOUTS, border_brightness
@@ -161,10 +162,13 @@ class ExplorerRun:
         return self.latents.labels
 
     @property
+    def sample_source(self) -> str:
+        """Where samples come from by default: the prior, or for a plain AE the fitted Gaussian."""
+        return "prior" if self.stochastic else "fitted"
+
+    @property
     def prior(self) -> str:
-        if self.stochastic:
-            return "the prior N(0, I)"
-        return "a Gaussian fitted to the latent means (a plain autoencoder has no prior)"
+        return source_label(self.sample_source)
 
     def slider_ranges(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-dimension slider range: the data's 0.5–99.5 % span, padded, and ±3 for a VAE."""

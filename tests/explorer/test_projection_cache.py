@@ -53,7 +53,7 @@ def test_explorer_reuses_the_tsne_the_report_computed(run_copy: Path, tsne_fits:
     np.testing.assert_allclose(xy, report_coords, atol=1e-4)
 
 
-def test_a_damaged_map_cache_is_rebuilt_not_a_500(run_copy: Path, tsne_fits: list[int]):
+def test_a_damaged_cache_is_rebuilt_by_explorer_and_report(run_copy: Path, tsne_fits: list[int]):
     first = local_client(create_app([load_run(run_copy)])).get("/api/runs/ae5/map?projection=tsne")
     (entry,) = (run_copy / "cache").glob("projection-tsne-*.npz")
     entry.write_bytes(b"PK\x03\x04 not really a zip")
@@ -63,3 +63,9 @@ def test_a_damaged_map_cache_is_rebuilt_not_a_500(run_copy: Path, tsne_fits: lis
     assert again.status_code == 200 and again.json()["x"] == first.json()["x"]
     assert len(tsne_fits) == 2
     assert [p.name for p in (run_copy / "cache").iterdir()] == [entry.name]
+    entry.write_bytes(b"")
+    ctx = AtlasContext(source_from_run(load_run(run_copy)), ReportOptions(projections=("tsne",)))
+    with pytest.warns(RuntimeWarning, match="damaged projection cache"):
+        coords = ctx.projection("tsne").coords
+    np.testing.assert_allclose(coords[:, 0], first.json()["x"], atol=1e-4)
+    assert len(tsne_fits) == 3

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.manifold import TSNE
+from openTSNE import TSNE
 
 from vae_atlas import load_run
 from vae_atlas.explorer import create_app
@@ -31,13 +31,13 @@ def run_copy(ae5: Run, tmp_path: Path) -> Path:
 def tsne_fits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts t-SNE fits (each call appends the number of points fitted)."""
     fits: list[int] = []
-    real = TSNE.fit_transform
+    real = TSNE.fit
 
     def counting(self, X, *args, **kwargs):
         fits.append(len(X))
         return real(self, X, *args, **kwargs)
 
-    monkeypatch.setattr(TSNE, "fit_transform", counting)
+    monkeypatch.setattr(TSNE, "fit", counting)
     return fits
 
 

@@ -63,6 +63,11 @@ class Run:
     def name(self) -> str:
         return self.path.name
 
+    @property
+    def cache_dir(self) -> Path:
+        """Where derived results that are slow to recompute (projections) are kept."""
+        return self.path / "cache"
+
     @cached_property
     def dataset(self) -> Dataset:
         """The run's dataset (cached): the config says which data, ``data_access`` (the user's

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from vae_atlas.analysis.projection import fingerprint, project_latents
+from vae_atlas.analysis.projection import project_latents
+from vae_atlas.analysis.projection_cache import fingerprint
 
 
 def test_identity_keeps_the_chosen_dimensions():

@@ -48,6 +48,12 @@ def ae5(digits_runs: dict[str, Path]) -> Run:
     return load_run(digits_runs["ae5"])
 
 
+def local_client(app) -> TestClient:
+    """A test client addressing the app as a browser on this machine does (the explorer refuses
+    requests for any other host, TestClient's default ``testserver`` included)."""
+    return TestClient(app, base_url="http://127.0.0.1")
+
+
 def conv_explorer_run() -> ExplorerRun:
     """An untrained conv VAE on synthetic 28x28 blobs: the server-decoding path."""
     torch.manual_seed(0)
@@ -65,4 +71,4 @@ def conv_run() -> ExplorerRun:
 
 @pytest.fixture(scope="session")
 def client(vae2: Run, ae5: Run, conv_run: ExplorerRun) -> TestClient:
-    return TestClient(create_app([vae2, ae5, conv_run]))
+    return local_client(create_app([vae2, ae5, conv_run]))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from fastapi.testclient import TestClient
 from torch import nn
 
 from vae_atlas.analysis import active_dimensions
 from vae_atlas.data import ImageSet
 from vae_atlas.explorer import ExplorerRun, create_app
+
+from .conftest import local_client
 
 
 class _ScaledPixels(nn.Module):
@@ -42,7 +43,7 @@ def test_a_dimension_with_varied_means_but_little_kl_is_inactive() -> None:
     # by hand: unit posterior variance, so KL_d = E[mu_d^2] / 2
     kl = 0.5 * np.mean(mu**2, axis=0)
     assert np.var(mu[:, 0]) > 0.01 and kl[0] < 0.01  # variance says active, KL says not
-    detail = TestClient(create_app([run])).get("/api/runs/scaled").json()
+    detail = local_client(create_app([run])).get("/api/runs/scaled").json()
     assert [d["index"] for d in detail["dims"]] == [1, 0]
     assert [d["active"] for d in detail["dims"]] == [True, False]
     assert detail["n_active"] == 1

@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 from vae_atlas.data import ImageSet
 from vae_atlas.explorer import ExplorerRun, create_app
 
+from .conftest import local_client
+
 
 class InkCounter(torch.nn.Module):
     """A plain autoencoder whose −log p(x | z) is the image's total ink (sum of its pixels)."""
@@ -34,7 +36,7 @@ def served(model: torch.nn.Module) -> TestClient:
     for i in range(100):
         images[i].view(-1)[: i % 17] = 255  # image i has i mod 17 white pixels
     run = ExplorerRun.from_model(model, ImageSet(images), name="ink", latent_dim=2)
-    return TestClient(create_app([run]))
+    return local_client(create_app([run]))
 
 
 def test_scores_are_each_points_negative_log_likelihood() -> None:

@@ -15,6 +15,8 @@ from vae_atlas.analysis import encode_images
 from vae_atlas.explorer import create_app
 from vae_atlas.run import Run
 
+from .conftest import local_client
+
 
 def png_pixels(uri: str) -> np.ndarray:
     assert uri.startswith("data:image/png;base64,")
@@ -26,7 +28,7 @@ def test_runs_are_listed_with_unique_ids(client: TestClient, vae2: Run) -> None:
     runs = client.get("/api/runs").json()
     assert [r["id"] for r in runs] == ["vae2", "ae5", "conv3"]
     assert [r["latent_dim"] for r in runs] == [2, 5, 3]
-    twice = TestClient(create_app([vae2, vae2])).get("/api/runs").json()
+    twice = local_client(create_app([vae2, vae2])).get("/api/runs").json()
     assert [r["id"] for r in twice] == ["vae2", "vae2-2"]
 
 
@@ -188,7 +190,7 @@ def test_tsne_map_places_and_lifts_approximately(client: TestClient, ae5: Run) -
 def test_tsne_map_is_cached_in_the_run_directory(client: TestClient, ae5: Run) -> None:
     first = client.get("/api/runs/ae5/map?projection=tsne").json()
     assert list((ae5.path / "cache").glob("projection-tsne-*.npz"))
-    again = TestClient(create_app([ae5])).get("/api/runs/ae5/map?projection=tsne").json()
+    again = local_client(create_app([ae5])).get("/api/runs/ae5/map?projection=tsne").json()
     assert again["seconds"] == 0.0 and again["x"] == first["x"]
 
 
@@ -228,7 +230,7 @@ def test_a_users_own_module_is_served(vae2: Run) -> None:
     from vae_atlas.explorer import ExplorerRun
 
     mine = ExplorerRun.from_model(Mine(), vae2.dataset.test, name="mine", latent_dim=2)
-    c = TestClient(create_app([mine]))
+    c = local_client(create_app([mine]))
     d = c.get("/api/runs/mine").json()
     assert d["stochastic"] is False and d["in_page_decoder"] is False
     r = c.post("/api/runs/mine/decode", json={"z": [[0.0, 0.0]], "format": "array"}).json()
@@ -252,7 +254,7 @@ def test_rgb_images_round_trip() -> None:
     torch.manual_seed(0)
     model = build_model(ModelConfig(image_shape=(3, 8, 8), latent_dim=3, hidden=(16,)))
     images = torch.randint(0, 256, (40, 3, 8, 8), dtype=torch.uint8)
-    c = TestClient(create_app([ExplorerRun.from_model(model, ImageSet(images), name="rgb")]))
+    c = local_client(create_app([ExplorerRun.from_model(model, ImageSet(images), name="rgb")]))
     d = c.get("/api/runs/rgb").json()
     assert d["image_shape"] == [3, 8, 8] and d["labels"] is None and d["class_names"] is None
     uri = c.post("/api/runs/rgb/decode", json={"z": [[0.1, 0.2, 0.3]]}).json()["images"][0]
@@ -269,3 +271,20 @@ def test_rgb_images_round_trip() -> None:
     Image.fromarray(np.moveaxis(images[3].numpy(), 0, -1)).save(buf, format="PNG")
     up = c.post("/api/runs/rgb/encode", content=buf.getvalue()).json()
     assert up["neighbours"][0]["index"] == 3 and png_pixels(up["input"]).shape == (8, 8, 3)
+
+
+def test_samples_name_their_source(client: TestClient, ae5: Run, vae2: Run) -> None:
+    body = {"n": 144, "seed": 7, "projection": "pca"}
+    vae = client.post("/api/runs/vae2/samples", json={"n": 4, "projection": "latent"}).json()
+    assert vae["source_kind"] == "prior" and "N(0, I)" in vae["source"]
+    fitted = client.post("/api/runs/ae5/samples", json=body).json()
+    prior = client.post("/api/runs/ae5/samples", json={**body, "source": "prior"}).json()
+    assert fitted["source_kind"] == "fitted" and "fitted" in fitted["source"]
+    assert prior["source_kind"] == "prior"
+    # same seed, same standard-normal draws: fitted = mean + prior draws @ chol(cov)^T
+    mu = encode_images(ae5.model, ae5.dataset.test).mu.astype(np.float64)
+    chol = np.linalg.cholesky(np.cov(mu, rowvar=False) + 1e-6 * np.eye(5))
+    expected = mu.mean(0) + np.array(prior["z"]) @ chol.T
+    np.testing.assert_allclose(fitted["z"], expected, atol=1e-4)
+    bad = client.post("/api/runs/ae5/samples", json={**body, "source": "uniform"})
+    assert bad.status_code == 422

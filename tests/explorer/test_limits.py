@@ -78,7 +78,7 @@ def test_refused_from_the_header_without_waiting_for_the_body(live_server: int) 
     # declare 1 GB, send 10 bytes: the answer must come at once, not after a body never sent
     with socket.create_connection(("127.0.0.1", live_server), timeout=10) as sock:
         sock.sendall(
-            b"POST /api/runs/vae2/decode HTTP/1.1\r\nHost: x\r\n"
+            b"POST /api/runs/vae2/decode HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Content-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n"
             b'{"z": [[0,'
         )

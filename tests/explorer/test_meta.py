@@ -11,6 +11,8 @@ from vae_atlas.data import ImageSet
 from vae_atlas.explorer import ExplorerRun, create_app
 from vae_atlas.run import Run
 
+from .conftest import local_client
+
 # matplotlib's tab10, the report's class colours for up to ten classes
 TAB10 = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
 
@@ -24,7 +26,7 @@ def test_class_colours_are_the_reports(client: TestClient) -> None:
 def test_unlabelled_points_get_one_colour(vae2: Run) -> None:
     images = ImageSet(vae2.dataset.test.images[:40])  # no labels
     bare = ExplorerRun.from_model(vae2.model, images, name="bare")
-    d = TestClient(create_app([bare])).get("/api/runs/bare").json()
+    d = local_client(create_app([bare])).get("/api/runs/bare").json()
     assert d["labels"] is None and d["class_colors"] == ["#4c72b0"]
 
 
@@ -46,7 +48,7 @@ def test_active_dimensions_by_kl_threshold() -> None:
     images = torch.zeros(40, 1, 8, 8, dtype=torch.uint8)
     images[::2] = 255
     run = ExplorerRun.from_model(TwoCodes(), ImageSet(images), name="two", latent_dim=2)
-    d = TestClient(create_app([run])).get("/api/runs/two").json()
+    d = local_client(create_app([run])).get("/api/runs/two").json()
     assert d["active_kl_threshold"] == 0.01
     by_index = {dim["index"]: dim for dim in d["dims"]}
     assert by_index[0]["kl"] == pytest.approx(0.0072, abs=1e-6)

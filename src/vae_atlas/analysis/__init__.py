@@ -37,7 +37,13 @@ from vae_atlas.analysis.quality import (
     silhouette_by_class,
     total_correlation,
 )
-from vae_atlas.analysis.sampling import prior_samples, reconstruct, sample_prior
+from vae_atlas.analysis.sampling import (
+    prior_samples,
+    reconstruct,
+    sample_codes,
+    sample_prior,
+    source_label,
+)
 from vae_atlas.analysis.traversal import Traversal, traverse
 
 __all__ = [
@@ -88,7 +94,9 @@ __all__ = [
     "rank_anomalies",
     "read_evaluation",
     "reconstruct",
+    "sample_codes",
     "sample_prior",
+    "source_label",
     "silhouette_by_class",
     "slerp",
     "total_correlation",

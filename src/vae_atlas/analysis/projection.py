@@ -3,18 +3,20 @@
 
 A 2-D latent space is shown as it is (``identity``); anything larger is projected. PCA is fitted
 once and can place new points (grid planes, uploads); t-SNE and UMAP are slow on 10,000 points
-(~40 s each on two cores), so :func:`project_latents` can store the result in a cache folder keyed
-by a fingerprint of the model weights and data (see :func:`fingerprint`) and reuse it.
+(~40 s each on two cores), so :func:`project_latents` can store the result in a cache folder
+(see :mod:`vae_atlas.analysis.projection_cache`, keyed by
+:func:`~vae_atlas.analysis.projection_cache.projection_key`) and reuse it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from vae_atlas.analysis.projection_cache import cache_path, read_coords, write_coords
 
 METHODS = ("identity", "pca", "tsne", "umap")
 _NAMES = {"identity": "z", "pca": "PC", "tsne": "t-SNE", "umap": "UMAP"}
@@ -49,20 +51,6 @@ class Projection:
         return (np.asarray(mu, dtype=np.float64) - self.center) @ self.components.T
 
 
-def fingerprint(*parts: bytes | np.ndarray | str) -> str:
-    """A short SHA-256 hex digest of byte strings, arrays and strings (for cache keys)."""
-    digest = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, np.ndarray):
-            digest.update(str((part.dtype, part.shape)).encode())
-            part = np.ascontiguousarray(part).tobytes()
-        elif isinstance(part, str):
-            part = part.encode()
-        digest.update(part)
-        digest.update(b"\x00")
-    return digest.hexdigest()[:16]
-
-
 def project_latents(
     mu: np.ndarray,
     method: str = "pca",
@@ -79,8 +67,9 @@ def project_latents(
     mu : (N, D) posterior means.
     method : ``identity`` (the two latent ``dims`` themselves), ``pca``, ``tsne`` or ``umap``.
     seed : random state of t-SNE / UMAP.
-    cache_dir, cache_key : when both are given, the result is stored as
-        ``cache_dir/projection-<method>-<key>.npz`` and read back on the next call.
+    cache_dir, cache_key : when both are given, t-SNE and UMAP are stored in ``cache_dir``
+        under ``cache_key`` (see :func:`~vae_atlas.analysis.projection_cache.projection_key`)
+        and read back on the next call; a damaged entry is computed again with a warning.
     """
     if method not in METHODS:
         raise ValueError(f"projection method {method!r} is not one of {', '.join(METHODS)}")
@@ -91,34 +80,25 @@ def project_latents(
         return _identity(mu, dims)
     if method == "pca":
         return _pca(mu)
-    path = _cache_path(cache_dir, cache_key, method, seed)
-    if path is not None and path.exists():
-        with np.load(path) as saved:
-            coords = saved["coords"]
-        if coords.shape == (mu.shape[0], 2):
-            return Projection(method, coords, _labels(method), seconds=0.0, cached=True)
+    path = (
+        None
+        if cache_dir is None or cache_key is None
+        else cache_path(cache_dir, cache_key, method, seed)
+    )
+    coords = None if path is None else read_coords(path, mu.shape[0])
+    if coords is not None:
+        return Projection(method, coords, _labels(method), seconds=0.0, cached=True)
     start = time.perf_counter()
     coords = _tsne(mu, seed) if method == "tsne" else _umap(mu, seed)
     seconds = time.perf_counter() - start
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, coords=coords)
-        tmp.replace(path)
+        write_coords(path, coords)
     return Projection(method, coords, _labels(method), seconds=seconds)
 
 
 def _labels(method: str) -> tuple[str, str]:
     name = _NAMES[method]
     return f"{name} 1", f"{name} 2"
-
-
-def _cache_path(
-    cache_dir: str | Path | None, key: str | None, method: str, seed: int
-) -> Path | None:
-    if cache_dir is None or key is None:
-        return None
-    return Path(cache_dir) / f"projection-{method}-{fingerprint(key, str(seed))}.npz"
 
 
 def _identity(mu: np.ndarray, dims: tuple[int, int]) -> Projection:

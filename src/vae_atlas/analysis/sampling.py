@@ -1,5 +1,12 @@
-"""Prior samples and reconstructions (Kingma & Welling 2014): z ~ N(0, I) decoded, and inputs
-passed through encoder mean and decoder."""
+"""Prior samples and reconstructions (Kingma & Welling 2014): codes drawn and decoded, and
+inputs passed through encoder mean and decoder.
+
+Codes come from one of two sources (:data:`SOURCES`): ``"prior"``, the VAE's prior N(0, I), or
+``"fitted"``, a Gaussian with the mean and covariance of a set of codes (a plain autoencoder has
+no prior; drawing from the Gaussian its codes occupy is the closest stand-in). The report and the
+explorer both draw through :func:`sample_codes` and label what they show with
+:func:`source_label`.
+"""
 
 from __future__ import annotations
 
@@ -35,14 +42,63 @@ class Reconstructions:
         return float(np.mean((self.originals - self.reconstructions) ** 2))
 
 
+SOURCES = ("prior", "fitted")
+# added to the fitted covariance so that codes spanning fewer than D directions still give a
+# positive-definite matrix; negligible next to the spread of trained codes
+_RIDGE = 1e-6
+
+
 def sample_prior(n: int, latent_dim: int, *, seed: int = 0) -> np.ndarray:
     """n draws from N(0, I) (n, D), from a seeded generator."""
     return np.random.default_rng(seed).standard_normal((n, latent_dim))
 
 
-def prior_samples(model: nn.Module, n: int, *, seed: int = 0) -> Samples:
-    """Decode n prior draws."""
-    z = sample_prior(n, int(model.latent_dim), seed=seed)
+def sample_codes(
+    n: int,
+    latent_dim: int,
+    *,
+    source: str = "prior",
+    codes: np.ndarray | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """n codes (n, D) from ``source``, from a seeded generator.
+
+    ``"prior"``: N(0, I). ``"fitted"``: N(m, S) with m and S the mean and covariance of
+    ``codes`` (N, D), drawn as m + L ε with S + 1e-6 I = L Lᵀ and ε ~ N(0, I) — the same ε as
+    the prior's for the same seed.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"source={source!r} is not one of {', '.join(SOURCES)}")
+    eps = sample_prior(n, latent_dim, seed=seed)
+    if source == "prior":
+        return eps
+    if codes is None or codes.ndim != 2 or codes.shape[1] != latent_dim or len(codes) < 2:
+        raise ValueError(f"source='fitted' needs codes of shape (N >= 2, {latent_dim})")
+    codes = np.asarray(codes, dtype=np.float64)
+    cov = np.atleast_2d(np.cov(codes, rowvar=False))  # (D, D)
+    chol = np.linalg.cholesky(cov + _RIDGE * np.eye(latent_dim))
+    return codes.mean(0) + eps @ chol.T
+
+
+def source_label(source: str) -> str:
+    """What ``source`` is, in words for a caption or a page."""
+    if source == "prior":
+        return "the prior N(0, I)"
+    if source == "fitted":
+        return "a Gaussian fitted to the latent means (a plain autoencoder has no prior)"
+    raise ValueError(f"source={source!r} is not one of {', '.join(SOURCES)}")
+
+
+def prior_samples(
+    model: nn.Module,
+    n: int,
+    *,
+    seed: int = 0,
+    source: str = "prior",
+    codes: np.ndarray | None = None,
+) -> Samples:
+    """Decode n codes drawn from ``source`` (see :func:`sample_codes`)."""
+    z = sample_codes(n, int(model.latent_dim), source=source, codes=codes, seed=seed)
     return Samples(z, decode_latents(model, z))
 
 

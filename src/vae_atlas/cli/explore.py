@@ -70,14 +70,14 @@ def run_explore(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"cannot listen on {args.host}:{args.port} ({exc.strerror}); try another --port"
         ) from None
+    port = sock.getsockname()[1]
     try:
         runs = [load_run(path, data=data_access_from_args(args)) for path in args.runs]
         print(f"preparing {len(runs)} run(s): encoding the test images ...", flush=True)
-        app = create_app(runs, max_points=args.max_points)
+        app = create_app(runs, max_points=args.max_points, host=args.host, port=port)
     except BaseException:
         sock.close()
         raise
-    port = sock.getsockname()[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown}:{port}/"
     print(f"explorer: {url}   (Ctrl+C to stop)", flush=True)

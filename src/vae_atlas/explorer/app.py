@@ -4,7 +4,7 @@ The app serves one static page (``static/``: plain HTML, CSS and JavaScript, no 
 step) and the JSON API of :mod:`vae_atlas.explorer.api`; the OpenAPI schema is at
 ``/openapi.json`` (FastAPI's CDN-based ``/docs`` pages are off: everything works offline).
 Validation errors are 422 with the pydantic message, unknown runs or points 404, oversized
-uploads 413.
+uploads 413, requests addressed to another host 400.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from vae_atlas.explorer import anomaly, api, codes, uploads
+from vae_atlas.explorer.hosts import HostCheckMiddleware
 from vae_atlas.explorer.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from vae_atlas.explorer.state import ExplorerRun
 from vae_atlas.run import Run
@@ -26,7 +27,13 @@ from vae_atlas.run import Run
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(runs: Sequence[Run | ExplorerRun], *, max_points: int | None = None) -> FastAPI:
+def create_app(
+    runs: Sequence[Run | ExplorerRun],
+    *,
+    max_points: int | None = None,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+) -> FastAPI:
     """A FastAPI app exploring ``runs`` (loaded :class:`~vae_atlas.Run` or prepared
     :class:`ExplorerRun` objects; the first one is shown first).
 
@@ -34,6 +41,9 @@ def create_app(runs: Sequence[Run | ExplorerRun], *, max_points: int | None = No
     ----------
     runs : at least one run.
     max_points : show at most this many test images per run (default: the whole test split).
+    host, port : the address the app is served on; requests whose ``Host`` header names
+        another server are refused (see :mod:`vae_atlas.explorer.hosts`). ``port=None``
+        accepts any port on the allowed host names.
     """
     if not runs:
         raise ValueError("create_app needs at least one run")
@@ -56,7 +66,10 @@ def create_app(runs: Sequence[Run | ExplorerRun], *, max_points: int | None = No
         redoc_url=None,
     )
     app.state.runs = registry
+    app.state.upload_pool = uploads.UploadPool()
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    # added last, so it runs first: a request for another host is refused before anything else
+    app.add_middleware(HostCheckMiddleware, host=host, port=port)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.state.anomaly_scores = {}
     for module in (api, codes, uploads, anomaly):

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from vae_atlas.analysis.interpolation import interpolation_path
+from vae_atlas.analysis.sampling import sample_codes, source_label
 from vae_atlas.explorer import schemas as s
 from vae_atlas.explorer.api import (
     DimsQuery,
@@ -92,16 +93,10 @@ def path_response(run: ExplorerRun, lmap: LatentMap, z: np.ndarray) -> s.PathRes
 @router.post("/runs/{run_id}/samples", response_model=s.SampleResponse)
 def sample(run: RunDep, body: s.SampleRequest) -> s.SampleResponse:
     lmap = get_view(run, body.projection, body.dims)
-    rng = np.random.default_rng(body.seed)
-    eps = rng.standard_normal((body.n, run.latent_dim))
-    if run.stochastic:
-        z = eps
-    else:
-        cov = np.atleast_2d(np.cov(run.latents.mu, rowvar=False))
-        chol = np.linalg.cholesky(cov + 1e-6 * np.eye(run.latent_dim))
-        z = run.mean + eps @ chol.T
+    source = body.source or run.sample_source
+    z = sample_codes(body.n, run.latent_dim, source=source, codes=run.latents.mu, seed=body.seed)
     out = path_response(run, lmap, z)
-    return s.SampleResponse(**out.model_dump(), source=run.prior)
+    return s.SampleResponse(**out.model_dump(), source=source_label(source), source_kind=source)
 
 
 @router.post("/runs/{run_id}/place", response_model=list[tuple[float, float]])

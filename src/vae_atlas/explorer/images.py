@@ -1,12 +1,17 @@
 """Images in and out of the explorer: PNG encoding and the safe decoding of user uploads.
 
 An upload is untrusted bytes. It is opened by Pillow only after the size cap, must be a PNG or a
-JPEG, may not claim more than :data:`MAX_PIXELS` pixels (a decompression bomb is rejected from
-its header, before any pixel is decoded) and must decode completely (a truncated file is an
-error, not a half-grey picture). Preprocessing mirrors the dataset: grey or RGB, transparency
-flattened onto white, padded to a square, resized to the run's size; with ``invert="auto"``
-the image is inverted when its border is light (> 0.7) and the dataset's dark (< 0.3), or the
-other way round (MNIST is white ink on black, while people draw dark on light).
+JPEG, may not claim a side over :data:`MAX_SIDE` pixels or one side over :data:`MAX_ASPECT`
+times the other (both read from the header, so a decompression bomb or a 1 x 30,000 sliver is
+rejected before any pixel is decoded) and must decode completely (a truncated file is an error,
+not a half-grey picture).
+
+Preprocessing mirrors the way the dataset was made. Always: transparency flattened onto white,
+grey or RGB as the model expects, and with ``invert="auto"`` inverted when its border is light
+(> 0.7) and the dataset's dark (< 0.3), or the other way round (MNIST is white ink on black,
+while people draw dark on light). Then by ``layout``: ``"fill"`` pads to a square and resizes to
+the run's size; ``"mnist"`` lays the ink out as MNIST was made (see
+:func:`vae_atlas.explorer.layout.centre_ink`).
 """
 
 from __future__ import annotations
@@ -18,9 +23,13 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps
 
+from vae_atlas.explorer.layout import box_side, centre_ink
+
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 4096 * 4096
+MAX_SIDE = 4096
+MAX_ASPECT = 10
 FORMATS = ("PNG", "JPEG")
+LAYOUTS = ("fill", "mnist")
 
 
 class UploadError(ValueError):
@@ -65,8 +74,12 @@ def open_upload(data: bytes) -> Image.Image:
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning):
             raise UploadError("the upload is not a PNG or JPEG image Pillow can read") from None
         w, h = img.size
-        if w < 1 or h < 1 or w * h > MAX_PIXELS:
-            raise UploadError(f"the image is {w}x{h}; at most {MAX_PIXELS} pixels are allowed", 413)
+        if w < 1 or h < 1 or max(w, h) > MAX_SIDE:
+            raise UploadError(f"the image is {w}x{h}; each side may be at most {MAX_SIDE}", 413)
+        if max(w, h) > MAX_ASPECT * min(w, h):
+            raise UploadError(
+                f"the image is {w}x{h}; one side may be at most {MAX_ASPECT} times the other"
+            )
         try:
             img.load()
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
@@ -80,11 +93,13 @@ def prepare_upload(
     *,
     dataset_background: float,
     invert: str = "auto",
+    layout: str = "fill",
 ) -> tuple[np.ndarray, bool]:
     """The upload as the model's input (C, H, W) float32 in [0, 1], and whether it was inverted.
 
     ``dataset_background`` is the dataset's mean border brightness in [0, 1]; ``invert`` is
-    ``"auto"``, ``"yes"`` or ``"no"``.
+    ``"auto"``, ``"yes"`` or ``"no"``; ``layout`` one of :data:`LAYOUTS` (``"mnist"`` needs a
+    grey model input).
     """
     c, h, w = image_shape
     img = ImageOps.exif_transpose(img)
@@ -93,18 +108,38 @@ def prepare_upload(
         flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(flat, rgba)
     img = img.convert("L" if c == 1 else "RGB")
+    if layout == "mnist" and c == 1:
+        pixels = np.asarray(img, dtype=np.float32)[None] / 255.0  # (1, H0, W0)
+        flip = _inverts(border_brightness(pixels[None]), dataset_background, invert)
+        ink = 1.0 - pixels[0] if flip else pixels[0]
+        return centre_ink(ink, (h, w))[None], flip
     img = ImageOps.pad(img, (max(img.size),) * 2, color=_corner_colour(img))
     img = img.resize(
         (w, h), Image.Resampling.LANCZOS if w < img.size[0] else Image.Resampling.BICUBIC
     )
     pixels = np.asarray(img, dtype=np.float32) / 255.0
     pixels = pixels[None] if c == 1 else np.moveaxis(pixels, -1, 0)  # (C, H, W)
-    border = border_brightness(pixels[None])
+    flip = _inverts(border_brightness(pixels[None]), dataset_background, invert)
+    return (1.0 - pixels if flip else pixels).astype(np.float32), flip
+
+
+def describe_layout(layout: str, image_shape: tuple[int, int, int]) -> str:
+    """How :func:`prepare_upload` lays an upload out, in words for the page."""
+    c, h, w = image_shape
+    if layout == "mnist" and c == 1:
+        box = box_side((h, w))
+        return (
+            f"as MNIST was made: the ink scaled to fit {box}x{box}, its centre of mass at the "
+            f"centre of {w}x{h}"
+        )
+    return f"padded to a square and resized to {w}x{h}"
+
+
+def _inverts(border: float, dataset_background: float, invert: str) -> bool:
     # only clear-cut cases: a mid-grey dataset (natural images) is never inverted automatically
     bg = dataset_background
     opposite = (bg < 0.3 and border > 0.7) or (border < 0.3 and bg > 0.7)
-    flip = invert == "yes" or (invert == "auto" and opposite)
-    return (1.0 - pixels if flip else pixels).astype(np.float32), bool(flip)
+    return bool(invert == "yes" or (invert == "auto" and opposite))
 
 
 def _corner_colour(img: Image.Image) -> int | tuple[int, ...]:

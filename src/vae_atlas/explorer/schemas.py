@@ -148,6 +148,7 @@ class UploadResult(Posterior):
     input: str = Field(description="the upload after preprocessing, as the model saw it")
     inverted: bool
     original_size: tuple[int, int]
+    normalisation: str = Field(description="how the upload was laid out before encoding")
 
 
 class ViewQuery(_Strict):
@@ -171,10 +172,16 @@ class PathResponse(BaseModel):
 class SampleRequest(ViewQuery):
     n: Annotated[int, Field(ge=1, le=MAX_SAMPLES)] = 36
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    source: Literal["prior", "fitted"] | None = Field(
+        None,
+        description="the prior N(0, I), or a Gaussian fitted to the data's codes "
+        "(default: the prior for a VAE, the fitted Gaussian for a plain autoencoder)",
+    )
 
 
 class SampleResponse(PathResponse):
-    source: str
+    source: str = Field(description="where the codes were drawn from, in words")
+    source_kind: Literal["prior", "fitted"]
 
 
 class InspectRequest(ViewQuery):

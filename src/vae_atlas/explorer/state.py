@@ -3,7 +3,8 @@
 Everything that every page load needs (the latent means of the shown split, KL per dimension,
 active dimensions, the default map, a nearest-neighbour index) is computed once when the app is
 created; the other maps are computed on first request and kept in memory, and t-SNE and UMAP
-also on disk in the run's ``cache/`` folder (keyed by a fingerprint of weights and images).
+also on disk in the run's ``cache/`` folder, in the cache the report shares
+(:mod:`vae_atlas.analysis.projection_cache`): a map either of them computed is reused by the other.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from vae_atlas.analysis import (
     kl_per_dim,
     model_device,
 )
-from vae_atlas.analysis.projection import fingerprint
+from vae_atlas.analysis.projection_cache import projection_key
+from vae_atlas.analysis.sampling import source_label
 from vae_atlas.analysis.traversal import dimension_ranking
 from vae_atlas.data import ImageSet
-from vae_atlas.explorer.images import border_brightness
+from vae_atlas.explorer.images import LAYOUTS, border_brightness
 from vae_atlas.explorer.maps import NONLINEAR, LatentMap, compute_map
 from vae_atlas.explorer.weights import DecoderExport, export_mlp_decoder
 from vae_atlas.models import as_latent_model
@@ -46,6 +48,8 @@ class ExplorerRun:
     class_names : names of the label values, if known.
     info : short descriptive strings (objective, family, dataset).
     cache_dir : where t-SNE / UMAP maps are stored between sessions (None: memory only).
+    upload_layout : how uploads are laid out before encoding (``"mnist"`` or ``"fill"``, see
+        :mod:`vae_atlas.explorer.images`).
     """
 
     def __init__(
@@ -58,9 +62,13 @@ class ExplorerRun:
         class_names: Sequence[str] | None = None,
         info: dict[str, str] | None = None,
         cache_dir: Path | None = None,
+        upload_layout: str = "fill",
     ) -> None:
+        if upload_layout not in LAYOUTS:
+            raise ValueError(f"upload_layout={upload_layout!r} is not one of {', '.join(LAYOUTS)}")
         self.id = run_id
         self.cache_dir = cache_dir
+        self.upload_layout = upload_layout
         self.name = name
         self.model = model.eval()
         self.device = model_device(model)
@@ -114,7 +122,8 @@ class ExplorerRun:
             test,
             class_names=run.dataset.class_names,
             info=info,
-            cache_dir=run.path / "cache" if writable else None,
+            cache_dir=run.cache_dir if writable else None,
+            upload_layout="mnist" if cfg.data.name == "mnist" else "fill",
         )
 
     @classmethod
@@ -126,11 +135,21 @@ class ExplorerRun:
         name: str,
         latent_dim: int | None = None,
         class_names: Sequence[str] | None = None,
+        upload_layout: str = "fill",
     ) -> ExplorerRun:
-        """Explore a user's own model (see :func:`vae_atlas.models.as_latent_model`)."""
+        """Explore a user's own model (see :func:`vae_atlas.models.as_latent_model`);
+        ``upload_layout="mnist"`` when ``images`` are laid out like MNIST."""
         kwargs = {} if latent_dim is None else {"latent_dim": latent_dim}
         wrapped = as_latent_model(model, **kwargs)
-        return cls(name, name, wrapped, images, class_names=class_names, info={"family": "custom"})
+        return cls(
+            name,
+            name,
+            wrapped,
+            images,
+            class_names=class_names,
+            info={"family": "custom"},
+            upload_layout=upload_layout,
+        )
 
     @property
     def projections(self) -> list[str]:
@@ -143,10 +162,13 @@ class ExplorerRun:
         return self.latents.labels
 
     @property
+    def sample_source(self) -> str:
+        """Where samples come from by default: the prior, or for a plain AE the fitted Gaussian."""
+        return "prior" if self.stochastic else "fitted"
+
+    @property
     def prior(self) -> str:
-        if self.stochastic:
-            return "the prior N(0, I)"
-        return "a Gaussian fitted to the latent means (a plain autoencoder has no prior)"
+        return source_label(self.sample_source)
 
     def slider_ranges(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-dimension slider range: the data's 0.5–99.5 % span, padded, and ±3 for a VAE."""
@@ -172,7 +194,9 @@ class ExplorerRun:
         # one lock per map: a minute of t-SNE never blocks the PCA map of the same run
         with key_lock:
             if key not in self._maps:
-                cache_key = self.cache_key() if projection in NONLINEAR else None
+                cache_key = None
+                if projection in NONLINEAR and self.cache_dir is not None:
+                    cache_key = projection_key(self.model, self.images.images)
                 self._maps[key] = compute_map(
                     projection,
                     self.latents.mu,
@@ -181,16 +205,6 @@ class ExplorerRun:
                     cache_key=cache_key,
                 )
             return self._maps[key]
-
-    def cache_key(self) -> str | None:
-        """Fingerprint of the weights and the shown images: a projection cache entry's name."""
-        if self.cache_dir is None:
-            return None
-        parts: list = ["explorer"]
-        for name, tensor in sorted(self.model.state_dict().items()):
-            parts += [name, tensor.detach().cpu().contiguous().view(-1).float().numpy()]
-        parts.append(self.images.images.numpy())
-        return fingerprint(*parts)
 
     def map_tree(self, lmap: LatentMap):
         """Nearest-neighbour index over a non-linear map's coordinates (for lifting)."""

@@ -1,9 +1,18 @@
 """Uploads: a user's PNG/JPEG, read with a size cap, decoded safely, preprocessed like the
-dataset and encoded (see :mod:`vae_atlas.explorer.images` for the rules)."""
+dataset and encoded (see :mod:`vae_atlas.explorer.images` for the rules).
+
+Decoding and encoding run in a small pool of worker threads (:class:`UploadPool`), never on the
+event loop, so a slow upload does not hold up other clients; a few more uploads may wait for a
+worker, and beyond that the server answers 429 rather than queueing without bound.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
@@ -13,13 +22,32 @@ from vae_atlas.explorer.images import (
     MAX_UPLOAD_BYTES,
     UploadError,
     data_uri,
+    describe_layout,
     open_upload,
     prepare_upload,
     to_png,
 )
 from vae_atlas.explorer.posterior import describe
+from vae_atlas.explorer.state import ExplorerRun
 
 router = APIRouter(prefix="/api")
+T = TypeVar("T")
+
+
+class UploadPool:
+    """Runs upload work on at most ``workers`` threads, with at most ``backlog`` more waiting."""
+
+    def __init__(self, workers: int = 2, backlog: int = 8) -> None:
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="vae-atlas-upload")
+        self._slots = threading.BoundedSemaphore(workers + backlog)
+
+    async def run(self, work: Callable[[], T]) -> T:
+        if not self._slots.acquire(blocking=False):
+            raise HTTPException(429, "the explorer is busy with other uploads; try again shortly")
+        try:
+            return await asyncio.wrap_future(self._executor.submit(work))
+        finally:
+            self._slots.release()
 
 
 @router.post(
@@ -44,18 +72,38 @@ async def encode_upload(
 ) -> s.UploadResult:
     """Encode an uploaded PNG/JPEG (the raw file as the request body, at most 5 MB)."""
     data = await read_capped(request, MAX_UPLOAD_BYTES)
+    pool: UploadPool = request.app.state.upload_pool
+    return await pool.run(lambda: encode_bytes(run, data, projection, parse_dims(dims), invert))
+
+
+def encode_bytes(
+    run: ExplorerRun,
+    data: bytes,
+    projection: str | None,
+    dims: tuple[int, int] | None,
+    invert: str,
+) -> s.UploadResult:
+    """Decode, lay out and encode one upload (on a worker thread: it may take a while)."""
     try:
         img = open_upload(data)
         x, inverted = prepare_upload(
-            img, run.image_shape, dataset_background=run.background, invert=invert
+            img,
+            run.image_shape,
+            dataset_background=run.background,
+            invert=invert,
+            layout=run.upload_layout,
         )
     except UploadError as exc:
         raise HTTPException(exc.status, str(exc)) from None
-    lmap = get_view(run, projection, parse_dims(dims))
+    lmap = get_view(run, projection, dims)
     mu, sigma = run.encode(x[None])
     post = describe(run, lmap, mu[0], None if sigma is None else sigma[0], k=8)
     return s.UploadResult(
-        **post, input=data_uri(to_png(x)), inverted=inverted, original_size=img.size
+        **post,
+        input=data_uri(to_png(x)),
+        inverted=inverted,
+        original_size=img.size,
+        normalisation=describe_layout(run.upload_layout, run.image_shape),
     )
 
 

@@ -10,6 +10,7 @@ import torch
 from vae_atlas.analysis.encode import LatentSet, encode_images
 from vae_atlas.analysis.likelihood import neg_elbo_per_image
 from vae_atlas.analysis.projection import Projection, project_latents
+from vae_atlas.analysis.projection_cache import projection_key
 from vae_atlas.analysis.quality import knn_accuracy, silhouette_by_class
 from vae_atlas.analysis.sampling import spread_index
 from vae_atlas.analysis.traversal import dimension_ranking
@@ -85,13 +86,10 @@ class AtlasContext:
         """The test means projected with ``method`` (cached in memory and, if possible, on disk)."""
         cache = self.__dict__.setdefault("_projections", {})
         if method not in cache:
-            key = self.source.key and f"{self.source.key}-{len(self.latents)}"
+            cache_dir = self.source.cache_dir
+            key = None if cache_dir is None else projection_key(self.source.model, self.test.images)
             cache[method] = project_latents(
-                self.latents.mu,
-                method,
-                seed=self.options.seed,
-                cache_dir=self.source.cache_dir if key else None,
-                cache_key=key or None,
+                self.latents.mu, method, seed=self.options.seed, cache_dir=cache_dir, cache_key=key
             )
         return cache[method]
 

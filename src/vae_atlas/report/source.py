@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from torch import nn
 
-from vae_atlas.analysis.projection import fingerprint
 from vae_atlas.checkpoint import RunFileError
 from vae_atlas.data import Dataset
 from vae_atlas.models import as_latent_model
@@ -24,8 +22,7 @@ class AtlasSource:
     """Everything a report reads.
 
     ``snapshots``/``probe_labels`` drive "how the space formed"; ``run_dir`` is the run's
-    folder (None for a bare model); ``cache_dir`` (a run's ``cache/``) stores slow projections;
-    ``key`` fingerprints the weights + data for that cache.
+    folder (None for a bare model); ``cache_dir`` (a run's ``cache/``) stores slow projections.
     """
 
     name: str
@@ -36,7 +33,6 @@ class AtlasSource:
     probe_labels: np.ndarray | None = None
     run_dir: Path | None = None
     cache_dir: Path | None = None
-    key: str = ""
     summary: dict[str, Any] = field(default_factory=dict)
     data_dir: str | None = None
 
@@ -47,15 +43,6 @@ class AtlasSource:
     @property
     def stochastic(self) -> bool:
         return bool(getattr(self.model, "stochastic", True))
-
-
-def weights_key(model: nn.Module, dataset: Dataset) -> str:
-    """Fingerprint of the model's weights and the test images (the projection cache key)."""
-    parts: list[bytes | np.ndarray | str] = [dataset.name]
-    for name, tensor in sorted(model.state_dict().items()):
-        parts.extend([name, tensor.detach().cpu().contiguous().view(-1).to(torch.float64).numpy()])
-    parts.append(dataset.test.images.numpy())
-    return fingerprint(*parts)
 
 
 def source_from_run(run: Run | str | Path) -> AtlasSource:
@@ -96,8 +83,7 @@ def source_from_run(run: Run | str | Path) -> AtlasSource:
         snapshots=snapshots,
         probe_labels=probe_labels,
         run_dir=run.path,
-        cache_dir=run.path / "cache",
-        key=weights_key(run.model, run.dataset),
+        cache_dir=run.cache_dir,
         summary=summary,
         data_dir=cfg.data.data_dir,
     )
@@ -124,6 +110,5 @@ def source_from_model(
         model=wrapped,
         dataset=dataset,
         cache_dir=None if cache_dir is None else Path(cache_dir),
-        key=weights_key(wrapped, dataset) if cache_dir is not None else "",
         summary=summary,
     )

@@ -4,20 +4,17 @@ diagnostics read."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 
 from vae_atlas.analysis.aggregate import AggregateDensity, aggregate_density
 from vae_atlas.analysis.anomaly import ood_separation, rank_anomalies
-from vae_atlas.analysis.diagnostics import (
-    Evidence,
-    Finding,
-    decoder_variance_ratio,
-    diagnose,
-    median_roughness,
-)
+from vae_atlas.analysis.diagnostics import Finding, diagnose, measure_evidence
 from vae_atlas.analysis.likelihood import neg_elbo_per_image
 from vae_atlas.analysis.quality import kl_per_dim
+from vae_atlas.analysis.training_health import diagnose_training
 from vae_atlas.data import ImageSet
 from vae_atlas.report.context import AtlasContext, ctx_dims_phrase
 from vae_atlas.report.items import FigureWriter
@@ -106,21 +103,14 @@ def _slug(name: str) -> str:
 
 def findings(ctx: AtlasContext) -> list[Finding]:
     """Figure 11: measure the evidence and apply the diagnostic rules."""
-    lat, model = ctx.latents, ctx.source.model
     acc, sil = ctx.class_quality
-    n_classes = len(ctx.class_names) if ctx.class_names else None
-    images = ctx.images[: min(len(ctx.images), 2000)]
-    evidence = Evidence(
-        mu=lat.mu,
-        kl_per_dim=None if lat.logvar is None else kl_per_dim(lat),
-        decoder_variance_ratio=decoder_variance_ratio(model, images, seed=ctx.options.seed),
-        hole_mass=density(ctx).hole_mass if lat.latent_dim >= 1 else None,
+    evidence = replace(
+        measure_evidence(ctx.source.model, ctx.latents, ctx.images, seed=ctx.options.seed),
         knn_accuracy=acc,
         silhouette=sil,
-        n_classes=n_classes,
-        roughness=median_roughness(model, lat.mu, seed=ctx.options.seed) if len(lat) > 1 else None,
+        n_classes=len(ctx.class_names) if ctx.class_names else None,
     )
-    return diagnose(evidence)
+    return diagnose(evidence) + diagnose_training(ctx.source.metrics or [])
 
 
 def resize_to(images: ImageSet, shape: tuple[int, int, int]) -> ImageSet:

@@ -36,7 +36,7 @@ class ReportOptions:
     n_clouds: int = 60
     gifs: bool = True
     seed: int = 0
-    dpi: int = 110
+    dpi: int = 144
 
     def __post_init__(self) -> None:
         for method in self.projections:

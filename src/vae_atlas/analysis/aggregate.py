@@ -70,16 +70,14 @@ def aggregate_codes(mu: np.ndarray, logvar: np.ndarray | None, *, seed: int = 0)
 class AggregateDensity:
     """Densities on a ``size``×``size`` grid over [-extent, extent]² in latent dims ``dims``.
 
-    ``q`` and ``p`` (size, size) are indexed [row=z_b, column=z_a] (ascending); ``hole_mass`` is
-    the prior probability mass (within the window) where q < HOLE_RATIO · p; ``outside`` is the
-    fraction of encoded means outside the window.
+    ``q`` and ``p`` (size, size) are indexed [row=z_b, column=z_a] (ascending); ``holes`` marks
+    where q < HOLE_RATIO · p; ``outside`` is the fraction of encoded means outside the window.
     """
 
     dims: tuple[int, int]
     axis: np.ndarray
     q: np.ndarray
     p: np.ndarray
-    hole_mass: float
     outside: float
     method: str
 
@@ -117,11 +115,9 @@ def aggregate_density(
         method = "kernel density of the codes (plain autoencoder)"
     q = _mixture_density(points, centers, sigmas).reshape(size, size)
     p = np.exp(-0.5 * (gx**2 + gy**2)) / (2 * np.pi)
-    cell = (axis[1] - axis[0]) ** 2
-    hole_mass = float(np.sum(p[q < HOLE_RATIO * p]) * cell)
     plane = _plane(mu, dims)
     outside = float(np.mean(np.any(np.abs(plane) > extent, axis=1)))
-    return AggregateDensity(dims, axis, q, p, hole_mass, outside, method)
+    return AggregateDensity(dims, axis, q, p, outside, method)
 
 
 def _plane(values: np.ndarray, dims: tuple[int, int], pad: float = 0.0) -> np.ndarray:

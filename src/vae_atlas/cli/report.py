@@ -61,7 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=[],
         metavar="DATASET",
         help="out-of-distribution sets to score against the test set: dataset "
-        "names (shapes, digits, mnist, fashion-mnist) or image folders",
+        "names (shapes, digits, mnist, fashion-mnist), mnist:FOLDER or fashion-mnist:FOLDER "
+        "for IDX files in FOLDER, or image folders",
     )
     p.add_argument(
         "--attribute-classes",

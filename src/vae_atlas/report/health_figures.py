@@ -9,7 +9,13 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from vae_atlas.analysis.aggregate import AggregateDensity, aggregate_density
+from vae_atlas.analysis.aggregate import (
+    HOLE_RATIO,
+    AggregateDensity,
+    aggregate_codes,
+    aggregate_density,
+    hole_fraction,
+)
 from vae_atlas.analysis.anomaly import ood_separation, rank_anomalies
 from vae_atlas.analysis.diagnostics import Finding, diagnose, measure_evidence
 from vae_atlas.analysis.likelihood import neg_elbo_per_image
@@ -30,6 +36,16 @@ def density(ctx: AtlasContext) -> AggregateDensity:
     return cached
 
 
+def holes(ctx: AtlasContext) -> float:
+    """Prior mass in holes, in all the space's dimensions (the number the diagnostics read)."""
+    cached = ctx.__dict__.get("_holes")
+    if cached is None:
+        lat, seed = ctx.latents, ctx.options.seed
+        cached = hole_fraction(aggregate_codes(lat.mu, lat.logvar, seed=seed), seed=seed)
+        ctx.__dict__["_holes"] = cached
+    return cached
+
+
 def add_aggregate(ctx: AtlasContext, w: FigureWriter) -> None:
     """Figure 9."""
     d = density(ctx)
@@ -40,8 +56,10 @@ def add_aggregate(ctx: AtlasContext, w: FigureWriter) -> None:
         "Aggregate posterior vs prior",
         f"Left: where the encoded test data lives{where} — q(z), the {d.method} — with the "
         "prior's 1-3 radius contours. Right: log q/p; red is prior mass the data never uses "
-        f'("holes", hatched: {d.hole_mass:.0%} of the prior). Samples drawn from holes decode '
-        "to inputs the model never learned.",
+        f'("holes", hatched). In all {ctx.latents.latent_dim} dimensions the holes hold '
+        f"{holes(ctx):.0%} of the prior's mass (prior draws where a nearest-neighbour estimate "
+        f"puts q below {HOLE_RATIO:g}·p). Samples drawn from holes decode to inputs the model "
+        "never learned.",
         lambda: AggregateDisplay(d).plot().figure_,
     )
 
@@ -76,7 +94,7 @@ def add_anomalies(
             f"Anomaly scores vs {name}",
             f"{base} {len(out_scores)} {name} inputs (resized to the model's input) are mixed "
             f"in: ROC AUC {result.auc:.3f} for telling them apart by score (0.5 = chance; "
-            "below 0.5 the model finds them *more* typical than its own data).",
+            "below 0.5 the model finds them more typical than its own data).",
             lambda r=result: AnomalyDisplay(scores, r).plot().figure_,
         )
     w.add(

@@ -7,6 +7,8 @@ from vae_atlas.analysis.attributes import (
     class_direction,
     direction_from_mask,
     read_attribute_csv,
+    typical_index,
+    within_class_direction,
 )
 
 
@@ -49,3 +51,27 @@ def test_read_attribute_csv_in_order_and_by_index(tmp_path):
     bad.write_text("smile\nmaybe\n")
     with pytest.raises(ValueError, match="yes/no"):
         read_attribute_csv(bad, "smile", 1)
+
+
+def test_within_class_direction_removes_the_class_mix_of_the_attribute():
+    # codes = class offset + 1.0 along dim 1 when "bold"; 90 % of the 0s are bold, 10 % of the 7s
+    labels = np.repeat([0, 7], 100)
+    bold = np.r_[np.arange(100) < 90, np.arange(100) < 10]
+    mu = np.where(labels[:, None] == 0, [5.0, 0.0], [-5.0, 0.0]) + bold[:, None] * [0.0, 1.0]
+    plain = direction_from_mask(mu, bold, "bold")
+    within = within_class_direction(mu, bold, labels, "bold")
+    np.testing.assert_allclose(within.vector, [0.0, 1.0], atol=1e-12)
+    assert abs(plain.vector[0]) > 5  # the plain difference drags a 7 towards the 0s
+    assert (within.n_with, within.n_without) == (100, 100)
+
+
+def test_within_class_direction_needs_a_class_with_both_groups():
+    labels = np.repeat([0, 1], 5)
+    with pytest.raises(ValueError, match="no class"):
+        within_class_direction(np.zeros((10, 2)), labels == 1, labels, "x")
+
+
+def test_typical_index_picks_the_member_nearest_its_class_mean():
+    mu = np.array([[0.0, 0.0], [9.0, 9.0], [1.0, 0.0], [3.0, 0.0], [8.0, 9.0]])
+    labels = np.array([4, 9, 4, 4, 9])
+    assert typical_index(mu, labels, 4) == 2  # class 4 mean (4/3, 0): input 2 is nearest

@@ -10,6 +10,8 @@ from vae_atlas.analysis.attributes import (
     class_direction,
     direction_from_mask,
     read_attribute_csv,
+    typical_index,
+    within_class_direction,
 )
 from vae_atlas.analysis.encode import decode_latents
 from vae_atlas.analysis.interpolation import Interpolation, interpolation_path, pick_pair
@@ -116,12 +118,22 @@ def add_traversals(ctx: AtlasContext, w: FigureWriter) -> None:
         WALK,
         "Latent traversals",
         f"Test input #{base_index}'s code with one dimension at a time swept from −3 to +3 "
-        f"(rows sorted by {trav.score_name}, most informative first; "
+        f"{_unit_phrase(trav.unit)} (rows sorted by {trav.score_name}, most informative first; "
         f"{n_inactive} shown inactive, shaded). Rows that change the image show what each "
         "dimension encodes; inactive rows should not change it.",
         lambda: display.plot().figure_,
         frames=(lambda: display.frames()) if ctx.options.gifs else None,
         ms_per_frame=150,
+    )
+
+
+def _unit_phrase(unit: str) -> str:
+    if unit == "prior σ":
+        return "prior standard deviations"
+    return (
+        "standard deviations of that dimension's own codes about their mean (a plain "
+        "autoencoder's codes are not on the prior's scale, so ±3 prior σ would show only its "
+        "centre; each row gives the values reached)"
     )
 
 
@@ -132,7 +144,17 @@ def add_attribute(ctx: AtlasContext, w: FigureWriter) -> None:
         mask = read_attribute_csv(
             opts.attribute_csv, opts.attribute_column, len(ctx.source.dataset.test)
         )[: len(lat)]
-        direction = direction_from_mask(lat.mu, mask, f"add '{opts.attribute_column}'")
+        name = f"add '{opts.attribute_column}'"
+        if lat.labels is not None and len(np.unique(lat.labels)) > 1:
+            direction = within_class_direction(lat.mu, mask, lat.labels, name)
+            how = (
+                "The difference of the mean codes with and without the attribute within each "
+                "class, averaged over the classes (so the classes' mix in the two groups does "
+                "not leak in)"
+            )
+        else:
+            direction = direction_from_mask(lat.mu, mask, name)
+            how = "The difference of the mean codes with and without the attribute"
         base = int(np.flatnonzero(~mask)[0])
     else:
         pair = class_pair(ctx)
@@ -147,15 +169,15 @@ def add_attribute(ctx: AtlasContext, w: FigureWriter) -> None:
             dst,
             name=f"make the {ctx.class_names[src]} a {ctx.class_names[dst]}",
         )
-        base = int(np.flatnonzero(lat.labels == src)[0])
+        base = typical_index(lat.mu, lat.labels, src)
+        how = "The difference of the two classes' mean codes"
     edit = apply_direction(ctx.source.model, direction, lat.mu[base], ctx.images[base])
     w.add(
         "attribute",
         WALK,
         "Attribute direction",
-        f"The difference of the mean codes with and without the attribute "
-        f"({direction.n_with} vs {direction.n_without} inputs) added in steps α to input "
-        f'#{base} — "{direction.name}". α = 1 moves it by the full difference of the means.',
+        f"{how} ({direction.n_with} vs {direction.n_without} inputs), added in steps α to "
+        f'input #{base} — "{direction.name}". α = 1 moves it by the full difference.',
         lambda: AttributeDisplay(edit).plot().figure_,
     )
 

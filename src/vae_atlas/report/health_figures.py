@@ -16,7 +16,12 @@ from vae_atlas.analysis.aggregate import (
     aggregate_density,
     hole_fraction,
 )
-from vae_atlas.analysis.anomaly import ood_separation, rank_anomalies
+from vae_atlas.analysis.anomaly import (
+    ood_separation,
+    rank_anomalies,
+    reconstruction_errors,
+    typicality,
+)
 from vae_atlas.analysis.diagnostics import Finding, diagnose, measure_evidence
 from vae_atlas.analysis.likelihood import neg_elbo_per_image
 from vae_atlas.analysis.quality import kl_per_dim
@@ -94,23 +99,47 @@ def add_anomalies(
             f"Anomaly scores vs {name}",
             f"{base} {len(out_scores)} {name} inputs (resized to the model's input) are mixed "
             f"in: ROC AUC {result.auc:.3f} for telling them apart by score (0.5 = chance; "
-            "below 0.5 the model finds them more typical than its own data).",
+            "below 0.5 the model finds them more typical than its own data). Other scores, "
+            f"same sets: {_other_aucs(ctx, images, scores, out_scores)}.",
             lambda r=result: AnomalyDisplay(scores, r).plot().figure_,
         )
+    maps = reconstruction_errors(ctx.source.model, ctx.images[ranking.most]).maps
     w.add(
         "anomaly-examples",
         "Anomalies",
         "Most and least anomalous inputs",
         "Top row: the test inputs the model finds least likely (often mislabelled, "
-        "unusually written or cropped); bottom: the most typical. Titles are −ELBO in nats.",
+        "unusually written or cropped); second row: where their reconstruction is wrong "
+        "(|input − reconstruction| per pixel, darker = larger); bottom: the most typical "
+        "inputs. Titles are −ELBO in nats.",
         lambda: plot_anomaly_examples(
             ctx.images[ranking.most],
             scores[ranking.most],
             ctx.images[ranking.least],
             scores[ranking.least],
+            error_maps=maps,
         ),
     )
     return aucs
+
+
+def _other_aucs(
+    ctx: AtlasContext, images: ImageSet, in_scores: np.ndarray, out_scores: np.ndarray
+) -> str:
+    """ROC AUCs of the reconstruction error and of the typicality score, as caption text."""
+    model = ctx.source.model
+    out_x = images.images.numpy().astype(np.float32) / 255.0
+    recon = ood_separation(
+        reconstruction_errors(model, ctx.images).scores,
+        reconstruction_errors(model, out_x).scores,
+    ).auc
+    typical = ood_separation(
+        typicality(in_scores, in_scores), typicality(out_scores, in_scores)
+    ).auc
+    return (
+        f"reconstruction error ‖x − x̂‖² {recon:.3f}; typicality |−ELBO − mean test −ELBO| "
+        f"(Nalisnick et al. 2019) {typical:.3f}"
+    )
 
 
 def _slug(name: str) -> str:

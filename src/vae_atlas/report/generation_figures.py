@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from vae_atlas.analysis.attributes import (
+    AttributeDirection,
     apply_direction,
     class_direction,
     direction_from_mask,
@@ -13,7 +14,7 @@ from vae_atlas.analysis.attributes import (
     typical_index,
     within_class_direction,
 )
-from vae_atlas.analysis.encode import decode_latents
+from vae_atlas.analysis.encode import LatentSet, decode_latents
 from vae_atlas.analysis.interpolation import Interpolation, interpolation_path, pick_pair
 from vae_atlas.analysis.sampling import prior_samples, reconstruct, spread_index
 from vae_atlas.analysis.traversal import traverse
@@ -144,17 +145,7 @@ def add_attribute(ctx: AtlasContext, w: FigureWriter) -> None:
         mask = read_attribute_csv(
             opts.attribute_csv, opts.attribute_column, len(ctx.source.dataset.test)
         )[: len(lat)]
-        name = f"add '{opts.attribute_column}'"
-        if lat.labels is not None and len(np.unique(lat.labels)) > 1:
-            direction = within_class_direction(lat.mu, mask, lat.labels, name)
-            how = (
-                "The difference of the mean codes with and without the attribute within each "
-                "class, averaged over the classes (so the classes' mix in the two groups does "
-                "not leak in)"
-            )
-        else:
-            direction = direction_from_mask(lat.mu, mask, name)
-            how = "The difference of the mean codes with and without the attribute"
+        direction, how = _csv_direction(lat, mask, f"add '{opts.attribute_column}'")
         base = int(np.flatnonzero(~mask)[0])
     else:
         pair = class_pair(ctx)
@@ -179,6 +170,24 @@ def add_attribute(ctx: AtlasContext, w: FigureWriter) -> None:
         f"{how} ({direction.n_with} vs {direction.n_without} inputs), added in steps α to "
         f'input #{base} — "{direction.name}". α = 1 moves it by the full difference.',
         lambda: AttributeDisplay(edit).plot().figure_,
+    )
+
+
+def _csv_direction(lat: LatentSet, mask: np.ndarray, name: str) -> tuple[AttributeDirection, str]:
+    """The within-class direction when classes vary the attribute, else the plain one; with the
+    caption's words for which is shown."""
+    plain = "The difference of the mean codes with and without the attribute"
+    if lat.labels is None or len(np.unique(lat.labels)) < 2:
+        return direction_from_mask(lat.mu, mask, name), plain
+    try:
+        direction = within_class_direction(lat.mu, mask, lat.labels, name)
+    except ValueError:  # the attribute follows the classes exactly: nothing within a class
+        return direction_from_mask(
+            lat.mu, mask, name
+        ), plain + " (no class has both, so the classes themselves are part of it)"
+    return direction, (
+        f"{plain} within each class, averaged over the classes (so the classes' mix in the "
+        "two groups does not leak in)"
     )
 
 

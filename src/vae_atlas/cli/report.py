@@ -12,7 +12,7 @@ def add_figure_options(p: argparse.ArgumentParser) -> None:
     """Flags shared by ``report`` and ``compare``."""
     p.add_argument(
         "--projection",
-        default="pca",
+        default="pca,umap",
         help="projections for latent spaces above 2-D, comma-separated from pca, "
         "tsne, umap (PCA is always drawn; t-SNE/UMAP take ~40 s on 10k points "
         "and are cached in RUN/cache)",

@@ -46,7 +46,7 @@ cut Burda et al. (2016) put on the variance of the means for their "active units
 DECODER_VARIANCE_RATIO = 0.05
 FAR_TAIL = 0.001
 FAR_FRACTION = 0.05
-HOLE_MASS_MAX = 0.10
+HOLE_MASS_MAX = 0.05
 KNN_MIN_ACCURACY = 0.5
 SILHOUETTE_MIN = 0.0
 ROUGH_RATIO = 3.0

@@ -157,10 +157,7 @@ class TraversalDisplay:
 def _sweep_label(t: Traversal) -> str:
     if t.unit == "prior σ":
         return "value of the swept dimension (prior σ units)"
-    return (
-        "swept dimension: its codes' mean + k × their std (k shown; a plain autoencoder's "
-        "codes ignore the prior's scale)"
-    )
+    return "k: the swept dimension at its codes' mean + k × their std"
 
 
 class AttributeDisplay:

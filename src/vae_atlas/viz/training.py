@@ -33,7 +33,7 @@ class TrainingCurvesDisplay:
     curves over epochs.
     Attributes: ``axes_``, ``figure_``, ``lines_`` (the drawn Line2D objects)."""
 
-    def __init__(self, metrics: Sequence[Mapping[str, Any]], title: str = "Training") -> None:
+    def __init__(self, metrics: Sequence[Mapping[str, Any]], title: str | None = None) -> None:
         if not metrics:
             raise ValueError("no metrics to draw")
         self.metrics = list(metrics)
@@ -66,10 +66,13 @@ class TrainingCurvesDisplay:
                     fontsize=LABEL_SIZE,
                     color="0.4",
                 )
+                ax.set_xticks([])
+                ax.set_yticks([])
             ax.set_xlabel("epoch", fontsize=LABEL_SIZE)
             ax.set_title(label, fontsize=TITLE_SIZE)
             ax.grid(alpha=0.3, lw=0.5)
-        fig.suptitle(self.title, fontsize=TITLE_SIZE)
+        if self.title:  # the panels' own titles say what they show; a report card names it
+            fig.suptitle(self.title, fontsize=TITLE_SIZE + 1, fontweight="bold")
         self.figure_ = fig
         return self
 

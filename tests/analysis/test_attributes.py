@@ -75,3 +75,14 @@ def test_typical_index_picks_the_member_nearest_its_class_mean():
     mu = np.array([[0.0, 0.0], [9.0, 9.0], [1.0, 0.0], [3.0, 0.0], [8.0, 9.0]])
     labels = np.array([4, 9, 4, 4, 9])
     assert typical_index(mu, labels, 4) == 2  # class 4 mean (4/3, 0): input 2 is nearest
+
+
+def test_within_class_direction_weights_classes_as_a_regression_with_class_effects():
+    # class 0: effect 1 on a 50/50 split (weight 50·50/100 = 25); class 1: effect 3 on a 90/10
+    # split (weight 90·10/100 = 9): the fixed-effects regression slope is (25·1 + 9·3) / 34
+    labels = np.repeat([0, 1], 100)
+    bold = np.r_[np.arange(100) < 50, np.arange(100) < 90]
+    effect = np.where(labels == 0, 1.0, 3.0)
+    mu = np.stack([bold * effect, np.zeros(200)], axis=1)
+    within = within_class_direction(mu, bold, labels, "bold")
+    np.testing.assert_allclose(within.vector, [52.0 / 34.0, 0.0], rtol=1e-12)

@@ -109,3 +109,10 @@ def test_training_health_prefers_validation_keys():
 def test_training_health_needs_two_trained_epochs():
     assert diagnose_training(LEVEL[:2]) == []
     assert diagnose_training([]) == []
+
+
+def test_held_out_loss_rising_with_the_training_loss_is_not_overfitting():
+    # both losses go up together (an unstable learning rate), so memorising is not the cause
+    diverging = _metrics([150.0, 120.0, 110.0, 109.0, 112.0, 116.0], [160, 125, 108, 100, 104, 110])
+    found = {f.rule: f for f in diagnose_training(diverging)}
+    assert found["overfitting"].severity == "ok"

@@ -21,6 +21,7 @@ nav { position:sticky; top:0; z-index:2; background:#fff; border-bottom:1px soli
   padding:8px 32px; display:flex; gap:18px; flex-wrap:wrap; font-size:14px; }
 nav a { color:var(--accent); text-decoration:none; }
 main { max-width:1280px; margin:0 auto; padding:20px 32px 60px; }
+section { scroll-margin-top:48px; }
 h2 { margin:34px 0 12px; font-size:20px; border-bottom:2px solid var(--line); padding-bottom:4px; }
 .cards { display:grid; grid-template-columns:repeat(auto-fill, minmax(520px, 1fr)); gap:18px; }
 figure { margin:0; background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px;

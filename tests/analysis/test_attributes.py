@@ -5,9 +5,9 @@ from tests.analysis.atlas_models import make_model
 from vae_atlas.analysis.attributes import (
     apply_direction,
     class_direction,
+    clear_example,
     direction_from_mask,
     read_attribute_csv,
-    typical_index,
     within_class_direction,
 )
 
@@ -71,10 +71,16 @@ def test_within_class_direction_needs_a_class_with_both_groups():
         within_class_direction(np.zeros((10, 2)), labels == 1, labels, "x")
 
 
-def test_typical_index_picks_the_member_nearest_its_class_mean():
-    mu = np.array([[0.0, 0.0], [9.0, 9.0], [1.0, 0.0], [3.0, 0.0], [8.0, 9.0]])
-    labels = np.array([4, 9, 4, 4, 9])
-    assert typical_index(mu, labels, 4) == 2  # class 4 mean (4/3, 0): input 2 is nearest
+def test_clear_example_is_the_source_input_that_reconstructs_least_like_the_target():
+    model = make_model(2, data_dim=6)
+    w, b = model.w.detach().numpy(), model.b.detach().numpy()
+    # class 4's codes: one far on the 4 side (index 3), one near the 9s (index 1), one between
+    mu = np.array([[1.5, 0.0], [2.6, 0.0], [3.0, 0.0], [-2.0, 0.0], [1.0, 0.0]])
+    labels = np.array([4, 4, 9, 4, 9])
+    images = (np.array([[0.0, 0], [2.5, 0], [3.0, 0], [-2.0, 0], [3.2, 0]]) @ w.T + b).reshape(
+        5, 1, 1, 6
+    )
+    assert clear_example(model, mu, images, labels, 4, 9) == 3
 
 
 def test_within_class_direction_weights_classes_as_a_regression_with_class_effects():

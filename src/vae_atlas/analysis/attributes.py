@@ -77,14 +77,22 @@ def within_class_direction(
     return AttributeDirection(vector, name, int(mask.sum()), int((~mask).sum()))
 
 
-def typical_index(mu: np.ndarray, labels: np.ndarray, cls: int) -> int:
-    """The input of class ``cls`` whose code is nearest that class's mean code: a clear example,
-    not one that already looks like another class."""
-    members = np.flatnonzero(np.asarray(labels) == cls)
-    if members.size == 0:
-        raise ValueError(f"no input of class {cls}")
-    dist = np.linalg.norm(mu[members] - mu[members].mean(axis=0), axis=1)
-    return int(members[np.argmin(dist)])
+def clear_example(
+    model: nn.Module, mu: np.ndarray, images: np.ndarray, labels: np.ndarray, src: int, dst: int
+) -> int:
+    """The input of class ``src`` whose reconstruction looks most like class ``src`` and least
+    like ``dst``: it maximises ‖x̂ − m_dst‖ − ‖x̂ − m_src‖, with m_c the mean image of class c
+    in ``images`` (N, C, H, W). In a crowded 2-D space the code nearest a class's mean can
+    decode to the neighbouring class, which would make an edit towards it show nothing."""
+    labels = np.asarray(labels)
+    members = np.flatnonzero(labels == src)
+    if members.size == 0 or not np.any(labels == dst):
+        raise ValueError(f"classes {src} and {dst} both need inputs")
+    recon = decode_latents(model, mu[members]).reshape(members.size, -1).astype(np.float64)
+    flat = np.asarray(images, dtype=np.float64).reshape(len(labels), -1)
+    m_src, m_dst = flat[labels == src].mean(axis=0), flat[labels == dst].mean(axis=0)
+    margin = np.linalg.norm(recon - m_dst, axis=1) - np.linalg.norm(recon - m_src, axis=1)
+    return int(members[np.argmax(margin)])
 
 
 def class_direction(

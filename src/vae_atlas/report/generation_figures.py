@@ -9,9 +9,9 @@ from vae_atlas.analysis.attributes import (
     AttributeDirection,
     apply_direction,
     class_direction,
+    clear_example,
     direction_from_mask,
     read_attribute_csv,
-    typical_index,
     within_class_direction,
 )
 from vae_atlas.analysis.encode import LatentSet, decode_latents
@@ -160,7 +160,7 @@ def add_attribute(ctx: AtlasContext, w: FigureWriter) -> None:
             dst,
             name=f"make the {ctx.class_names[src]} a {ctx.class_names[dst]}",
         )
-        base = typical_index(lat.mu, lat.labels, src)
+        base = clear_example(ctx.source.model, lat.mu, ctx.images, lat.labels, src, dst)
         how = "The difference of the two classes' mean codes"
     edit = apply_direction(ctx.source.model, direction, lat.mu[base], ctx.images[base])
     w.add(

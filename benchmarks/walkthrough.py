@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from _common import verdict
+
 MODELS = ("ae", "vae", "beta-vae")
 N_TEST = 2000
 
@@ -205,10 +207,8 @@ def main() -> int:
             print(f"{objective} seed {seed}: {results[objective][-1]}", flush=True)
     if args.json:
         args.json.write_text(json.dumps({k: [asdict(m) for m in v] for k, v in results.items()}))
-    verdicts = check_claims(results)
-    for text, met, figure in verdicts:
-        print(f"VERDICT {text}: {'met' if met else 'not met'} ({figure})")
-    return 0 if all(met for _, met, _ in verdicts) else 1
+    met = [verdict(text, ok, figure) for text, ok, figure in check_claims(results)]
+    return 0 if all(met) else 1
 
 
 if __name__ == "__main__":

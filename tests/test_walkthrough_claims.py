@@ -9,6 +9,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _benchmark():
+    if str(REPO / "benchmarks") not in sys.path:  # as when run as a script: _common beside it
+        sys.path.insert(0, str(REPO / "benchmarks"))
     spec = importlib.util.spec_from_file_location(
         "walkthrough", REPO / "benchmarks" / "walkthrough.py"
     )

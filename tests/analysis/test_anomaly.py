@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from vae_atlas.analysis.anomaly import ood_separation, rank_anomalies
+from tests.analysis.atlas_models import make_model
+from vae_atlas.analysis.anomaly import (
+    ood_separation,
+    rank_anomalies,
+    reconstruction_errors,
+    typicality,
+)
 
 
 def test_ranking_orders_by_score():
@@ -23,3 +29,25 @@ def test_empty_inputs_are_refused():
         rank_anomalies(np.array([]))
     with pytest.raises(ValueError):
         ood_separation(np.array([]), np.ones(3))
+
+
+def test_reconstruction_error_is_zero_on_the_decoder_range_and_the_orthogonal_part_off_it():
+    model = make_model(2, data_dim=6)
+    model.b.data.zero_()  # the encoder inverts the decoder exactly when there is no bias
+    w = model.w.detach().numpy()
+    z = np.random.default_rng(0).standard_normal((5, 2))
+    on = (z @ w.T + model.b.detach().numpy()).reshape(5, 1, 1, 6)
+    off_dir = np.linalg.svd(w)[0][:, -1]  # unit vector orthogonal to the decoder's columns
+    errors = reconstruction_errors(
+        model, np.concatenate([on, on + 0.5 * off_dir.reshape(1, 1, 1, 6)])
+    )
+    np.testing.assert_allclose(errors.scores[:5], 0.0, atol=1e-8)
+    np.testing.assert_allclose(errors.scores[5:], 0.25, rtol=1e-4)  # ‖0.5 v‖² for a unit v
+    np.testing.assert_allclose(
+        errors.maps[5:].ravel(), np.tile(0.5 * np.abs(off_dir), 5), rtol=1e-4
+    )
+
+
+def test_typicality_flags_both_tails():
+    reference = np.array([9.0, 10.0, 11.0])  # mean 10
+    np.testing.assert_allclose(typicality(np.array([10.0, 4.0, 13.0]), reference), [0.0, 6.0, 3.0])

@@ -53,3 +53,25 @@ def test_many_dimensions_show_the_top_ones_and_the_two_least_informative():
     lat = _latents(rng.standard_normal((50, 6)) * np.arange(6, 0, -1), np.zeros((50, 6)) - 1)
     trav = traverse(model, np.zeros(6), lat, steps=3, max_dims=4)
     assert trav.dims.tolist() == [0, 1, 4, 5]
+
+
+def test_plain_autoencoder_sweeps_each_dimension_over_its_own_spread():
+    model = make_model(2, stochastic=False)
+    # codes 20 wide around 5 in dim 0 and 0.5 wide around -1 in dim 1: the prior's ±3 would see
+    # only a sliver of dim 0 and overshoot dim 1
+    mu = np.stack([np.r_[-15.0, 25.0].repeat(50), np.r_[-1.5, -0.5].repeat(50)], axis=1)
+    trav = traverse(model, np.zeros(2), _latents(mu, None), steps=7, limit=3.0)
+    assert trav.dims.tolist() == [0, 1]
+    np.testing.assert_allclose(trav.swept(0), 5.0 + 20.0 * np.linspace(-3, 3, 7))
+    np.testing.assert_allclose(trav.swept(1), -1.0 + 0.5 * np.linspace(-3, 3, 7))
+    w, b = model.w.detach().numpy(), model.b.detach().numpy()
+    z = np.array([25.0, 0.0])  # row 0 (dim 0) at k = +1: mean 5 + 1 × std 20
+    np.testing.assert_allclose(trav.images[0, 4].ravel(), z @ w.T + b, rtol=1e-5, atol=1e-4)
+    assert "std" in trav.unit
+
+
+def test_stochastic_encoder_sweeps_in_prior_units():
+    lat = _latents(np.random.default_rng(0).standard_normal((50, 2)) * 8, np.zeros((50, 2)) - 1)
+    trav = traverse(make_model(2), np.zeros(2), lat, steps=3, limit=3.0)
+    np.testing.assert_allclose(trav.swept(0), [-3.0, 0.0, 3.0])
+    assert trav.unit == "prior σ"

@@ -2,7 +2,12 @@
 traversals, attribute directions, likelihoods, diagnostics and disentanglement scores. Arrays
 and small frozen dataclasses only; nothing here draws."""
 
-from vae_atlas.analysis.aggregate import AggregateDensity, aggregate_density
+from vae_atlas.analysis.aggregate import (
+    AggregateDensity,
+    aggregate_codes,
+    aggregate_density,
+    hole_fraction,
+)
 from vae_atlas.analysis.alignment import AlignedSnapshots, align_snapshots, procrustes_align
 from vae_atlas.analysis.anomaly import AnomalyRanking, OODResult, ood_separation, rank_anomalies
 from vae_atlas.analysis.attributes import AttributeDirection, apply_direction, class_direction
@@ -12,6 +17,7 @@ from vae_atlas.analysis.diagnostics import (
     Finding,
     active_dimensions,
     diagnose,
+    measure_evidence,
 )
 from vae_atlas.analysis.encode import LatentSet, decode_latents, encode_images, model_device
 from vae_atlas.analysis.evaluation import EvaluationSettings, evaluate_model, evaluate_run
@@ -44,6 +50,7 @@ from vae_atlas.analysis.sampling import (
     sample_prior,
     source_label,
 )
+from vae_atlas.analysis.training_health import diagnose_training
 from vae_atlas.analysis.traversal import Traversal, traverse
 
 __all__ = [
@@ -66,16 +73,19 @@ __all__ = [
     "Traversal",
     "active_dimensions",
     "active_units",
+    "aggregate_codes",
     "aggregate_density",
     "align_snapshots",
     "apply_direction",
     "class_direction",
     "decode_latents",
     "diagnose",
+    "diagnose_training",
     "encode_images",
     "evaluate_model",
     "evaluate_run",
     "evaluation_table",
+    "hole_fraction",
     "interpolation_path",
     "interpolation_roughness",
     "interpolation_smoothness",
@@ -84,6 +94,7 @@ __all__ = [
     "latent_grid",
     "lerp",
     "linear_probe_accuracy",
+    "measure_evidence",
     "model_device",
     "neg_elbo_per_image",
     "ood_separation",

@@ -1,6 +1,11 @@
 """Attribute directions (White 2016; Larsen et al. 2016): the difference between the mean codes
 of inputs with and without an attribute — two classes ("make the 4 a 9") or a binary column of a
-user's CSV ("add a smile") — added in steps to an input's code and decoded."""
+user's CSV ("add a smile") — added in steps to an input's code and decoded.
+
+A plain difference of means also carries every way the two groups differ: if most bold digits
+are 0s, "add bold" turns a 7 into a 0. :func:`within_class_direction` takes the difference inside
+each class and averages those, so the class mix of the two groups cannot leak in.
+"""
 
 from __future__ import annotations
 
@@ -48,6 +53,46 @@ def direction_from_mask(mu: np.ndarray, mask: np.ndarray, name: str) -> Attribut
         raise ValueError(f"attribute {name!r} needs inputs both with and without it")
     vector = mu[mask].mean(axis=0) - mu[~mask].mean(axis=0)
     return AttributeDirection(vector, name, int(mask.sum()), int((~mask).sum()))
+
+
+def within_class_direction(
+    mu: np.ndarray, mask: np.ndarray, labels: np.ndarray, name: str
+) -> AttributeDirection:
+    """Σ_c w_c (mean of ``mu[mask & c]`` − mean of ``mu[~mask & c]``) over the classes c that
+    hold inputs with and without the attribute, with w_c ∝ n_with,c · n_without,c / n_c (the
+    weights of a regression of the codes on the attribute with the class regressed out)."""
+    mask, labels = np.asarray(mask, dtype=bool), np.asarray(labels)
+    if mask.shape[0] != mu.shape[0] or labels.shape[0] != mu.shape[0]:
+        raise ValueError(f"the attribute and labels must have one value per code ({mu.shape[0]})")
+    diffs, weights = [], []
+    for c in np.unique(labels):
+        in_c = labels == c
+        n_with, n_without = int((mask & in_c).sum()), int((~mask & in_c).sum())
+        if n_with and n_without:
+            diffs.append(mu[mask & in_c].mean(axis=0) - mu[~mask & in_c].mean(axis=0))
+            weights.append(n_with * n_without / (n_with + n_without))
+    if not diffs:
+        raise ValueError(f"attribute {name!r}: no class has inputs both with and without it")
+    vector = np.average(np.stack(diffs), axis=0, weights=np.asarray(weights))
+    return AttributeDirection(vector, name, int(mask.sum()), int((~mask).sum()))
+
+
+def clear_example(
+    model: nn.Module, mu: np.ndarray, images: np.ndarray, labels: np.ndarray, src: int, dst: int
+) -> int:
+    """The input of class ``src`` whose reconstruction looks most like class ``src`` and least
+    like ``dst``: it maximises ‖x̂ − m_dst‖ − ‖x̂ − m_src‖, with m_c the mean image of class c
+    in ``images`` (N, C, H, W). In a crowded 2-D space the code nearest a class's mean can
+    decode to the neighbouring class, which would make an edit towards it show nothing."""
+    labels = np.asarray(labels)
+    members = np.flatnonzero(labels == src)
+    if members.size == 0 or not np.any(labels == dst):
+        raise ValueError(f"classes {src} and {dst} both need inputs")
+    recon = decode_latents(model, mu[members]).reshape(members.size, -1).astype(np.float64)
+    flat = np.asarray(images, dtype=np.float64).reshape(len(labels), -1)
+    m_src, m_dst = flat[labels == src].mean(axis=0), flat[labels == dst].mean(axis=0)
+    margin = np.linalg.norm(recon - m_dst, axis=1) - np.linalg.norm(recon - m_src, axis=1)
+    return int(members[np.argmax(margin)])
 
 
 def class_direction(

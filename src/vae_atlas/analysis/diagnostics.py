@@ -4,17 +4,25 @@ behind it. Every rule and its threshold is named here.
 * **Posterior collapse** (Bowman et al. 2016; Lucas et al. 2019): dimensions whose mean KL to the
   prior is below ``ACTIVE_KL_THRESHOLD`` carry no information about the input
   (:func:`active_dimensions` is the one definition of an active dimension).
-* **Decoder ignores z** (Chen et al. 2017): decodings of different prior samples hardly differ —
-  their per-pixel variance is below ``DECODER_VARIANCE_RATIO`` of the data's.
+* **Decoder ignores z** (Chen et al. 2017): the decodings of the test inputs' own codes hardly
+  differ — their per-pixel variance is below ``DECODER_VARIANCE_RATIO`` of the data's — although
+  the codes carry information (not every dimension collapsed). Measured at the codes, not at
+  prior samples: a decoder whose codes live far outside the prior decodes every prior sample to
+  the same blur while using z fully; that is the "far" and "holes" rules' finding.
 * **Means far from the prior**: more than ``FAR_FRACTION`` of the posterior means lie outside the
   sphere holding 1 − ``FAR_TAIL`` of the prior's mass (χ² quantile); prior samples then land in
   regions the decoder never saw (typical of plain autoencoders).
 * **Holes**: more than ``HOLE_MASS_MAX`` of the prior's mass lies where the aggregate posterior is
-  below ``aggregate.HOLE_RATIO`` of the prior.
+  below ``aggregate.HOLE_RATIO`` of the prior (:func:`~vae_atlas.analysis.aggregate.hole_fraction`,
+  in all D dimensions).
 * **Jumbled classes**: kNN accuracy on the latent means below ``KNN_MIN_ACCURACY`` or class
   silhouette below ``SILHOUETTE_MIN``.
 * **Rough interpolations**: the median over random pairs of the largest decoded step over the mean
   step (:func:`~vae_atlas.analysis.quality.interpolation_roughness`) exceeds ``ROUGH_RATIO``.
+
+Every warning and note carries ``advice``: what to change to fix it. Training health (still
+improving, overfitting, KL collapse in warm-up) is read from the metrics by
+:mod:`vae_atlas.analysis.training_health`.
 """
 
 from __future__ import annotations
@@ -26,9 +34,9 @@ import numpy as np
 from scipy.stats import chi2
 from torch import nn
 
+from vae_atlas.analysis.aggregate import HOLE_NEIGHBOURS, HOLE_RATIO, aggregate_codes, hole_fraction
 from vae_atlas.analysis.encode import LatentSet, decode_latents
-from vae_atlas.analysis.quality import interpolation_roughness
-from vae_atlas.analysis.sampling import sample_prior
+from vae_atlas.analysis.quality import interpolation_roughness, kl_per_dim
 
 ACTIVE_KL_THRESHOLD = 0.01
 """Nats. Below it a dimension's posterior is (nearly) the prior whatever the input, so the
@@ -38,7 +46,7 @@ cut Burda et al. (2016) put on the variance of the means for their "active units
 DECODER_VARIANCE_RATIO = 0.05
 FAR_TAIL = 0.001
 FAR_FRACTION = 0.05
-HOLE_MASS_MAX = 0.10
+HOLE_MASS_MAX = 0.05
 KNN_MIN_ACCURACY = 0.5
 SILHOUETTE_MIN = 0.0
 ROUGH_RATIO = 3.0
@@ -49,7 +57,8 @@ SEVERITIES = ("ok", "note", "warning")
 @dataclass(frozen=True)
 class Finding:
     """One diagnostic: ``rule`` id, ``severity`` (ok / note / warning), a one-line ``title``, a
-    ``detail`` sentence, and the ``numbers`` (name → value) and ``threshold`` behind it."""
+    ``detail`` sentence, the ``numbers`` (name → value) and ``threshold`` behind it, and
+    ``advice``: what to try (empty for "ok")."""
 
     rule: str
     severity: str
@@ -57,19 +66,22 @@ class Finding:
     detail: str
     numbers: dict[str, float] = field(default_factory=dict)
     threshold: float | None = None
+    advice: str = ""
 
 
 @dataclass(frozen=True)
 class Evidence:
     """The measurements the rules read; ``None`` means "not measured / not applicable".
 
-    ``kl_per_dim`` (D,) is None for a plain autoencoder; ``mu`` (N, D) are test-set means.
+    ``kl_per_dim`` (D,) is None for a plain autoencoder; ``mu`` (N, D) are test-set means;
+    ``decoder_variance_ratio`` is measured at those codes (:func:`decoder_variance_ratio`);
+    ``hole_fraction`` is the prior mass in holes.
     """
 
     mu: np.ndarray
     kl_per_dim: np.ndarray | None = None
     decoder_variance_ratio: float | None = None
-    hole_mass: float | None = None
+    hole_fraction: float | None = None
     knn_accuracy: float | None = None
     silhouette: float | None = None
     n_classes: int | None = None
@@ -82,13 +94,31 @@ def active_dimensions(kl_per_dim: np.ndarray | Sequence[float]) -> np.ndarray:
     return np.asarray(kl_per_dim, dtype=np.float64) >= ACTIVE_KL_THRESHOLD
 
 
-def decoder_variance_ratio(
-    model: nn.Module, data: np.ndarray, *, n: int = 256, seed: int = 0
-) -> float:
-    """Mean per-pixel variance of n decoded prior samples over that of ``data`` (N, C, H, W)."""
-    images = decode_latents(model, sample_prior(n, int(model.latent_dim), seed=seed))
+def decoder_variance_ratio(model: nn.Module, codes: np.ndarray, data: np.ndarray) -> float:
+    """Mean per-pixel variance of the decoded ``codes`` (N, D) over that of ``data``
+    (N, C, H, W)."""
+    images = decode_latents(model, np.asarray(codes, dtype=np.float64))
     data_var = float(np.mean(np.var(np.asarray(data, dtype=np.float64), axis=0)))
     return float(np.mean(np.var(images, axis=0)) / max(data_var, 1e-12))
+
+
+def measure_evidence(
+    model: nn.Module, latents: LatentSet, images: np.ndarray, *, seed: int = 0
+) -> Evidence:
+    """The model-side evidence for ``latents`` of ``images`` (N, C, H, W) in [0, 1]: KL per
+    dimension, decoder use at the codes, holes and roughness (class numbers are left None)."""
+    n = min(len(latents), 2000)
+    return Evidence(
+        mu=latents.mu,
+        kl_per_dim=None if latents.logvar is None else kl_per_dim(latents),
+        decoder_variance_ratio=decoder_variance_ratio(model, latents.mu[:n], images[:n]),
+        hole_fraction=(
+            hole_fraction(aggregate_codes(latents.mu, latents.logvar, seed=seed), seed=seed)
+            if len(latents) > HOLE_NEIGHBOURS
+            else None
+        ),
+        roughness=median_roughness(model, latents.mu, seed=seed) if len(latents) > 1 else None,
+    )
 
 
 def median_roughness(
@@ -105,42 +135,62 @@ def diagnose(evidence: Evidence) -> list[Finding]:
     return [f for rule in rules if (f := rule(evidence)) is not None]
 
 
-def _collapse(ev: Evidence) -> Finding | None:
+def _all_collapsed(ev: Evidence) -> bool:
+    return ev.kl_per_dim is not None and not active_dimensions(ev.kl_per_dim).any()
+
+
+def _collapse(ev: Evidence) -> Finding:
     if ev.kl_per_dim is None:
         return Finding(
             "collapse",
             "note",
             "Plain autoencoder: no posterior, so no KL or collapse to measure",
             "Each input maps to a point; nothing ties the codes to the N(0, I) prior.",
+            advice="To sample from the prior, train a VAE (--objective vae).",
         )
     kl = np.asarray(ev.kl_per_dim)
     n_low, d = int(np.sum(~active_dimensions(kl))), kl.size
     numbers = {"collapsed_dims": n_low, "latent_dim": d, "total_kl": float(kl.sum())}
+    advice = ""
     if n_low == d:
-        sev, title = (
-            "warning",
-            f"Posterior collapse: all {d} dimensions carry < {ACTIVE_KL_THRESHOLD} nats",
+        sev = "warning"
+        title = f"Posterior collapse: all {d} dimensions carry < {ACTIVE_KL_THRESHOLD} nats"
+        advice = (
+            "The decoder models the data without z: use a KL warm-up (--warmup-epochs 10), a "
+            "smaller β, or KL capacity annealing (--capacity-max 25); a weaker decoder (MLP "
+            "instead of conv) leans more on z."
         )
     elif n_low:
         sev, title = (
             "note",
             f"{n_low} of {d} dimensions are inactive (< {ACTIVE_KL_THRESHOLD} nats)",
         )
+        advice = (
+            "The data needs fewer dimensions at this β: --latent-dim "
+            f"{d - n_low} gives the same model; a smaller β switches more on."
+        )
     else:
         sev, title = "ok", f"All {d} dimensions are in use (each ≥ {ACTIVE_KL_THRESHOLD} nats)"
     detail = f"KL per dimension ranges {kl.min():.3g}–{kl.max():.3g} nats (total {kl.sum():.3g})."
-    return Finding("collapse", sev, title, detail, numbers, ACTIVE_KL_THRESHOLD)
+    return Finding("collapse", sev, title, detail, numbers, ACTIVE_KL_THRESHOLD, advice)
 
 
 def _decoder(ev: Evidence) -> Finding | None:
     r = ev.decoder_variance_ratio
-    if r is None:
+    if r is None or _all_collapsed(ev):  # the collapse finding already says z is unused
         return None
     bad = r < DECODER_VARIANCE_RATIO
     title = "Decoder ignores z" if bad else "Decoder uses z"
     detail = (
-        f"Decoded prior samples vary {r:.1%} as much per pixel as the data "
-        f"(rule: < {DECODER_VARIANCE_RATIO:.0%} means the decoder ignores the code)."
+        f"The test inputs' own codes decode to images that vary {r:.1%} as much per pixel as "
+        f"the data (rule: < {DECODER_VARIANCE_RATIO:.0%} means the decoder ignores the code)."
+    )
+    advice = (
+        "Every code decodes to about the same image: train longer, use a KL warm-up "
+        "(--warmup-epochs), or a conv model (--family conv) with a smaller --image-size for "
+        "large or colour images."
+        if bad
+        else ""
     )
     return Finding(
         "decoder",
@@ -149,10 +199,11 @@ def _decoder(ev: Evidence) -> Finding | None:
         detail,
         {"variance_ratio": r},
         DECODER_VARIANCE_RATIO,
+        advice,
     )
 
 
-def _far(ev: Evidence) -> Finding | None:
+def _far(ev: Evidence) -> Finding:
     mu = np.asarray(ev.mu)
     d = mu.shape[1]
     radius2 = float(chi2.ppf(1 - FAR_TAIL, d))
@@ -168,36 +219,54 @@ def _far(ev: Evidence) -> Finding | None:
         f"{frac:.1%} of means have ‖μ‖ > {np.sqrt(radius2):.2f} (where N(0, I) puts only "
         f"{FAR_TAIL:.1%}); RMS ‖μ‖ = {rms:.2f} vs √D = {np.sqrt(d):.2f} for prior samples."
     )
-    return Finding(
-        "far",
-        "warning" if bad else "ok",
-        title,
-        detail,
-        {"fraction_outside": frac, "rms_norm": rms, "radius": np.sqrt(radius2)},
-        FAR_FRACTION,
+    advice = (
+        (
+            "Prior samples will not look like the data: train a VAE (--objective vae) so the "
+            "KL term pulls the codes in"
+            if ev.kl_per_dim is None
+            else "Prior samples will not look like the data: a larger β or a KL warm-up "
+            "(--warmup-epochs) pulls the codes in"
+        )
+        + "; to generate now, decode encoded codes, not prior samples."
+        if bad
+        else ""
     )
+    numbers = {"fraction_outside": frac, "rms_norm": rms, "radius": np.sqrt(radius2)}
+    return Finding("far", "warning" if bad else "ok", title, detail, numbers, FAR_FRACTION, advice)
 
 
 def _holes(ev: Evidence) -> Finding | None:
-    if ev.hole_mass is None:
+    h = ev.hole_fraction
+    if h is None:
         return None
-    bad = ev.hole_mass > HOLE_MASS_MAX
+    bad = h > HOLE_MASS_MAX
     title = (
-        f"Holes: {ev.hole_mass:.0%} of the prior's mass is where no data is encoded"
+        f"Holes: {h:.0%} of the prior's mass is where no data is encoded"
         if bad
         else "Few holes between the prior and the encoded data"
     )
     detail = (
-        f"Prior mass where the aggregate posterior is below 10% of the prior: "
-        f"{ev.hole_mass:.1%} (rule: > {HOLE_MASS_MAX:.0%}). Samples from there look bad."
+        f"Prior mass where the aggregate posterior is below {HOLE_RATIO:g}× the prior: {h:.1%} "
+        f"(rule: > {HOLE_MASS_MAX:.0%}). Samples from there look like no input."
+    )
+    advice = (
+        (
+            "Train a VAE (--objective vae): its KL term spreads the codes over the prior"
+            if ev.kl_per_dim is None
+            else "A larger β or a KL warm-up spreads the codes over the prior"
+        )
+        + "; fewer latent dimensions or more data leave fewer gaps."
+        if bad
+        else ""
     )
     return Finding(
         "holes",
         "warning" if bad else "ok",
         title,
         detail,
-        {"hole_mass": ev.hole_mass},
+        {"hole_fraction": h},
         HOLE_MASS_MAX,
+        advice,
     )
 
 
@@ -217,14 +286,14 @@ def _classes(ev: Evidence) -> Finding | None:
     title = (
         "Classes are jumbled in latent space" if bad else "Classes are separated in latent space"
     )
-    return Finding(
-        "classes",
-        "warning" if bad else "ok",
-        title,
-        "; ".join(parts) + ".",
-        numbers,
-        KNN_MIN_ACCURACY,
+    advice = (
+        "Train longer, add latent dimensions (--latent-dim), lower β, or use a conv model "
+        "(--family conv) for images."
+        if bad
+        else ""
     )
+    sev = "warning" if bad else "ok"
+    return Finding("classes", sev, title, "; ".join(parts) + ".", numbers, KNN_MIN_ACCURACY, advice)
 
 
 def _rough(ev: Evidence) -> Finding | None:
@@ -236,6 +305,10 @@ def _rough(ev: Evidence) -> Finding | None:
         f"Median largest/mean step along linear paths between random inputs: "
         f"{ev.roughness:.2f} (rule: > {ROUGH_RATIO:.1f})."
     )
-    return Finding(
-        "rough", "warning" if bad else "ok", title, detail, {"roughness": ev.roughness}, ROUGH_RATIO
+    advice = (
+        "Paths cross gaps no code maps to: a VAE objective (or a larger β) fills them."
+        if bad
+        else ""
     )
+    numbers = {"roughness": ev.roughness}
+    return Finding("rough", "warning" if bad else "ok", title, detail, numbers, ROUGH_RATIO, advice)

@@ -16,7 +16,7 @@ def add_figure_options(p: argparse.ArgumentParser) -> None:
     """Flags shared by ``report`` and ``compare``."""
     p.add_argument(
         "--projection",
-        default="pca",
+        default="pca,umap",
         help="projections for latent spaces above 2-D, comma-separated from pca, "
         "tsne, umap (PCA is always drawn; t-SNE/UMAP take ~40 s on 10k points "
         "and are cached in RUN/cache)",
@@ -65,7 +65,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=[],
         metavar="DATASET",
         help="out-of-distribution sets to score against the test set: dataset "
-        "names (shapes, digits, mnist, fashion-mnist) or image folders (default: none)",
+        "names (shapes, digits, mnist, fashion-mnist), mnist:FOLDER or fashion-mnist:FOLDER "
+        "for IDX files in FOLDER, or image folders (default: none)",
     )
     p.add_argument(
         "--attribute-classes",

@@ -203,13 +203,13 @@ def add_aggregates(contexts: list[AtlasContext], w: FigureWriter) -> None:
             sub.suptitle(c.source.name, fontsize=12, fontweight="bold")
         return fig
 
-    holes = ", ".join(f"{c.source.name} {health.density(c).hole_mass:.0%}" for c in contexts)
+    holes = ", ".join(f"{c.source.name} {health.holes(c):.0%}" for c in contexts)
     w.add(
         "cmp-aggregate",
         "Prior fit",
         "Aggregate posterior vs prior",
         f"Per run: where the encoded data lives against the prior, and the holes (red, "
-        f"hatched). Prior mass in holes: {holes}.",
+        f"hatched). Prior mass in holes, in all dimensions: {holes}.",
         draw,
     )
 

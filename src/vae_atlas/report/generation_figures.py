@@ -6,12 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from vae_atlas.analysis.attributes import (
+    AttributeDirection,
     apply_direction,
     class_direction,
+    clear_example,
     direction_from_mask,
     read_attribute_csv,
+    within_class_direction,
 )
-from vae_atlas.analysis.encode import decode_latents
+from vae_atlas.analysis.encode import LatentSet, decode_latents
 from vae_atlas.analysis.interpolation import Interpolation, interpolation_path, pick_pair
 from vae_atlas.analysis.sampling import prior_samples, reconstruct, spread_index
 from vae_atlas.analysis.traversal import traverse
@@ -116,12 +119,22 @@ def add_traversals(ctx: AtlasContext, w: FigureWriter) -> None:
         WALK,
         "Latent traversals",
         f"Test input #{base_index}'s code with one dimension at a time swept from −3 to +3 "
-        f"(rows sorted by {trav.score_name}, most informative first; "
+        f"{_unit_phrase(trav.unit)} (rows sorted by {trav.score_name}, most informative first; "
         f"{n_inactive} shown inactive, shaded). Rows that change the image show what each "
         "dimension encodes; inactive rows should not change it.",
         lambda: display.plot().figure_,
         frames=(lambda: display.frames()) if ctx.options.gifs else None,
         ms_per_frame=150,
+    )
+
+
+def _unit_phrase(unit: str) -> str:
+    if unit == "prior σ":
+        return "prior standard deviations"
+    return (
+        "standard deviations of that dimension's own codes about their mean (a plain "
+        "autoencoder's codes are not on the prior's scale, so ±3 prior σ would show only its "
+        "centre; each row gives the values reached)"
     )
 
 
@@ -132,7 +145,7 @@ def add_attribute(ctx: AtlasContext, w: FigureWriter) -> None:
         mask = read_attribute_csv(
             opts.attribute_csv, opts.attribute_column, len(ctx.source.dataset.test)
         )[: len(lat)]
-        direction = direction_from_mask(lat.mu, mask, f"add '{opts.attribute_column}'")
+        direction, how = _csv_direction(lat, mask, f"add '{opts.attribute_column}'")
         base = int(np.flatnonzero(~mask)[0])
     else:
         pair = class_pair(ctx)
@@ -147,16 +160,34 @@ def add_attribute(ctx: AtlasContext, w: FigureWriter) -> None:
             dst,
             name=f"make the {ctx.class_names[src]} a {ctx.class_names[dst]}",
         )
-        base = int(np.flatnonzero(lat.labels == src)[0])
+        base = clear_example(ctx.source.model, lat.mu, ctx.images, lat.labels, src, dst)
+        how = "The difference of the two classes' mean codes"
     edit = apply_direction(ctx.source.model, direction, lat.mu[base], ctx.images[base])
     w.add(
         "attribute",
         WALK,
         "Attribute direction",
-        f"The difference of the mean codes with and without the attribute "
-        f"({direction.n_with} vs {direction.n_without} inputs) added in steps α to input "
-        f'#{base} — "{direction.name}". α = 1 moves it by the full difference of the means.',
+        f"{how} ({direction.n_with} vs {direction.n_without} inputs), added in steps α to "
+        f'input #{base} — "{direction.name}". α = 1 moves it by the full difference.',
         lambda: AttributeDisplay(edit).plot().figure_,
+    )
+
+
+def _csv_direction(lat: LatentSet, mask: np.ndarray, name: str) -> tuple[AttributeDirection, str]:
+    """The within-class direction when classes vary the attribute, else the plain one; with the
+    caption's words for which is shown."""
+    plain = "The difference of the mean codes with and without the attribute"
+    if lat.labels is None or len(np.unique(lat.labels)) < 2:
+        return direction_from_mask(lat.mu, mask, name), plain
+    try:
+        direction = within_class_direction(lat.mu, mask, lat.labels, name)
+    except ValueError:  # the attribute follows the classes exactly: nothing within a class
+        return direction_from_mask(
+            lat.mu, mask, name
+        ), plain + " (no class has both, so the classes themselves are part of it)"
+    return direction, (
+        f"{plain} within each class, averaged over the classes (so the classes' mix in the "
+        "two groups does not leak in)"
     )
 
 

@@ -4,20 +4,28 @@ diagnostics read."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 
-from vae_atlas.analysis.aggregate import AggregateDensity, aggregate_density
-from vae_atlas.analysis.anomaly import ood_separation, rank_anomalies
-from vae_atlas.analysis.diagnostics import (
-    Evidence,
-    Finding,
-    decoder_variance_ratio,
-    diagnose,
-    median_roughness,
+from vae_atlas.analysis.aggregate import (
+    HOLE_RATIO,
+    AggregateDensity,
+    aggregate_codes,
+    aggregate_density,
+    hole_fraction,
 )
+from vae_atlas.analysis.anomaly import (
+    ood_separation,
+    rank_anomalies,
+    reconstruction_errors,
+    typicality,
+)
+from vae_atlas.analysis.diagnostics import Finding, diagnose, measure_evidence
 from vae_atlas.analysis.likelihood import neg_elbo_per_image
 from vae_atlas.analysis.quality import kl_per_dim
+from vae_atlas.analysis.training_health import diagnose_training
 from vae_atlas.data import ImageSet
 from vae_atlas.report.context import AtlasContext, ctx_dims_phrase
 from vae_atlas.report.items import FigureWriter
@@ -33,6 +41,16 @@ def density(ctx: AtlasContext) -> AggregateDensity:
     return cached
 
 
+def holes(ctx: AtlasContext) -> float:
+    """Prior mass in holes, in all the space's dimensions (the number the diagnostics read)."""
+    cached = ctx.__dict__.get("_holes")
+    if cached is None:
+        lat, seed = ctx.latents, ctx.options.seed
+        cached = hole_fraction(aggregate_codes(lat.mu, lat.logvar, seed=seed), seed=seed)
+        ctx.__dict__["_holes"] = cached
+    return cached
+
+
 def add_aggregate(ctx: AtlasContext, w: FigureWriter) -> None:
     """Figure 9."""
     d = density(ctx)
@@ -43,8 +61,10 @@ def add_aggregate(ctx: AtlasContext, w: FigureWriter) -> None:
         "Aggregate posterior vs prior",
         f"Left: where the encoded test data lives{where} — q(z), the {d.method} — with the "
         "prior's 1-3 radius contours. Right: log q/p; red is prior mass the data never uses "
-        f'("holes", hatched: {d.hole_mass:.0%} of the prior). Samples drawn from holes decode '
-        "to inputs the model never learned.",
+        f'("holes", hatched). In all {ctx.latents.latent_dim} dimensions the holes hold '
+        f"{holes(ctx):.0%} of the prior's mass (prior draws where a nearest-neighbour estimate "
+        f"puts q below {HOLE_RATIO:g}·p). Samples drawn from holes decode to inputs the model "
+        "never learned.",
         lambda: AggregateDisplay(d).plot().figure_,
     )
 
@@ -79,23 +99,47 @@ def add_anomalies(
             f"Anomaly scores vs {name}",
             f"{base} {len(out_scores)} {name} inputs (resized to the model's input) are mixed "
             f"in: ROC AUC {result.auc:.3f} for telling them apart by score (0.5 = chance; "
-            "below 0.5 the model finds them *more* typical than its own data).",
+            "below 0.5 the model finds them more typical than its own data). Other scores, "
+            f"same sets: {_other_aucs(ctx, images, scores, out_scores)}.",
             lambda r=result: AnomalyDisplay(scores, r).plot().figure_,
         )
+    maps = reconstruction_errors(ctx.source.model, ctx.images[ranking.most]).maps
     w.add(
         "anomaly-examples",
         "Anomalies",
         "Most and least anomalous inputs",
         "Top row: the test inputs the model finds least likely (often mislabelled, "
-        "unusually written or cropped); bottom: the most typical. Titles are −ELBO in nats.",
+        "unusually written or cropped); second row: where their reconstruction is wrong "
+        "(|input − reconstruction| per pixel, darker = larger); bottom: the most typical "
+        "inputs. Titles are −ELBO in nats.",
         lambda: plot_anomaly_examples(
             ctx.images[ranking.most],
             scores[ranking.most],
             ctx.images[ranking.least],
             scores[ranking.least],
+            error_maps=maps,
         ),
     )
     return aucs
+
+
+def _other_aucs(
+    ctx: AtlasContext, images: ImageSet, in_scores: np.ndarray, out_scores: np.ndarray
+) -> str:
+    """ROC AUCs of the reconstruction error and of the typicality score, as caption text."""
+    model = ctx.source.model
+    out_x = images.images.numpy().astype(np.float32) / 255.0
+    recon = ood_separation(
+        reconstruction_errors(model, ctx.images).scores,
+        reconstruction_errors(model, out_x).scores,
+    ).auc
+    typical = ood_separation(
+        typicality(in_scores, in_scores), typicality(out_scores, in_scores)
+    ).auc
+    return (
+        f"reconstruction error ‖x − x̂‖² {recon:.3f}; typicality |−ELBO − mean test −ELBO| "
+        f"(Nalisnick et al. 2019) {typical:.3f}"
+    )
 
 
 def _slug(name: str) -> str:
@@ -106,21 +150,14 @@ def _slug(name: str) -> str:
 
 def findings(ctx: AtlasContext) -> list[Finding]:
     """Figure 11: measure the evidence and apply the diagnostic rules."""
-    lat, model = ctx.latents, ctx.source.model
     acc, sil = ctx.class_quality
-    n_classes = len(ctx.class_names) if ctx.class_names else None
-    images = ctx.images[: min(len(ctx.images), 2000)]
-    evidence = Evidence(
-        mu=lat.mu,
-        kl_per_dim=None if lat.logvar is None else kl_per_dim(lat),
-        decoder_variance_ratio=decoder_variance_ratio(model, images, seed=ctx.options.seed),
-        hole_mass=density(ctx).hole_mass if lat.latent_dim >= 1 else None,
+    evidence = replace(
+        measure_evidence(ctx.source.model, ctx.latents, ctx.images, seed=ctx.options.seed),
         knn_accuracy=acc,
         silhouette=sil,
-        n_classes=n_classes,
-        roughness=median_roughness(model, lat.mu, seed=ctx.options.seed) if len(lat) > 1 else None,
+        n_classes=len(ctx.class_names) if ctx.class_names else None,
     )
-    return diagnose(evidence)
+    return diagnose(evidence) + diagnose_training(ctx.source.metrics or [])
 
 
 def resize_to(images: ImageSet, shape: tuple[int, int, int]) -> ImageSet:

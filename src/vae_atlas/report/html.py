@@ -21,6 +21,7 @@ nav { position:sticky; top:0; z-index:2; background:#fff; border-bottom:1px soli
   padding:8px 32px; display:flex; gap:18px; flex-wrap:wrap; font-size:14px; }
 nav a { color:var(--accent); text-decoration:none; }
 main { max-width:1280px; margin:0 auto; padding:20px 32px 60px; }
+section { scroll-margin-top:48px; }
 h2 { margin:34px 0 12px; font-size:20px; border-bottom:2px solid var(--line); padding-bottom:4px; }
 .cards { display:grid; grid-template-columns:repeat(auto-fill, minmax(520px, 1fr)); gap:18px; }
 figure { margin:0; background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px;
@@ -46,6 +47,7 @@ ul.findings li.note { border-left-color:#4f7cc4; }
 li.warning .badge { background:#d9822b; } li.ok .badge { background:#3f9c5a; }
 li.note .badge { background:#4f7cc4; }
 .detail { color:var(--muted); font-size:14px; }
+.advice { font-size:14px; margin-top:2px; }
 .notes { color:var(--muted); font-size:13px; }
 footer { color:var(--muted); font-size:12px; text-align:center; padding:20px; }
 """
@@ -80,7 +82,9 @@ def findings_list(findings: Sequence[Finding]) -> str:
     for f in findings:
         items.append(
             f'<li class="{escape(f.severity)}"><span class="badge">{escape(f.severity)}</span>'
-            f'<strong>{escape(f.title)}</strong><div class="detail">{escape(f.detail)}</div></li>'
+            f'<strong>{escape(f.title)}</strong><div class="detail">{escape(f.detail)}</div>'
+            + (f'<div class="advice">Try: {escape(f.advice)}</div>' if f.advice else "")
+            + "</li>"
         )
     return '<ul class="findings">' + "".join(items) + "</ul>"
 
@@ -89,14 +93,25 @@ def figure_card(item: FigureItem) -> str:
     wide = (
         " wide" if item.key.startswith("cmp-") or any(item.key.startswith(k) for k in WIDE) else ""
     )
+    # width/height let the browser reserve each lazy image's box, so anchors land right; the
+    # link opens the full-resolution file
     media = "".join(
-        f'<img src="{escape(f)}" alt="{escape(item.title)}" loading="lazy">' for f in item.files
+        f'<a href="{escape(f)}" target="_blank"><img src="{escape(f)}" '
+        f'alt="{escape(item.title)}"{_size_attrs(item, i)} loading="lazy"></a>'
+        for i, f in enumerate(item.files)
     )
     return (
         f'<figure id="{escape(item.key)}" class="card{wide}"><h3>{escape(item.title)}</h3>'
         f'<div class="media">{media}</div><figcaption>{escape(item.caption)}</figcaption>'
         "</figure>"
     )
+
+
+def _size_attrs(item: FigureItem, index: int) -> str:
+    if index >= len(item.sizes):
+        return ""
+    width, height = item.sizes[index]
+    return f' width="{width}" height="{height}"'
 
 
 def render_page(

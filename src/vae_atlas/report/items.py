@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from vae_atlas.report.media import save_gif, save_png
+from vae_atlas.report.media import image_size, save_gif, save_png
 
 SECTIONS = (
     "Latent space",
@@ -32,7 +32,8 @@ class FigureNotApplicable(Exception):
 
 @dataclass(frozen=True)
 class FigureItem:
-    """One figure of the report: ``files`` relative to the report folder (PNG, then any GIF)."""
+    """One figure of the report: ``files`` relative to the report folder (PNG, then any GIF),
+    and their pixel ``sizes`` (width, height)."""
 
     key: str
     section: str
@@ -40,6 +41,7 @@ class FigureItem:
     caption: str
     files: tuple[str, ...]
     seconds: float = 0.0
+    sizes: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass
@@ -76,7 +78,9 @@ class FigureWriter:
         except FigureNotApplicable as exc:
             self.notes.append(f"{title}: not drawn ({exc})")
             return None
-        item = FigureItem(key, section, title, caption, tuple(files), time.perf_counter() - start)
+        sizes = tuple(image_size(self.out_dir / f) for f in files)
+        seconds = time.perf_counter() - start
+        item = FigureItem(key, section, title, caption, tuple(files), seconds, sizes)
         self.items.append(item)
         if self.progress is not None:
             self.progress(title, item.seconds)

@@ -43,3 +43,11 @@ def save_gif(frames: Sequence[np.ndarray], path: Path, *, ms_per_frame: int = 12
         disposal=1,
     )
     return path
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(width, height) in pixels of a PNG or GIF, read from its header."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.size

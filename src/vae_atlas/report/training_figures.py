@@ -20,9 +20,10 @@ def add_training(ctx: AtlasContext, w: FigureWriter) -> None:
         "training-curves",
         SECTION,
         "Training curves",
-        "−ELBO and its two parts per epoch, on training batches (solid) and held-out data "
-        "(dashed). A held-out curve that turns up while training keeps falling is "
-        "overfitting; a KL that stays near zero means the code is unused.",
+        "−ELBO and its two parts per epoch, on training batches (solid), the validation split "
+        "(dotted, when the run holds one out) and the test set (dashed). A held-out curve that "
+        "turns up while training keeps falling is overfitting; a KL that stays near zero means "
+        "the code is unused. The diagnostics read these curves.",
         lambda: TrainingCurvesDisplay(metrics).plot().figure_,
     )
     if any(m.get("test_kl_per_dim") is not None for m in metrics):

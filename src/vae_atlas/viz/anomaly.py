@@ -48,7 +48,7 @@ class AnomalyDisplay:
             )
             ax.legend(fontsize=LABEL_SIZE, frameon=False)
         ax.set_xlabel(
-            "anomaly score −ELBO (nats); the last bin holds everything above the 99.5th percentile",
+            "anomaly score −ELBO (nats)\nlast bin: everything above the 99.5th percentile",
             fontsize=LABEL_SIZE,
         )
         ax.set_ylabel("density" if self.ood else "inputs", fontsize=LABEL_SIZE)
@@ -73,16 +73,19 @@ def plot_anomaly_examples(
     least: np.ndarray,
     least_scores: np.ndarray,
     *,
+    error_maps: np.ndarray | None = None,
     fig: Figure | None = None,
 ) -> Figure:
-    """Two rows of inputs (N, C, H, W): the most anomalous (top) and the most typical, each
-    titled with its −ELBO."""
+    """Rows of inputs (N, C, H, W): the most anomalous (top), optionally their reconstruction
+    error maps (N, H, W), and the most typical, each input titled with its −ELBO."""
     k = max(len(most), len(least))
-    fig = new_figure(fig, (1.05 * k + 0.8, 3.0))
-    axes = fig.subplots(2, k, squeeze=False)
-    for r, (images, scores, name) in enumerate(
-        ((most, most_scores, "most anomalous"), (least, least_scores, "most typical"))
-    ):
+    rows = [(most, most_scores, "most anomalous"), (least, least_scores, "most typical")]
+    fig = new_figure(fig, (1.05 * k + 0.8, 1.5 * (len(rows) + (error_maps is not None))))
+    axes = fig.subplots(len(rows) + (error_maps is not None), k, squeeze=False)
+    if error_maps is not None:
+        _error_row(axes[1], error_maps)
+        axes = axes[[0, 2]]
+    for r, (images, scores, name) in enumerate(rows):
         for c in range(k):
             ax = axes[r, c]
             if c < len(images):
@@ -93,3 +96,15 @@ def plot_anomaly_examples(
         axes[r, 0].set_ylabel(name, fontsize=LABEL_SIZE)
     fig.suptitle("Inputs ranked by −ELBO (nats)", fontsize=TITLE_SIZE)
     return fig
+
+
+def _error_row(axes: np.ndarray, maps: np.ndarray) -> None:
+    top = float(np.max(maps)) or 1.0
+    for c, ax in enumerate(axes):
+        if c < len(maps):
+            ax.imshow(maps[c], cmap="Greys", vmin=0.0, vmax=top, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        else:
+            ax.set_visible(False)
+    axes[0].set_ylabel("|x − x̂|", fontsize=LABEL_SIZE)

@@ -60,8 +60,8 @@ class AggregateDisplay:
             d.axis, d.axis, d.p, levels=_prior_levels(), colors="k", linewidths=0.6, linestyles="--"
         )
         axes[1].set_title(
-            f"Holes (hatched: q < {HOLE_RATIO:g}·p) hold {d.hole_mass:.0%} of the "
-            "prior\nred: prior mass the data never uses",
+            f"Holes on this plane (hatched: q < {HOLE_RATIO:g}·p)\n"
+            "red: prior mass the data never uses",
             fontsize=TITLE_SIZE,
         )
         for ax in axes:

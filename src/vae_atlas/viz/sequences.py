@@ -83,9 +83,15 @@ class TraversalDisplay:
     def _row_labels(self) -> list[str]:
         t = self.traversal
         unit = "nats" if t.score_name.startswith("KL") else "var"
-        return [
+        labels = [
             f"z{d + 1}  {s:.2f} {unit}" + ("" if a else " (inactive)")
             for d, s, a in zip(t.dims, t.score, t.active, strict=True)
+        ]
+        if t.unit == "prior σ":
+            return labels
+        ends = [t.swept(r)[[0, -1]] for r in range(len(labels))]
+        return [
+            f"{label}\n{lo:+.1f} … {hi:+.1f}" for label, (lo, hi) in zip(labels, ends, strict=True)
         ]
 
     def plot(self, ax: Axes | None = None) -> TraversalDisplay:
@@ -99,7 +105,7 @@ class TraversalDisplay:
         ax.set_xticks(
             [c * (w + 1) + w / 2 for c in range(steps)], [f"{v:+.1f}" for v in t.values], fontsize=7
         )
-        ax.set_xlabel("value of the swept dimension (prior σ units)", fontsize=LABEL_SIZE)
+        ax.set_xlabel(_sweep_label(t), fontsize=LABEL_SIZE)
         self.shaded_ = []
         for r, active in enumerate(t.active):
             if not active:
@@ -123,8 +129,9 @@ class TraversalDisplay:
         """RGB frames sweeping all shown dimensions together, −limit → +limit → −limit."""
         t = self.traversal
         n_dims, steps, _, h, w = t.images.shape
+        # at least 3.4 in wide so the two-line title fits even for a 2-D space
         fig = Figure(
-            figsize=(max(n_dims, 1) * size_px / 80, size_px / 80 + 0.45),
+            figsize=(max(n_dims * size_px / 80, 3.4), size_px / 80 + 0.75),
             dpi=80,
             layout="constrained",
         )
@@ -141,10 +148,16 @@ class TraversalDisplay:
         for j in order:
             image.set_data(image_mosaic(t.images[:, j], n_dims, pad=2))
             ax.set_title(
-                f"each dimension alone set to {t.values[j]:+.2f}  (* inactive)", fontsize=9
+                f"each dimension alone at {t.values[j]:+.2f}\n{t.unit}  (* inactive)", fontsize=9
             )
             out.append(render_rgb(fig))
         return out
+
+
+def _sweep_label(t: Traversal) -> str:
+    if t.unit == "prior σ":
+        return "value of the swept dimension (prior σ units)"
+    return "k: the swept dimension at its codes' mean + k × their std"
 
 
 class AttributeDisplay:

@@ -29,10 +29,11 @@ def _series(metrics: Sequence[Mapping[str, Any]], key: str) -> np.ndarray:
 
 
 class TrainingCurvesDisplay:
-    """Three panels (−ELBO, reconstruction, KL) with train and test curves over epochs.
+    """Three panels (−ELBO, reconstruction, KL) with train, validation (when recorded) and test
+    curves over epochs.
     Attributes: ``axes_``, ``figure_``, ``lines_`` (the drawn Line2D objects)."""
 
-    def __init__(self, metrics: Sequence[Mapping[str, Any]], title: str = "Training") -> None:
+    def __init__(self, metrics: Sequence[Mapping[str, Any]], title: str | None = None) -> None:
         if not metrics:
             raise ValueError("no metrics to draw")
         self.metrics = list(metrics)
@@ -45,7 +46,7 @@ class TrainingCurvesDisplay:
         self.lines_ = []
         for ax, (key, label) in zip(self.axes_, _CURVES, strict=True):
             drawn = False
-            for split, style in (("train", "-"), ("test", "--")):
+            for split, style in (("train", "-"), ("val", ":"), ("test", "--")):
                 values = _series(self.metrics, f"{split}_{key}")
                 if np.isfinite(values).any():
                     (line,) = ax.plot(epochs, values, style, lw=1.5, label=split)
@@ -65,17 +66,21 @@ class TrainingCurvesDisplay:
                     fontsize=LABEL_SIZE,
                     color="0.4",
                 )
+                ax.set_xticks([])
+                ax.set_yticks([])
             ax.set_xlabel("epoch", fontsize=LABEL_SIZE)
             ax.set_title(label, fontsize=TITLE_SIZE)
             ax.grid(alpha=0.3, lw=0.5)
-        fig.suptitle(self.title, fontsize=TITLE_SIZE)
+        if self.title:  # the panels' own titles say what they show; a report card names it
+            fig.suptitle(self.title, fontsize=TITLE_SIZE + 1, fontweight="bold")
         self.figure_ = fig
         return self
 
 
 def _robust_ylim(ax: Axes, metrics: Sequence[Mapping[str, Any]], key: str) -> None:
     """Ignore the untrained epoch 0 when it dwarfs the rest, so the curve's shape stays visible."""
-    values = np.concatenate([_series(metrics[1:], f"{s}_{key}") for s in ("train", "test")])
+    splits = ("train", "val", "test")
+    values = np.concatenate([_series(metrics[1:], f"{s}_{key}") for s in splits])
     values = values[np.isfinite(values)]
     if values.size < 2:
         return

@@ -39,6 +39,11 @@ def generation(value: int) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
     return model, opt
 
 
+def position(epoch: int) -> LoopPosition:
+    """An epoch boundary of a run with one single-image batch per epoch (step = epoch)."""
+    return LoopPosition(epoch=epoch, step=epoch)
+
+
 def write_forever(run_dir: Path, states: list) -> None:
     """The writer (a forked child): checkpoint generation 1, 2, 1, 2, ... until killed.
 
@@ -52,7 +57,7 @@ def write_forever(run_dir: Path, states: list) -> None:
     try:
         for i in range(10**9):
             model, opt = states[i % 2]
-            save_checkpoint(run_dir, model, opt, gen, LoopPosition(epoch=i % 2 + 1, step=i))
+            save_checkpoint(run_dir, model, opt, gen, position(i % 2 + 1))
     finally:
         os._exit(0)
 
@@ -60,7 +65,7 @@ def write_forever(run_dir: Path, states: list) -> None:
 def load_whole(run_dir: Path) -> int:
     """Load what the killed writer left; every tensor must hold the recorded generation."""
     model, opt = generation(0)
-    pos = load_checkpoint(run_dir, model, opt, torch.Generator())
+    pos = load_checkpoint(run_dir, model, opt, torch.Generator(), n_train=1, batch_size=1)
     for name, p in model.named_parameters():
         assert torch.all(p == pos.epoch), f"{name} is not all {pos.epoch}"
     for slots in opt.state.values():
@@ -81,7 +86,7 @@ def test_kill9_mid_write_always_leaves_a_whole_checkpoint(tmp_path):
     run_dir.mkdir()
     states = [generation(1), generation(2)]
     started = time.perf_counter()
-    save_checkpoint(run_dir, *states[0], torch.Generator(), LoopPosition(epoch=1))
+    save_checkpoint(run_dir, *states[0], torch.Generator(), position(1))
     # kill anywhere in the first four saves, however fast this machine writes now
     window = 4 * (time.perf_counter() - started)
     seen = set()

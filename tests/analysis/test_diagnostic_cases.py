@@ -116,3 +116,11 @@ def test_held_out_loss_rising_with_the_training_loss_is_not_overfitting():
     diverging = _metrics([150.0, 120.0, 110.0, 109.0, 112.0, 116.0], [160, 125, 108, 100, 104, 110])
     found = {f.rule: f for f in diagnose_training(diverging)}
     assert found["overfitting"].severity == "ok"
+
+
+def test_improving_rule_says_whether_the_last_epoch_fell_or_rose():
+    # held-out 110 -> 99 is a 10.00 % fall; 110 -> 121 a 10.00 % rise, never a "fall of -10 %"
+    falling = {f.rule: f for f in diagnose_training(_metrics([150, 130, 110, 99]))}
+    rising = {f.rule: f for f in diagnose_training(_metrics([150, 130, 110, 121]))}
+    assert "fell 10.00%" in falling["improving"].detail
+    assert "rose 10.00%" in rising["improving"].detail

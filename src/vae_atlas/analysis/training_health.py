@@ -62,8 +62,9 @@ def _improving(metrics: Metrics, held: str, _train: str) -> Finding:
         "Still improving at the end of training" if bad else "Training had levelled off at the end"
     )
     detail = (
-        f"Held-out ({_split_name(held)}) {held.split('_', 1)[1]} fell {drop:.2%} in the last "
-        f"epoch, to {loss[-1]:.2f} (rule: > {IMPROVING_FRACTION:.1%})."
+        f"Held-out ({_split_name(held)}) {held.split('_', 1)[1]} "
+        f"{'fell' if drop >= 0 else 'rose'} {abs(drop):.2%} in the last epoch, to "
+        f"{loss[-1]:.2f} (rule: a fall > {IMPROVING_FRACTION:.1%})."
     )
     advice = (
         "Train longer: `vae-atlas train --resume --out RUN --epochs N` continues this run."

@@ -124,3 +124,18 @@ def test_improving_rule_says_whether_the_last_epoch_fell_or_rose():
     rising = {f.rule: f for f in diagnose_training(_metrics([150, 130, 110, 121]))}
     assert "fell 10.00%" in falling["improving"].detail
     assert "rose 10.00%" in rising["improving"].detail
+
+
+def test_overfitting_rule_ignores_epoch_to_epoch_noise_of_a_long_run():
+    # 50 epochs, held-out alternating 98.5 / 101.5 around a flat 100 (last 101.5, best 98.5: a 3 %
+    # "rise" epoch to epoch) while training falls: the 5-epoch means stay within 0.6 % of 100
+    n = 50
+    train = [110.0 - 0.1 * i for i in range(n)]
+    noisy = [100.0 + 1.5 * (-1) ** (i + 1) for i in range(n)]
+    assert noisy[-1] == 101.5 and min(noisy) == 98.5
+    found = {f.rule: f for f in diagnose_training(_metrics(noisy, train))}
+    assert found["overfitting"].severity == "ok"
+    # the same run whose held-out loss climbs 5 % over its last 20 epochs does overfit
+    rising = [100.0] * 30 + [100.0 + 0.25 * (i + 1) for i in range(20)]
+    found = {f.rule: f for f in diagnose_training(_metrics(rising, train))}
+    assert found["overfitting"].severity == "warning"

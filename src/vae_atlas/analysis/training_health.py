@@ -19,6 +19,10 @@ IMPROVING_FRACTION = 0.005
 OVERFIT_RISE = 0.01
 """Overfitting: the held-out loss ended this fraction above its best while the training loss
 kept falling."""
+SMOOTHING_EPOCHS = 5
+"""The overfitting rule compares trailing means over this many epochs (a fifth of the epochs on
+shorter runs), because each epoch's held-out loss is a one-sample ELBO estimate that wobbles by
+about a percent around its trend: the lowest single epoch is a lucky draw, not the best model."""
 KL_PEAK_FACTOR = 10.0
 """KL collapse during warm-up: the held-out KL peaked at least this many times the collapse
 level (``ACTIVE_KL_THRESHOLD`` per dimension) and ended below it."""
@@ -77,9 +81,17 @@ def _improving(metrics: Metrics, held: str, _train: str) -> Finding:
     )
 
 
+def _trailing_mean(x: np.ndarray, window: int) -> np.ndarray:
+    """Mean of each ``window`` consecutive epochs, aligned with the last epoch of the window."""
+    means = np.convolve(x, np.ones(window) / window, mode="valid")  # (n - window + 1,)
+    return np.concatenate([np.full(window - 1, np.nan), means])
+
+
 def _overfitting(metrics: Metrics, held: str, train: str) -> Finding | None:
-    loss, train_loss = _series(metrics, held), _series(metrics, train)
-    if np.isnan(train_loss).all():
+    window = max(1, min(SMOOTHING_EPOCHS, len(metrics) // 5))
+    loss = _trailing_mean(_series(metrics, held), window)
+    train_loss = _trailing_mean(_series(metrics, train), window)
+    if np.isnan(train_loss).all() or np.isnan(loss).all():
         return None
     best = int(np.nanargmin(loss))
     rise = float((loss[-1] - loss[best]) / abs(loss[best]))
@@ -89,7 +101,8 @@ def _overfitting(metrics: Metrics, held: str, train: str) -> Finding | None:
     detail = (
         f"Held-out ({_split_name(held)}) loss is {rise:.1%} above its best (epoch "
         f"{metrics[best]['epoch']}) while training went on; held-out minus training at the end "
-        f"{gap:.2f} nats (rule: rise > {OVERFIT_RISE:.0%} with training still falling)."
+        f"{gap:.2f} nats (rule: rise > {OVERFIT_RISE:.0%} with training still falling"
+        f"{f'; means over {window} epochs' if window > 1 else ''})."
     )
     advice = (
         "More data, fewer epochs (stop near the best epoch), a smaller model (--hidden), "

@@ -66,7 +66,8 @@ def test_the_users_host_is_allowed(conv_run: ExplorerRun) -> None:
 
 
 def test_a_wildcard_bind_allows_ip_literals_but_no_other_names(conv_run: ExplorerRun) -> None:
-    app = create_app([conv_run], host="0.0.0.0", port=9000)
+    every_interface = "0.0.0.0"  # what a user passes as --host to serve their whole network
+    app = create_app([conv_run], host=every_interface, port=9000)
     assert status(app, "192.168.1.5:9000") == 200 and status(app, "[fe80::1]:9000") == 200
     assert status(app, "evil.example:9000") == 400
 

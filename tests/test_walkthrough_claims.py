@@ -76,7 +76,7 @@ def test_each_claim_fails_when_its_measure_goes_the_other_way():
         "reach far outside": _results(ae=replace(AE, reach=5.0)),
         "inside the prior": _results(beta=replace(BETA, outside=0.2)),
         "at least 9 of the 10": _results(vae=replace(VAE, sample_classes=8)),
-        "fewer digits": _results(ae=replace(AE, grid_classes=10)),
+        "grids show at least 9": _results(beta=replace(BETA, grid_classes=8)),
         "jump more": _results(ae=replace(AE, roughness=1.5)),  # equal is not "more"
         "held-out loss": _results(beta=replace(BETA, held_out=140.0)),
     }

@@ -139,3 +139,17 @@ def test_overfitting_rule_ignores_epoch_to_epoch_noise_of_a_long_run():
     rising = [100.0] * 30 + [100.0 + 0.25 * (i + 1) for i in range(20)]
     found = {f.rule: f for f in diagnose_training(_metrics(rising, train))}
     assert found["overfitting"].severity == "warning"
+
+
+def test_improving_rule_reads_the_trend_of_a_long_run_not_its_last_draw():
+    n = 50
+    # flat at 100 with ±1.5 alternating noise; the last epoch is a 2.96 % "fall" from 101.5 to 98.5
+    noisy = [100.0 + 1.5 * (-1) ** i for i in range(n)]
+    assert noisy[-2:] == [101.5, 98.5]
+    found = {f.rule: f for f in diagnose_training(_metrics(noisy))}
+    assert found["improving"].severity == "ok"
+    # falling 1 % every epoch to the end: still improving, at about 1 % per epoch
+    falling = [200.0 * 0.99**i for i in range(n)]
+    found = {f.rule: f for f in diagnose_training(_metrics(falling))}
+    assert found["improving"].severity == "note"
+    assert abs(found["improving"].numbers["last_epoch_drop"] - 0.01) < 1e-3

@@ -15,7 +15,8 @@ import numpy as np
 from vae_atlas.analysis.diagnostics import ACTIVE_KL_THRESHOLD, Finding
 
 IMPROVING_FRACTION = 0.005
-"""Still improving: the held-out loss fell by more than this fraction in the last epoch."""
+"""Still improving: the held-out loss fell by more than this fraction per epoch at the end (over
+the last epoch, or between the last two ``SMOOTHING_EPOCHS`` windows of a long run)."""
 OVERFIT_RISE = 0.01
 """Overfitting: the held-out loss ended this fraction above its best while the training loss
 kept falling."""
@@ -58,24 +59,31 @@ def _split_name(key: str) -> str:
     return "validation" if key.startswith("val_") else "test"
 
 
+def _smoothing_window(metrics: Metrics) -> int:
+    return max(1, min(SMOOTHING_EPOCHS, len(metrics) // 5))
+
+
 def _improving(metrics: Metrics, held: str, _train: str) -> Finding:
-    loss = _series(metrics, held)
-    drop = float((loss[-2] - loss[-1]) / abs(loss[-2]))
+    window = _smoothing_window(metrics)
+    loss = _trailing_mean(_series(metrics, held), window)
+    before, last = loss[-1 - window], loss[-1]
+    drop = float((before - last) / abs(before) / window)  # per epoch
     bad = drop > IMPROVING_FRACTION
     title = (
         "Still improving at the end of training" if bad else "Training had levelled off at the end"
     )
     detail = (
         f"Held-out ({_split_name(held)}) {held.split('_', 1)[1]} "
-        f"{'fell' if drop >= 0 else 'rose'} {abs(drop):.2%} in the last epoch, to "
-        f"{loss[-1]:.2f} (rule: a fall > {IMPROVING_FRACTION:.1%})."
+        f"{'fell' if drop >= 0 else 'rose'} {abs(drop):.2%} "
+        f"{'in the last epoch' if window == 1 else f'per epoch over the last {window} epochs'}, "
+        f"to {last:.2f} (rule: a fall > {IMPROVING_FRACTION:.1%} per epoch)."
     )
     advice = (
         "Train longer: `vae-atlas train --resume --out RUN --epochs N` continues this run."
         if bad
         else ""
     )
-    numbers = {"last_epoch_drop": drop, "held_out": float(loss[-1])}
+    numbers = {"last_epoch_drop": drop, "held_out": float(last)}
     return Finding(
         "improving", "note" if bad else "ok", title, detail, numbers, IMPROVING_FRACTION, advice
     )
@@ -88,7 +96,7 @@ def _trailing_mean(x: np.ndarray, window: int) -> np.ndarray:
 
 
 def _overfitting(metrics: Metrics, held: str, train: str) -> Finding | None:
-    window = max(1, min(SMOOTHING_EPOCHS, len(metrics) // 5))
+    window = _smoothing_window(metrics)
     loss = _trailing_mean(_series(metrics, held), window)
     train_loss = _trailing_mean(_series(metrics, train), window)
     if np.isnan(train_loss).all() or np.isnan(loss).all():

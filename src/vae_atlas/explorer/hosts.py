@@ -12,10 +12,9 @@ machine's host name: a rebinding attack always needs a DNS name of its own). Any
 from __future__ import annotations
 
 import ipaddress
-import json
 import socket
 
-from vae_atlas.explorer.limits import ASGIApp, Receive, Scope, Send
+from vae_atlas.explorer.limits import ASGIApp, Receive, Scope, Send, send_json_error
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 WILDCARDS = ("0.0.0.0", "::", "")
@@ -90,15 +89,4 @@ class HostCheckMiddleware:
             f"the Host header {value[:100]!r} does not name this explorer; open it at the "
             "address it printed (localhost or 127.0.0.1)"
         )
-        body = json.dumps({"detail": detail}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 400,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json_error(send, 400, detail)

@@ -62,16 +62,15 @@ class BodyLimitMiddleware:
 
     async def _refuse(self, send: Send, what: str) -> None:
         detail = f"{what} than the limit of {self.max_bytes} bytes"
-        body = json.dumps({"detail": detail}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json_error(send, 413, detail, close=True)
+
+
+async def send_json_error(send: Send, status: int, detail: str, *, close: bool = False) -> None:
+    """Answer ``{"detail": detail}`` with ``status`` from ASGI middleware (FastAPI's error shape);
+    ``close`` asks the client to drop the connection (a body left unread)."""
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

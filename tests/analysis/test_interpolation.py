@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from tests.analysis.atlas_models import make_model
 from vae_atlas.analysis.encode import decode_latents
@@ -8,8 +9,11 @@ from vae_atlas.analysis.interpolation import (
     lerp,
     path_roughness,
     pick_pair,
+    random_pairs,
     slerp,
+    typical_pair,
 )
+from vae_atlas.analysis.quality import pair_roughness
 
 
 def test_lerp_endpoints_and_midpoint():
@@ -61,3 +65,35 @@ def test_pick_pair_defaults_to_a_one_and_a_seven():
 def test_unknown_method_is_refused():
     with pytest.raises(ValueError):
         interpolation_path(np.zeros(2), np.ones(2), 5, "cubic")
+
+
+class StepDecoder(torch.nn.Module):
+    """Decodes z to an all-zero 2×2 image when z₁ < 0 and an all-one image otherwise."""
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return (z[:, :1] >= 0).float().expand(-1, 4).reshape(-1, 1, 2, 2)
+
+
+def test_pair_roughness_of_a_path_that_jumps_once_and_of_one_that_does_not_change():
+    mu = np.array([[-1.0, 0.0], [1.0, 0.0], [-2.0, 5.0]])
+    # 0 → 1: 16 codes cross z₁ = 0 once, so one step of length 2 (‖1 − 0‖ over 4 pixels) and 14
+    # steps of 0: largest / mean = 2 / (2 / 15) = 15. 0 → 2 stays at z₁ < 0: no change, counts 1.
+    rough = pair_roughness(StepDecoder(), mu, np.array([0, 0]), np.array([1, 2]), n_steps=16)
+    np.testing.assert_allclose(rough, [15.0, 1.0])
+
+
+def test_typical_pair_is_near_the_median_in_every_run():
+    # run 1 ranks the candidates 0..4 in order, run 2 reversed: only the middle one suits both
+    assert typical_pair([np.array([1.0, 2, 3, 4, 5]), np.array([5.0, 4, 3, 2, 1])]) == 2
+    # quantiles run 1: 0, .25, .5, .75, 1; run 2 (values 2, 0, 1, 4, 3): .5, 0, .25, 1, .75;
+    # largest distance from .5: .5, .5, .25, .5, .5 → candidate 2, though run 2's median is 0
+    assert typical_pair([np.arange(5.0), np.array([2.0, 0, 1, 4, 3])]) == 2
+
+
+def test_random_pairs_cross_classes_when_labels_are_given():
+    labels = np.array([0, 0, 0, 1, 1, 2])
+    a, b = random_pairs(len(labels), 40, seed=3, labels=labels)
+    assert 0 < len(a) <= 40
+    assert (labels[a] != labels[b]).all()
+    a, b = random_pairs(4, 40, seed=3, labels=np.zeros(4, dtype=int))  # one class: a ≠ b only
+    assert len(a) > 0 and (a != b).all()

@@ -156,6 +156,9 @@ def test_comparison_shares_axes_and_lists_runs(tiny_runs, tmp_path):
     } <= set(files)
     html = index.read_text()
     assert "ae2" in html and "vae2" in html and "share the same axes" in html
+    # the default interpolation pair is a typical one, and the caption gives each run's numbers
+    assert re.search(r"A typical pair: of \d+ random test pairs", html)
+    assert re.search(r"ae2 \d\.\d\d \(median \d\.\d\d\), vae2 \d\.\d\d", html)
     with pytest.raises(ValueError):
         build_comparison([tiny_runs["ae2"]], tmp_path / "one")
 

@@ -46,10 +46,10 @@ cut Burda et al. (2016) put on the variance of the means for their "active units
 DECODER_VARIANCE_RATIO = 0.05
 FAR_TAIL = 0.001
 FAR_FRACTION = 0.05
-HOLE_MASS_MAX = 0.05
+HOLE_MASS_MAX = 0.015
 KNN_MIN_ACCURACY = 0.5
 SILHOUETTE_MIN = 0.0
-ROUGH_RATIO = 3.0
+ROUGH_RATIO = 1.8
 
 SEVERITIES = ("ok", "note", "warning")
 
@@ -122,7 +122,7 @@ def measure_evidence(
 
 
 def median_roughness(
-    model: nn.Module, mu: np.ndarray, *, pairs: int = 8, steps: int = 12, seed: int = 0
+    model: nn.Module, mu: np.ndarray, *, pairs: int = 64, steps: int = 12, seed: int = 0
 ) -> float:
     """:func:`~vae_atlas.analysis.quality.interpolation_roughness` of ``pairs`` random pairs."""
     latents = LatentSet(np.asarray(mu, dtype=np.float64), None)

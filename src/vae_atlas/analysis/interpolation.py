@@ -7,6 +7,7 @@ through the origin cut through the low-density centre of a high-dimensional Gaus
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,3 +123,42 @@ def _default_pair(labels: np.ndarray | None) -> tuple[int, int]:
             first = [int(np.flatnonzero(labels == c)[0]) for c in classes[:2]]
             return first[0], first[1]
     return 0, 1
+
+
+def random_pairs(
+    n: int, n_pairs: int, seed: int, labels: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded index pairs (a, b) into ``n`` inputs with a ≠ b, at most ``n_pairs`` of them.
+
+    Draws with a = b are dropped; with ``labels``, so are pairs of the same class (when any pair
+    of different classes exists), since a path within one class shows no crossing between classes.
+    """
+    if n < 2:
+        raise ValueError("interpolation measures need at least two latent codes")
+    rng = np.random.default_rng(seed)
+    draws = n_pairs if labels is None else 4 * n_pairs
+    a, b = (rng.integers(0, n, draws) for _ in range(2))
+    keep = a != b
+    if labels is not None:
+        labels = np.asarray(labels)
+        differ = keep & (labels[a] != labels[b])
+        keep = differ if differ.any() else keep
+    a, b = a[keep][:n_pairs], b[keep][:n_pairs]
+    return (a, b) if a.size else (np.array([0]), np.array([1]))
+
+
+def typical_pair(roughness: Sequence[np.ndarray]) -> int:
+    """Index of the candidate path that is typical in every run at once.
+
+    ``roughness[r][i]`` is the roughness of candidate path i in run r. Each run's candidates are
+    ranked and scaled to quantiles in [0, 1] (0 = its smoothest path); the chosen candidate
+    minimises the largest distance of its quantile from the median (0.5) over the runs, so each
+    run's strip shows neither its smoothest nor its roughest path but one near its median. Ties
+    go to the lower index.
+    """
+    ranks = np.stack([np.argsort(np.argsort(r, kind="stable"), kind="stable") for r in roughness])
+    n = ranks.shape[1]
+    if n == 0:
+        raise ValueError("no candidate pairs to choose from")
+    quantiles = ranks / max(n - 1, 1)
+    return int(np.argmin(np.abs(quantiles - 0.5).max(axis=0)))

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from vae_atlas.analysis.encode import LatentSet, decode_latents
+from vae_atlas.analysis.interpolation import random_pairs
 
 ACTIVE_UNIT_THRESHOLD = 0.01
 
@@ -136,7 +137,8 @@ def interpolation_smoothness(
     decoded to mean images x̂_t; its length is Σ_t ‖x̂_{t+1} − x̂_t‖ (Euclidean, pixels in [0, 1]).
     The median keeps a few near-identical endpoints from dominating.
     """
-    steps, chord = _decoded_path_steps(model, latents, n_pairs, n_steps, seed)
+    a, b = random_pairs(len(latents), n_pairs, seed)
+    steps, chord = _decoded_path_steps(model, latents.mu, a, b, n_steps)
     ok = chord > 1e-6
     return float(np.median(steps.sum(1)[ok] / chord[ok]))
 
@@ -153,27 +155,32 @@ def interpolation_roughness(
     can be as short as an even morph through several classes. A path whose decodings do not
     change counts as 1, as in :func:`~vae_atlas.analysis.interpolation.path_roughness`.
     """
-    steps, _ = _decoded_path_steps(model, latents, n_pairs, n_steps, seed)
+    a, b = random_pairs(len(latents), n_pairs, seed)
+    return float(np.median(pair_roughness(model, latents.mu, a, b, n_steps=n_steps)))
+
+
+@torch.no_grad()
+def pair_roughness(
+    model: nn.Module, mu: np.ndarray, a: np.ndarray, b: np.ndarray, *, n_steps: int = 16
+) -> np.ndarray:
+    """Roughness (largest decoded step / mean step) of the straight path from ``mu[a[i]]`` to
+    ``mu[b[i]]`` for each pair i, shape (P,); 1 for a path whose decodings do not change."""
+    steps, _ = _decoded_path_steps(model, mu, a, b, n_steps)
     mean = steps.mean(1)
     changes = mean > 1e-12
     ratios = np.ones_like(mean)
     ratios[changes] = steps.max(1)[changes] / mean[changes]
-    return float(np.median(ratios))
+    return ratios
 
 
 def _decoded_path_steps(
-    model: nn.Module, latents: LatentSet, n_pairs: int, n_steps: int, seed: int
+    model: nn.Module, mu: np.ndarray, a: np.ndarray, b: np.ndarray, n_steps: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Decoded step lengths (P, T−1) of straight paths between seeded random pairs; chords (P,)."""
-    if len(latents) < 2:
-        raise ValueError("interpolation measures need at least two latent codes")
-    rng = np.random.default_rng(seed)
-    a, b = (rng.integers(0, len(latents), n_pairs) for _ in range(2))
-    keep = a != b
-    a, b = (a[keep], b[keep]) if keep.any() else (np.array([0]), np.array([1]))  # tiny sets
+    """Decoded step lengths (P, T−1) of the straight paths mu[a] → mu[b]; chords (P,)."""
+    mu = np.asarray(mu, dtype=np.float64)
     t = np.linspace(0.0, 1.0, n_steps)[None, :, None]  # (1, T, 1)
-    path = latents.mu[a][:, None] + t * (latents.mu[b] - latents.mu[a])[:, None]  # (P, T, D)
-    images = decode_latents(model, path.reshape(-1, latents.latent_dim))  # (P·T, C, H, W)
+    path = mu[a][:, None] + t * (mu[b] - mu[a])[:, None]  # (P, T, D)
+    images = decode_latents(model, path.reshape(-1, mu.shape[1]))  # (P·T, C, H, W)
     images = images.reshape(len(a), n_steps, -1).astype(np.float64)  # (P, T, pixels)
     steps = np.linalg.norm(np.diff(images, axis=1), axis=2)  # (P, T−1)
     chord = np.linalg.norm(images[:, -1] - images[:, 0], axis=1)  # (P,)

@@ -10,7 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from vae_atlas.analysis.interpolation import pick_pair
+import numpy as np
+
+from vae_atlas.analysis.interpolation import pick_pair, random_pairs, typical_pair
+from vae_atlas.analysis.quality import pair_roughness
 from vae_atlas.analysis.sampling import prior_samples
 from vae_atlas.report import comparison_figures as cf
 from vae_atlas.report import health_figures as health
@@ -56,7 +59,7 @@ def build_comparison(
     )
     cf.add_manifolds(contexts, writer)
     if _same_test_data(contexts):
-        cf.add_interpolations(contexts, writer, _pair(contexts[0]))
+        cf.add_interpolations(contexts, writer, *_pair(contexts))
     else:
         writer.notes.append(
             "Interpolation: the runs use different test data, so there is no common pair of inputs"
@@ -96,9 +99,35 @@ def _same_test_data(contexts: list[AtlasContext]) -> bool:
     )
 
 
-def _pair(ctx: AtlasContext) -> tuple[int, int]:
-    a, b = ctx.options.interpolation
-    return pick_pair(ctx.latents.labels, ctx.class_names, a=a, b=b)
+CANDIDATE_PAIRS = 64  # random test pairs the default interpolation is chosen from
+
+
+def _pair(contexts: list[AtlasContext]) -> tuple[tuple[int, int], str]:
+    """The two inputs to interpolate between in every run, and how they were chosen.
+
+    Asked-for inputs are used as given. By default one pair shows little (whether a given path
+    crosses a hole depends on the seed), so the pair shown is a typical one: among random test
+    pairs of different classes, the one nearest the median roughness in every run at once.
+    """
+    ctx = contexts[0]
+    if ctx.options.interpolation != (None, None):
+        a, b = ctx.options.interpolation
+        return pick_pair(ctx.latents.labels, ctx.class_names, a=a, b=b), "The inputs asked for"
+    a, b = random_pairs(len(ctx.latents), CANDIDATE_PAIRS, ctx.options.seed, ctx.latents.labels)
+    steps = ctx.options.interpolation_steps
+    rough = [pair_roughness(c.source.model, c.latents.mu, a, b, n_steps=steps) for c in contexts]
+    i = typical_pair(rough)
+    numbers = ", ".join(
+        f"{c.source.name} {r[i]:.2f} (median {np.median(r):.2f})"
+        for c, r in zip(contexts, rough, strict=True)
+    )
+    how = (
+        f"A typical pair: of {len(a)} random test pairs"
+        f"{' of different classes' if ctx.latents.labels is not None else ''}, the one nearest "
+        "the median roughness (largest / mean decoded step; 1 = an even morph) in every run. "
+        f"This strip's roughness: {numbers}"
+    )
+    return (int(a[i]), int(b[i])), how
 
 
 def _summary(contexts: list[AtlasContext]) -> str:

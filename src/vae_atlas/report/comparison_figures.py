@@ -159,7 +159,7 @@ def add_manifolds(contexts: list[AtlasContext], w: FigureWriter) -> None:
 
 
 def add_interpolations(
-    contexts: list[AtlasContext], w: FigureWriter, pair: tuple[int, int]
+    contexts: list[AtlasContext], w: FigureWriter, pair: tuple[int, int], how: str
 ) -> None:
     a, b = pair
 
@@ -188,7 +188,7 @@ def add_interpolations(
         "Interpolation",
         f"The same two test inputs (#{a}, #{b}) and the straight path between their codes in "
         "each run (rows). Look for gradual morphing (continuous space) versus sudden jumps or "
-        "implausible middles.",
+        f"implausible middles. {how}.",
         draw,
     )
 

@@ -41,7 +41,8 @@ DIS = ("beta_vae", "factor_vae", "mig", "dci_disentanglement", "dci_completeness
 def train_pair(args: argparse.Namespace) -> tuple[Path, Path]:
     common = ["--dataset", "shapes", "--image-size", "32", "--n-samples", str(args.n_samples),
               "--family", "conv", "--latent-dim", "10", "--epochs", str(args.epochs),
-              "--batch-size", "64", "--no-progress", "--probe-size", "500"]  # fmt: skip
+              "--batch-size", "64", "--lr", "1e-3", "--val-size", "0",  # the documented runs
+              "--no-progress", "--probe-size", "500"]  # fmt: skip
     vae, beta = args.out / "vae", args.out / f"beta{args.beta:g}"
     for out, extra in ((vae, ["--objective", "vae"]),
                        (beta, ["--objective", "beta-vae", "--beta", str(args.beta)])):  # fmt: skip

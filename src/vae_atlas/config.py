@@ -17,7 +17,7 @@ from typing import Any
 
 SCHEMA_VERSION = 2
 
-DATASETS = ("digits", "mnist", "fashion-mnist", "shapes", "folder")
+DATASETS = ("digits", "mnist", "fashion-mnist", "shapes", "folder", "store")
 FAMILIES = ("mlp", "conv")
 OBJECTIVES = ("ae", "vae", "beta-vae", "iwae")
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -107,9 +107,9 @@ class DataConfig:
         if self.val_size is not None:
             _check_int("data.val_size", self.val_size, 0)
         _check_int("data.seed", self.seed, 0, MAX_SEED)
-        if self.name == "folder" and not self.data_dir:
+        if self.name in ("folder", "store") and not self.data_dir:
             raise ConfigError(
-                "data.data_dir is required for the 'folder' dataset", field="data.data_dir"
+                f"data.data_dir is required for the {self.name!r} dataset", field="data.data_dir"
             )
 
 

@@ -1,7 +1,7 @@
 """Encode a whole image set in batches with bounded memory.
 
 :func:`encode_images` is the one place analyses turn images into latents (on top of
-:func:`vae_atlas.models.inference.encode_batches`, which the training loop's probe set uses too);
+:func:`vae_atlas.models.inference.encode_stream`, which the training loop's probe set uses too);
 it works on any model that satisfies the protocol of :mod:`vae_atlas.models.protocol`.
 """
 
@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from vae_atlas.data import ImageSet
-from vae_atlas.models.inference import encode_batches, eval_mode, model_device
+from vae_atlas.models.inference import encode_stream, eval_mode, model_device
 
 
 @dataclass(frozen=True)
@@ -65,16 +65,33 @@ def encode_images(
     """Posterior means and log-variances of every image, encoded ``batch_size`` at a time.
 
     ``images`` is an :class:`ImageSet`, a uint8 tensor (N, C, H, W) of 0..255 or a float tensor
-    in [0, 1]; only one batch is converted to float at a time, so memory stays bounded.
+    in [0, 1]. Only one batch is converted to float at a time and the codes go straight into
+    float64 arrays allocated once, so peak memory is the N×D codes plus a batch; a memory-mapped
+    split (:mod:`vae_atlas.data.store`) also gives each batch's pages back once encoded.
     """
     labels = None
     if isinstance(images, ImageSet) and images.labels is not None:
         labels = images.labels.numpy()
     raw, scale = raw_pixels(images)
-    mu, logvar = encode_batches(model, raw, batch_size=batch_size, scale=scale)
-    return LatentSet(
-        mu.double().numpy(), None if logvar is None else logvar.double().numpy(), labels
-    )
+    n = raw.shape[0]
+    if isinstance(images, ImageSet):
+        chunks = images.chunks(batch_size)
+    else:
+        chunks = (raw[start : start + batch_size] for start in range(0, n, batch_size))
+    mu = logvar = None
+    start = 0
+    for mu_b, logvar_b in encode_stream(model, chunks, scale=scale):
+        if mu is None:
+            mu = np.empty((n, mu_b.shape[1]), dtype=np.float64)  # (N, D)
+            logvar = None if logvar_b is None else np.empty_like(mu)
+        stop = start + mu_b.shape[0]
+        mu[start:stop] = mu_b.double().numpy()
+        if logvar is not None and logvar_b is not None:
+            logvar[start:stop] = logvar_b.double().numpy()
+        start = stop
+    if mu is None:
+        mu = np.zeros((0, int(getattr(model, "latent_dim", 0))), dtype=np.float64)
+    return LatentSet(mu, logvar, labels)
 
 
 @torch.no_grad()

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from vae_atlas.cli import compare, demo, evaluate, explore, report, train
+    from vae_atlas.cli import compare, demo, evaluate, explore, prepare, report, train
     from vae_atlas.cli.flags import HelpFormatter
 
     parser = argparse.ArgumentParser(
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COMMAND",
         parser_class=functools.partial(argparse.ArgumentParser, formatter_class=HelpFormatter),
     )
-    for module in (demo, train, report, compare, explore, evaluate):
+    for module in (demo, prepare, train, report, compare, explore, evaluate):
         module.register(sub)
     return parser
 

@@ -21,6 +21,8 @@ from vae_atlas.data.folder import load_folder
 from vae_atlas.data.idx import read_idx
 from vae_atlas.data.mnist import load_idx_dataset, resolve_data_dir
 from vae_atlas.data.shapes import load_shapes
+from vae_atlas.data.store import load_store
+from vae_atlas.data.store_writer import write_store
 
 __all__ = [
     "Dataset",
@@ -31,11 +33,13 @@ __all__ = [
     "load_folder",
     "load_idx_dataset",
     "load_shapes",
+    "load_store",
     "read_idx",
     "resolve_data_dir",
     "split_train_test",
     "split_validation",
     "validation_size",
+    "write_store",
 ]
 
 
@@ -73,12 +77,18 @@ def _folder(cfg: DataConfig) -> Dataset:
     )
 
 
+def _store(cfg: DataConfig) -> Dataset:
+    assert cfg.data_dir is not None  # DataConfig validates this
+    return load_store(cfg.data_dir, verify=cfg.verify, val_size=cfg.val_size)
+
+
 _LOADERS: dict[str, Callable[[DataConfig], Dataset]] = {
     "digits": _digits,
     "mnist": _idx,
     "fashion-mnist": _idx,
     "shapes": _shapes,
     "folder": _folder,
+    "store": _store,
 }
 
 

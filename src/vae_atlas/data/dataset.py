@@ -11,7 +11,8 @@ and the test split is kept for final numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -25,11 +26,16 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class ImageSet:
-    """One split: images (N, C, H, W) uint8, optional labels (N,) and factors (N, F)."""
+    """One split: images (N, C, H, W) uint8, optional labels (N,) and factors (N, F).
+
+    ``release_rows(start, stop)``, set for a memory-mapped split (:mod:`vae_atlas.data.store`),
+    lets a reader that is done with rows give their memory back; :meth:`chunks` calls it.
+    """
 
     images: torch.Tensor
     labels: torch.Tensor | None = None
     factors: torch.Tensor | None = None
+    release_rows: Callable[[int, int], None] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.dim() != 4:
@@ -48,6 +54,17 @@ class ImageSet:
     def float_images(self) -> torch.Tensor:
         """Images as float32 in [0, 1], shape (N, C, H, W)."""
         return self.images.to(torch.float32).div_(255.0)
+
+    def chunks(self, size: int) -> Iterator[torch.Tensor]:
+        """The uint8 images in consecutive chunks of ``size`` rows (B, C, H, W); a mapped
+        split's rows are released once the caller asks for the next chunk, so streaming through
+        it keeps memory bounded."""
+        n = len(self)
+        for start in range(0, n, size):
+            stop = min(start + size, n)
+            yield self.images[start:stop]
+            if self.release_rows is not None:
+                self.release_rows(start, stop)
 
     def subset(self, index: torch.Tensor | slice) -> ImageSet:
         return ImageSet(
@@ -132,8 +149,11 @@ def split_validation(data: Dataset, *, val_size: int | None, seed: int) -> Datas
     """``data`` with a seeded random ``val_size`` images moved from train into ``val``.
 
     A dataset that already has its validation split is returned as it is, provided its size is
-    the one asked for (so loading and training may both call this).
+    the one asked for or ``val_size`` is None (so loading and training may both call this, and a
+    store keeps the split it was prepared with).
     """
+    if data.val is not None and val_size is None:
+        return data
     if data.val is not None:
         n_all = len(data.train) + len(data.val)
         expected = validation_size(data.name, n_all, val_size)

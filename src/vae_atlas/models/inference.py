@@ -7,7 +7,7 @@ encoder raises halfway through a dataset, or a caller's training continues in ev
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import torch
@@ -34,25 +34,44 @@ def model_device(model: nn.Module) -> torch.device:
         return torch.device("cpu")
 
 
-@torch.no_grad()
+def encode_stream(
+    model: nn.Module, chunks: Iterable[torch.Tensor], *, scale: float = 1.0
+) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+    """Posterior means (B, D) and log-variances (B, D), or None for a deterministic encoder,
+    of each chunk of images (B, C, H, W), on the CPU in the model's dtype, in eval mode.
+
+    Each chunk is moved to the model's device as float32 and multiplied by ``scale`` (1/255 for
+    uint8 pixels) only when its turn comes, so a caller that keeps nothing but the codes holds
+    one chunk of images at a time, however many there are.
+    """
+    device = model_device(model)
+    with eval_mode(model), torch.no_grad():
+        for chunk in chunks:
+            mu, logvar = model.encode(chunk.to(device=device, dtype=torch.float32) * scale)
+            yield mu.cpu(), None if logvar is None else logvar.cpu()
+
+
 def encode_batches(
     model: nn.Module, x: torch.Tensor, *, batch_size: int = 1024, scale: float = 1.0
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Posterior means (N, D) and log-variances (N, D), or None for a deterministic encoder, of
-    images ``x`` (N, C, H, W), on the CPU in the model's dtype.
+    images ``x`` (N, C, H, W), on the CPU in the model's dtype (see :func:`encode_stream`).
 
-    Each batch is moved to the model's device as float32 and multiplied by ``scale`` (1/255 for
-    uint8 pixels), so only one batch is ever converted and memory stays bounded.
+    The codes are written into arrays allocated once, so peak memory is the N×D codes plus one
+    batch.
     """
-    device = model_device(model)
-    mus, logvars = [], []
-    with eval_mode(model):
-        for start in range(0, x.shape[0], batch_size):
-            xb = x[start : start + batch_size].to(device=device, dtype=torch.float32) * scale
-            mu, logvar = model.encode(xb)
-            mus.append(mu.cpu())
-            if logvar is not None:
-                logvars.append(logvar.cpu())
-    if not mus:
+    n = x.shape[0]
+    batches = (x[start : start + batch_size] for start in range(0, n, batch_size))
+    mu = logvar = None
+    start = 0
+    for mu_b, logvar_b in encode_stream(model, batches, scale=scale):
+        if mu is None:
+            mu = mu_b.new_empty((n, mu_b.shape[1]))  # (N, D)
+            logvar = None if logvar_b is None else mu_b.new_empty((n, mu_b.shape[1]))
+        mu[start : start + mu_b.shape[0]] = mu_b
+        if logvar is not None and logvar_b is not None:
+            logvar[start : start + mu_b.shape[0]] = logvar_b
+        start += mu_b.shape[0]
+    if mu is None:
         return torch.zeros(0, int(getattr(model, "latent_dim", 0))), None
-    return torch.cat(mus), (torch.cat(logvars) if logvars else None)
+    return mu, logvar

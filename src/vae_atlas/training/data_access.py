@@ -40,7 +40,7 @@ def data_config_for_run(recorded: DataConfig, access: DataAccess) -> DataConfig:
     data_dir: str | None = None
     if access.data_dir:
         data_dir = str(Path(access.data_dir).expanduser())
-    elif recorded.name == "folder" or (
+    elif recorded.name in ("folder", "store") or (
         recorded.name in _IDX
         and not access.download
         and recorded.data_dir

@@ -16,7 +16,14 @@ import vae_atlas as va
 from vae_atlas.analysis.encode import encode_images
 from vae_atlas.checkpoint import load_tensors
 from vae_atlas.config import DataConfig
-from vae_atlas.data import DataError, ImageSet, load_dataset, load_store, write_store
+from vae_atlas.data import (
+    DataError,
+    ImageSet,
+    load_dataset,
+    load_store,
+    split_validation,
+    write_store,
+)
 from vae_atlas.training import train
 
 from ..tiny_runs import tiny_config as base_config
@@ -68,15 +75,20 @@ def test_images_are_memory_mapped_from_the_store_file(store):
     assert mapped_files(data.test.images) == {str((store / "test-images.npy").resolve())}
 
 
-def test_factors_travel_and_val_size_must_match(tmp_path):
-    shapes = load_dataset(DataConfig(name="shapes", image_size=32, n_samples=200))
+def test_factors_travel_and_the_prepared_split_is_kept(tmp_path):
+    shapes = load_dataset(DataConfig(name="shapes", image_size=32, n_samples=200, val_size=7))
     store = write_store(shapes, tmp_path / "shapes", source="shapes")
     back = load_store(store)
     assert torch.equal(back.train.factors, shapes.train.factors)
-    assert back.factor_names == shapes.factor_names and len(back.val) == 16  # 10 % of 160
-    with pytest.raises(DataError, match=r"validation split of 16 images.*--val-size 5"):
+    assert back.factor_names == shapes.factor_names and len(back.val) == 7
+    # no --val-size: the store's own 7 (not the 10 % default, 16 of 160)
+    loaded = split_validation(
+        load_dataset(DataConfig(name="store", data_dir=str(store))), val_size=None, seed=3
+    )
+    assert (len(loaded.train), len(loaded.val), len(loaded.test)) == (153, 7, 40)
+    with pytest.raises(DataError, match=r"validation split of 7 images.*--val-size 5"):
         load_store(store, val_size=5)
-    assert len(load_store(store, val_size=16).val) == 16
+    assert len(load_store(store, val_size=7).val) == 7
 
 
 def test_training_from_the_store_equals_training_in_memory(tmp_path, digits, store):
@@ -124,3 +136,17 @@ def test_encoding_a_mapped_split_releases_every_row_and_matches(tmp_path, digits
     assert lat.mu.dtype == np.float64 and lat.mu.shape == (1294, 2)
     # released pages read back from the file unchanged
     assert torch.equal(mapped.images, digits.train.images)
+
+
+def test_training_from_a_store_sees_pixels_over_255(tmp_path, store):
+    # an AE with a learning rate too small to move a float32 weight: the epoch's mean training
+    # reconstruction NLL is the saved model's NLL of the training images, computed apart
+    cfg = tiny_config("ae", epochs=1, lr=1e-30)
+    cfg = replace(cfg, data=DataConfig(name="store", data_dir=str(store)))
+    train(cfg, tmp_path / "run", progress=False)
+    run = va.load_run(tmp_path / "run")
+    x = load_store(store).train.images.double() / 255.0  # (N, 1, 8, 8)
+    with torch.no_grad():
+        z, _ = run.model.encode(x.float())
+        nll = -run.model.log_px_given_z(x.float(), z).double()
+    assert run.metrics[1]["train_recon"] == pytest.approx(float(nll.mean()), rel=1e-5)

@@ -105,7 +105,7 @@ def evaluate_run(
         settings = EvaluationSettings.quick(min(k, 100)) if quick else EvaluationSettings(k=k)
     cfg = run.config
     binarize_seed = cfg.train.seed + BINARIZE_OFFSET if cfg.train.dynamic_binarization else None
-    shapes_size = run.dataset.image_shape[1] if cfg.data.name == "shapes" else None
+    shapes_size = run.dataset.image_shape[1] if run.dataset.name == "shapes" else None
     result = evaluate_model(
         run.model, run.dataset, settings=settings, binarize_seed=binarize_seed,
         shapes_image_size=shapes_size, log=log,

@@ -123,7 +123,7 @@ class ExplorerRun:
             class_names=run.dataset.class_names,
             info=info,
             cache_dir=run.cache_dir if writable else None,
-            upload_layout="mnist" if cfg.data.name == "mnist" else "fill",
+            upload_layout="mnist" if run.dataset.name == "mnist" else "fill",  # a store keeps it
         )
 
     @classmethod

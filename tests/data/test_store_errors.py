@@ -140,3 +140,25 @@ def test_prepare_into_an_empty_folder_works(tmp_path):
     write_store(tiny_dataset(), tmp_path / "empty", source="hand-made")
     assert len(load_store(tmp_path / "empty").train) == 12
     shutil.rmtree(tmp_path / "empty")
+
+
+def test_prepare_a_folder_chooses_its_geometry_and_keeps_class_names(tmp_path, capsys):
+    from PIL import Image
+
+    for name, grey in (("dark", 40), ("light", 200)):
+        (tmp_path / "src" / name).mkdir(parents=True)
+        for i in range(10):
+            Image.new("L", (12, 12), grey + i).save(tmp_path / "src" / name / f"{i}.png")
+    out = tmp_path / "store"
+    assert main(["prepare", "--dataset", "folder", "--data-dir", str(tmp_path / "src"),
+                 "--out", str(out)]) == 0  # fmt: skip
+    said = capsys.readouterr().out
+    assert "chose --channels 1" in said and "chose --image-size 12" in said
+    data = load_store(out)
+    assert data.class_names == ("dark", "light") and data.image_shape == (1, 12, 12)
+    # 20 images: 4 for test, then of the 16 left 10 % but at least 10 and at most half
+    assert (len(data.train), len(data.val), len(data.test)) == (8, 8, 4)
+    pixels = torch.cat([data.train.images, data.val.images, data.test.images]).flatten(1)
+    assert sorted(pixels[:, 0].tolist()) == sorted(
+        [40 + i for i in range(10)] + [200 + i for i in range(10)]
+    )

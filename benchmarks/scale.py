@@ -147,7 +147,7 @@ def explore(run: Path, timeout: float) -> tuple[float, int]:
 
 
 def pipeline(args: argparse.Namespace) -> bool:
-    work = Path(args.work)
+    work = Path(args.work or tempfile.mkdtemp(prefix="scale-"))
     store, run = work / "store", work / "run"
     threads = ["--threads", str(args.threads)]
     rows = [["stage", "seconds", "peak RSS (GiB)"]]
@@ -182,6 +182,7 @@ def pipeline(args: argparse.Namespace) -> bool:
     )
 
 
+# one entry per section; training with several processes under torchrun adds its own here
 SECTIONS = {"throughput": throughput, "pipeline": pipeline}
 
 
@@ -193,8 +194,6 @@ def main() -> int:
     p.add_argument("--n", type=int, default=1_000_000, help="pipeline: images in the store")
     p.add_argument("--work", default=None, help="pipeline: folder for the store and the run")
     args = p.parse_args()
-    if args.work is None:
-        args.work = tempfile.mkdtemp(prefix="scale-")
     met = [SECTIONS[name](args) for name in args.sections]
     return 0 if all(met) else 1
 

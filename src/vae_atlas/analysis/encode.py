@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from vae_atlas.data import ImageSet
-from vae_atlas.models.inference import encode_stream, eval_mode, model_device
+from vae_atlas.models.inference import collect_codes, encode_stream, eval_mode, model_device
 
 
 @dataclass(frozen=True)
@@ -78,20 +78,10 @@ def encode_images(
         chunks = images.chunks(batch_size)
     else:
         chunks = (raw[start : start + batch_size] for start in range(0, n, batch_size))
-    mu = logvar = None
-    start = 0
-    for mu_b, logvar_b in encode_stream(model, chunks, scale=scale):
-        if mu is None:
-            mu = np.empty((n, mu_b.shape[1]), dtype=np.float64)  # (N, D)
-            logvar = None if logvar_b is None else np.empty_like(mu)
-        stop = start + mu_b.shape[0]
-        mu[start:stop] = mu_b.double().numpy()
-        if logvar is not None and logvar_b is not None:
-            logvar[start:stop] = logvar_b.double().numpy()
-        start = stop
+    mu, logvar = collect_codes(encode_stream(model, chunks, scale=scale), n, dtype=torch.float64)
     if mu is None:
-        mu = np.zeros((0, int(getattr(model, "latent_dim", 0))), dtype=np.float64)
-    return LatentSet(mu, logvar, labels)
+        return LatentSet(np.zeros((0, int(getattr(model, "latent_dim", 0)))), None, labels)
+    return LatentSet(mu.numpy(), None if logvar is None else logvar.numpy(), labels)
 
 
 @torch.no_grad()

@@ -51,27 +51,38 @@ def encode_stream(
             yield mu.cpu(), None if logvar is None else logvar.cpu()
 
 
+def collect_codes(
+    stream: Iterable[tuple[torch.Tensor, torch.Tensor | None]],
+    n: int,
+    *,
+    dtype: torch.dtype | None = None,
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """The (B, D) code chunks of ``stream`` (as :func:`encode_stream` yields them) written into
+    one (N, D) array each, allocated once in ``dtype`` (default: the codes' own), so peak memory
+    is the N×D codes plus one chunk. (None, None) for an empty stream."""
+    mu = logvar = None
+    start = 0
+    for mu_b, logvar_b in stream:
+        if mu is None:
+            mu = torch.empty((n, mu_b.shape[1]), dtype=dtype or mu_b.dtype)  # (N, D)
+            logvar = None if logvar_b is None else torch.empty_like(mu)
+        stop = start + mu_b.shape[0]
+        mu[start:stop] = mu_b
+        if logvar is not None and logvar_b is not None:
+            logvar[start:stop] = logvar_b
+        start = stop
+    return mu, logvar
+
+
 def encode_batches(
     model: nn.Module, x: torch.Tensor, *, batch_size: int = 1024, scale: float = 1.0
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Posterior means (N, D) and log-variances (N, D), or None for a deterministic encoder, of
-    images ``x`` (N, C, H, W), on the CPU in the model's dtype (see :func:`encode_stream`).
-
-    The codes are written into arrays allocated once, so peak memory is the N×D codes plus one
-    batch.
-    """
+    images ``x`` (N, C, H, W), on the CPU in the model's dtype, ``batch_size`` at a time (see
+    :func:`encode_stream` and :func:`collect_codes`)."""
     n = x.shape[0]
     batches = (x[start : start + batch_size] for start in range(0, n, batch_size))
-    mu = logvar = None
-    start = 0
-    for mu_b, logvar_b in encode_stream(model, batches, scale=scale):
-        if mu is None:
-            mu = mu_b.new_empty((n, mu_b.shape[1]))  # (N, D)
-            logvar = None if logvar_b is None else mu_b.new_empty((n, mu_b.shape[1]))
-        mu[start : start + mu_b.shape[0]] = mu_b
-        if logvar is not None and logvar_b is not None:
-            logvar[start : start + mu_b.shape[0]] = logvar_b
-        start += mu_b.shape[0]
+    mu, logvar = collect_codes(encode_stream(model, batches, scale=scale), n)
     if mu is None:
         return torch.zeros(0, int(getattr(model, "latent_dim", 0))), None
     return mu, logvar

@@ -150,3 +150,21 @@ def test_training_from_a_store_sees_pixels_over_255(tmp_path, store):
         z, _ = run.model.encode(x.float())
         nll = -run.model.log_px_given_z(x.float(), z).double()
     assert run.metrics[1]["train_recon"] == pytest.approx(float(nll.mean()), rel=1e-5)
+
+
+def test_subsets_of_a_mapped_split_hand_their_pages_back(store):
+    mapped = load_store(store).train
+    released: list[tuple[int, int]] = []
+
+    def spy(start: int, stop: int) -> None:
+        released.append((start, stop))
+        mapped.release_rows(start, stop)
+
+    spied = ImageSet(mapped.images, mapped.labels, release_rows=spy)
+    gathered = spied.subset(torch.tensor([3, 700, 1200]))
+    assert released == [(0, 1294)]  # a gather copies its rows, then the whole file goes back
+    assert gathered.release_rows is None
+    assert gathered.images[:, 0, 0, 0].tolist() == mapped.images[[3, 700, 1200], 0, 0, 0].tolist()
+    view = spied.subset(slice(100, 600))
+    list(view.chunks(250))
+    assert released[1:] == [(100, 350), (350, 600)]  # a view releases its own rows

@@ -11,6 +11,7 @@ and the test split is kept for final numbers.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -67,11 +68,29 @@ class ImageSet:
                 self.release_rows(start, stop)
 
     def subset(self, index: torch.Tensor | slice) -> ImageSet:
-        return ImageSet(
+        """The rows ``index`` selects: a view for a slice (a mapped split's view keeps releasing
+        its rows), a copy otherwise (a mapped split then releases every page the gather touched:
+        the kernel maps the neighbours of each row read too, up to the whole file)."""
+        release = None
+        if self.release_rows is not None and isinstance(index, slice):
+            rows = range(len(self))[index]
+            if rows.step == 1:
+                release = functools.partial(_release_shifted, self.release_rows, rows.start)
+        part = ImageSet(
             images=self.images[index],
             labels=None if self.labels is None else self.labels[index],
             factors=None if self.factors is None else self.factors[index],
+            release_rows=release,
         )
+        if self.release_rows is not None and not isinstance(index, slice):
+            self.release_rows(0, len(self))
+        return part
+
+
+def _release_shifted(
+    release: Callable[[int, int], None], offset: int, start: int, stop: int
+) -> None:
+    release(offset + start, offset + stop)
 
 
 @dataclass(frozen=True)

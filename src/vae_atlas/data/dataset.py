@@ -25,6 +25,10 @@ class DataError(ValueError):
     """
 
 
+# rows a gather from a memory-mapped split copies before handing the pages back
+_GATHER_ROWS = 256
+
+
 @dataclass(frozen=True)
 class ImageSet:
     """One split: images (N, C, H, W) uint8, optional labels (N,) and factors (N, F).
@@ -69,22 +73,34 @@ class ImageSet:
 
     def subset(self, index: torch.Tensor | slice) -> ImageSet:
         """The rows ``index`` selects: a view for a slice (a mapped split's view keeps releasing
-        its rows), a copy otherwise (a mapped split then releases every page the gather touched:
+        its rows), a copy otherwise (from a mapped split in pieces whose pages are handed back:
         the kernel maps the neighbours of each row read too, up to the whole file)."""
         release = None
         if self.release_rows is not None and isinstance(index, slice):
             rows = range(len(self))[index]
             if rows.step == 1:
                 release = functools.partial(_release_shifted, self.release_rows, rows.start)
-        part = ImageSet(
-            images=self.images[index],
+        mapped_gather = self.release_rows is not None and not isinstance(index, slice)
+        return ImageSet(
+            images=self._gather(index) if mapped_gather else self.images[index],
             labels=None if self.labels is None else self.labels[index],
             factors=None if self.factors is None else self.factors[index],
             release_rows=release,
         )
-        if self.release_rows is not None and not isinstance(index, slice):
-            self.release_rows(0, len(self))
-        return part
+
+    def _gather(self, index: torch.Tensor) -> torch.Tensor:
+        """Rows ``index`` of a mapped split, copied a few hundred at a time, each piece's pages
+        handed back before the next, so the copy is all that stays in memory."""
+        assert self.release_rows is not None
+        index = torch.as_tensor(index)
+        if index.dtype == torch.bool:
+            index = index.nonzero().squeeze(1)
+        out = torch.empty((len(index), *self.images.shape[1:]), dtype=self.images.dtype)
+        for start in range(0, len(index), _GATHER_ROWS):
+            part = index[start : start + _GATHER_ROWS]
+            torch.index_select(self.images, 0, part, out=out[start : start + len(part)])
+            self.release_rows(int(part.min()), int(part.max()) + 1)
+        return out
 
 
 def _release_shifted(

@@ -168,11 +168,13 @@ def serve(kind: str, port: int) -> None:
 
 # ---------------------------------------------------------------- measuring (parent)
 class Server:
-    def __init__(self, kind: str) -> None:
+    """``python SCRIPT --serve KIND --port P`` in a child process, once it listens."""
+
+    def __init__(self, kind: str, script: str = __file__) -> None:
         self.port = free_port()
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve", kind, "--port", str(self.port)], env=env
+            [sys.executable, script, "--serve", kind, "--port", str(self.port)], env=env
         )
         deadline = time.time() + 300
         while time.time() < deadline:

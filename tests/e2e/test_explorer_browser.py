@@ -367,9 +367,9 @@ def test_tick_steps_are_one_two_five(page) -> None:
 
 
 def _light_fraction(page, radius: float) -> float:
-    """Share of 36 spots at `radius` latent units from z = 0 where the points canvas is light."""
+    """Share of 36 spots at `radius` latent units from z = 0 where the axes canvas is light."""
     return page.evaluate(
-        """(r) => { const s = window.__atlas.scatter, c = document.getElementById('points');
+        """(r) => { const s = window.__atlas.scatter, c = document.getElementById('points-axes');
         const ctx = c.getContext('2d'); let n = 0;
         for (let k = 0; k < 36; k++) {
           const t = (k + 0.5) * Math.PI / 18;

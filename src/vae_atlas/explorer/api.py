@@ -82,7 +82,10 @@ def summary(run: ExplorerRun) -> s.RunSummary:
 
 
 @router.get("/runs/{run_id}", response_model=s.RunDetail)
-def run_detail(run: RunDep) -> s.RunDetail:
+def run_detail(
+    run: RunDep,
+    labels: Annotated[bool, Query(description="false: labels null (see labels.bin)")] = True,
+) -> s.RunDetail:
     lo, hi = run.slider_ranges()
     active, order = run.active, run.dim_order
     dims = [
@@ -96,14 +99,14 @@ def run_detail(run: RunDep) -> s.RunDetail:
         )
         for i in order
     ]
-    labels = None if run.labels is None else run.labels.astype(int).tolist()
+    values = None if run.labels is None or not labels else run.labels.astype(int).tolist()
     return s.RunDetail(
         **summary(run).model_dump(),
         image_shape=run.image_shape,
         stochastic=run.stochastic,
         class_names=run.class_names,
         class_colors=class_palette(run),
-        labels=labels,
+        labels=values,
         dims=dims,
         n_active=int(active.sum()),
         active_kl_threshold=ACTIVE_KL_THRESHOLD,
@@ -125,12 +128,17 @@ def class_palette(run: ExplorerRun) -> list[str]:
 
 
 @router.get("/runs/{run_id}/map", response_model=s.MapResponse)
-def get_map(run: RunDep, projection: s.ProjectionName | None = None, dims: DimsQuery = None):
+def get_map(
+    run: RunDep,
+    projection: s.ProjectionName | None = None,
+    dims: DimsQuery = None,
+    points: Annotated[bool, Query(description="false: x and y empty (see map.bin)")] = True,
+):
     lmap = get_view(run, projection, parse_dims(dims))
     linear = None
     if lmap.linear:
         linear = s.LinearMap(axes=lmap.axes.tolist(), center=lmap.center.tolist())
-    xy = np.round(lmap.coords.astype(np.float64), 5)
+    xy = np.round(lmap.coords.astype(np.float64), 5) if points else np.zeros((0, 2))
     return s.MapResponse(
         projection=lmap.projection,
         dims=lmap.dims,

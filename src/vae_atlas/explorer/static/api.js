@@ -35,3 +35,7 @@ export async function postFile(url, file) {
 export async function getBlob(url) {
   return (await check(await fetch(url))).blob();
 }
+
+export async function getBuffer(url) {
+  return (await check(await fetch(url))).arrayBuffer();
+}

@@ -1,11 +1,11 @@
 // vae-atlas explorer: loads runs and their maps into the store and wires the page's parts.
 // MLP decoders run in the page; other models decode through the server (see decoding.js).
 
-import { getJSON } from "./api.js";
+import { getBuffer, getJSON } from "./api.js";
 import { buildControls, initControls } from "./controls.js";
 import { MLPDecoder } from "./decoder.js";
 import { project, showAnchor } from "./decoding.js";
-import { buildLegend, compareMap, fit, initMap, recolour, scatter, showCompare, showMap } from "./mapview.js";
+import { buildLegend, compareMap, fit, initMap, recolour, scatter, setMode, showCompare, showMap } from "./mapview.js";
 import { initPanels, refreshPlacements, resetPanels, restoreSelection } from "./panels.js";
 import { buildSliders, initSliders } from "./sliders.js";
 import { status } from "./status.js";
@@ -16,8 +16,25 @@ import { parseUrl, saveUrlSoon } from "./urlstate.js";
 const $ = (id) => document.getElementById(id);
 const SLOW = { umap: "UMAP", tsne: "t-SNE" };
 
+// the map's coordinates travel as float32 pairs (map.bin) and the labels as int32 (labels.bin):
+// parsing a million of either from JSON takes seconds
 async function fetchMap(run, projection) {
-  return getJSON(runPath(`/map?${viewQuery(projection)}`, run));
+  const q = viewQuery(projection);
+  const [m, buffer] = await Promise.all([
+    getJSON(runPath(`/map?${q}&points=false`, run)), getBuffer(runPath(`/map.bin?${q}`, run)),
+  ]);
+  const xy = new Float32Array(buffer), n = xy.length / 2;
+  m.x = new Float32Array(n);
+  m.y = new Float32Array(n);
+  for (let i = 0; i < n; i++) { m.x[i] = xy[2 * i]; m.y[i] = xy[2 * i + 1]; }
+  return m;
+}
+
+async function fetchRun(runId) {
+  const run = await getJSON(`api/runs/${encodeURIComponent(runId)}?labels=false`);
+  const response = await fetch(runPath("/labels.bin", run));
+  run.labels = response.ok ? new Int32Array(await response.arrayBuffer()) : null; // 404: unlabelled
+  return run;
 }
 
 async function loadMap(restoreView) {
@@ -68,7 +85,7 @@ async function setCompare(runId, { refit = false } = {}) {
     return showCompare(null);
   }
   try {
-    const run = await getJSON(`api/runs/${encodeURIComponent(runId)}`);
+    const run = await fetchRun(runId);
     const projection = run.projections.includes(state.projection) && (state.projection !== "dims"
       || state.dims.every((d) => d < run.latent_dim)) ? state.projection : run.default_projection;
     const map = await fetchMap(run, projection);
@@ -98,7 +115,7 @@ async function setColourBy(mode) {
 async function loadRun(runId, restore = {}) {
   update({ ready: false });
   status("loading run…");
-  const run = await getJSON(`api/runs/${encodeURIComponent(runId)}`);
+  const run = await fetchRun(runId);
   const wanted = restore.projection && run.projections.includes(restore.projection) ? restore.projection : null;
   // "two dimensions" starts with the two carrying the most KL (the most informative)
   let dims = run.dims.length > 1 ? [run.dims[0].index, run.dims[1].index] : [0, 0];
@@ -112,6 +129,7 @@ async function loadRun(runId, restore = {}) {
   const decoderPromise = run.in_page_decoder ? MLPDecoder.load(run.id).catch(() => null) : Promise.resolve(null);
   buildControls();
   buildSliders();
+  if (restore.mapMode) setMode(restore.mapMode);
   const colourBy = restore.colourBy || state.colourBy;
   if (colourBy === "anomaly") await setColourBy("anomaly");
   else buildLegend();
@@ -146,7 +164,7 @@ async function main() {
   initSliders();
   initUpload();
   subscribe((changed) => {
-    if (["run", "projection", "dims", "sel", "interp", "view", "compare", "colourBy"].some((k) => changed.has(k))) saveUrlSoon();
+    if (["run", "projection", "dims", "sel", "interp", "view", "compare", "colourBy", "mapMode"].some((k) => changed.has(k))) saveUrlSoon();
   });
   const wanted = state.runs.find((r) => r.id === params.get("run")) || state.runs[0];
   try {

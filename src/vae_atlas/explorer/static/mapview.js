@@ -10,9 +10,11 @@ import { crosshair, drawOverlay } from "./overlay.js";
 import { clearSelection, select } from "./panels.js";
 import { status } from "./status.js";
 import { ScatterMap } from "./scatter.js";
-import { state, subscribe, update } from "./store.js";
+import { metrics, state, subscribe, update } from "./store.js";
 
 const $ = (id) => document.getElementById(id);
+// ?renderer=webgl|webgl-points|canvas chooses the map's renderer (scatter.js); default "auto"
+const renderer = new URLSearchParams(location.search).get("renderer") || "auto";
 let hover = null; // { sx, sy, t0, point } while the pointer is over the main map
 let hoverQueued = false;
 
@@ -22,6 +24,11 @@ export const scatter = new ScatterMap($("points"), $("overlay"), {
   onView: (v) => { if (state.compare) compareMap.setView(v); update({ view: { ...v } }); },
   onDrawOverlay: (ctx, map) => drawOverlay(ctx, map, hover),
   onDrawBase: (ctx, map) => { const a = axesOf(state.map); if (a) drawAxes(ctx, map, a); },
+  onDrawn: () => {
+    metrics.drawnMs = performance.now();
+    if (metrics.firstDrawnMs === null) metrics.firstDrawnMs = metrics.drawnMs;
+  },
+  renderer,
 });
 
 export const compareMap = new ScatterMap($("points-2"), $("overlay-2"), {
@@ -32,6 +39,7 @@ export const compareMap = new ScatterMap($("points-2"), $("overlay-2"), {
     crosshair(ctx, ...map.toScreen(x, y), "#7cc4ff");
   },
   onDrawBase: (ctx, map) => { const a = state.compare && axesOf(state.compare.map); if (a) drawAxes(ctx, map, a); },
+  renderer,
 });
 compareMap.hidden = scatter.hidden; // hiding a class hides it on both maps
 
@@ -46,6 +54,15 @@ export function initMap() {
     if (e.key === "f" && e.target === document.body) fit();
   });
   $("fit").onclick = () => fit();
+  $("map-mode").onchange = () => setMode($("map-mode").value);
+  subscribe((changed) => { if (changed.has("mapMode")) $("map-mode").value = state.mapMode; });
+}
+
+// "points" or "density" on both maps
+export function setMode(mode) {
+  update({ mapMode: mode });
+  scatter.setMode(mode);
+  compareMap.setMode(mode);
 }
 
 // fit every point of both maps and the prior's circle, so a plain AE's spread and a VAE's

@@ -1,7 +1,15 @@
-// The map: tens of thousands of points drawn into one ImageData (no per-point canvas calls),
-// panned with drag and zoomed with the wheel. Overlays (selection, ellipses, paths, pointer)
-// live on a second canvas so hovering never redraws the points. Class colours come from the
-// server (the report's palette); axes and other furniture are drawn over the points by `onDrawBase`.
+// The map: up to millions of points, panned with drag and zoomed with the wheel. The points are
+// drawn into a snapshot (WebGL, else a 2-D canvas: see glpainter.js / canvaspainter.js) that each
+// frame shows moved and scaled to the current view; once the view rests for SETTLE_MS the
+// snapshot is drawn again. Hovering finds points through a
+// grid index (pointindex.js). Overlays (axes, selection, ellipses, paths, pointer) live on a
+// second canvas, drawn by `onDrawBase` and `onDrawOverlay`, so hovering never redraws the points.
+// Class colours come from the server (the report's palette).
+
+import { CanvasPainter } from "./canvaspainter.js";
+import { densityImage } from "./density.js";
+import { GLPainter, glDevice, isSoftware } from "./glpainter.js";
+import { GridIndex } from "./pointindex.js";
 
 function rgbaWord(css) {
   const ctx = rgbaWord.ctx || (rgbaWord.ctx = new OffscreenCanvas(1, 1).getContext("2d", { willReadFrequently: true }));
@@ -12,25 +20,58 @@ function rgbaWord(css) {
   return (255 << 24) | (b << 16) | (g << 8) | r; // little-endian RGBA as one Uint32
 }
 
-const BACKGROUND = 0xff1c130f; // #0f131c
+const BACKGROUND = [15 / 255, 19 / 255, 28 / 255]; // #0f131c
+const MARGIN = 1.5; // the snapshot's side over the canvas's: a pan of a quarter screen shows no gap
+const SETTLE_MS = 120;
+
+// The renderer: "auto" (WebGL on a GPU; the 2-D canvas where the only WebGL is a software GL,
+// whose every frame costs several times a canvas frame here), "webgl" (WebGL even in software,
+// the points then rasterised on the CPU), "webgl-points" (the GL's own points even in software)
+// or "canvas". A canvas that WebGL failed on cannot give a 2-D context any more, so the
+// fallback gets a fresh one.
+function makePainter(canvas, renderer) {
+  if (renderer === "auto") {
+    const probe = document.createElement("canvas").getContext("webgl2") || document.createElement("canvas").getContext("webgl");
+    renderer = probe && !isSoftware(glDevice(probe)) ? "webgl" : "canvas";
+    if (probe) probe.getExtension("WEBGL_lose_context")?.loseContext();
+  }
+  if (renderer !== "canvas") {
+    try {
+      const painter = GLPainter.create(canvas, renderer === "webgl-points");
+      if (painter) return [painter, canvas];
+    } catch (err) {
+      console.warn(`WebGL failed (${err.message}); drawing with a 2-D canvas`);
+      const fresh = canvas.cloneNode();
+      canvas.replaceWith(fresh);
+      canvas = fresh;
+    }
+  }
+  return [new CanvasPainter(canvas), canvas];
+}
 
 export class ScatterMap {
-  constructor(base, overlay, { onView, onDrawOverlay, onDrawBase }) {
-    this.base = base;
-    this.overlay = overlay;
-    this.onView = onView;
-    this.onDrawOverlay = onDrawOverlay;
-    this.onDrawBase = onDrawBase;
+  constructor(base, overlay, { onView, onDrawOverlay, onDrawBase, onDrawn, renderer = "auto" }) {
+    [this.painter, this.base] = makePainter(base, renderer);
+    this.renderer = this.painter.kind;
+    // axes and other furniture: redrawn when the view moves, not on every hover
+    this.furniture = Object.assign(document.createElement("canvas"), { id: `${this.base.id}-axes` });
+    this.base.after(this.furniture);
+    Object.assign(this, { overlay, onView, onDrawOverlay, onDrawBase, onDrawn });
     this.view = { cx: 0, cy: 0, scale: 100 };
+    this.mode = "points";
     this.x = new Float32Array(0);
     this.y = new Float32Array(0);
     this.labels = null;
     this.hidden = new Set();
-    this.order = new Uint32Array(0);
-    this.baseQueued = false;
-    this.overlayQueued = false;
-    this.lastBaseMs = 0;
-    new ResizeObserver(() => this.resize()).observe(base.parentElement);
+    this.index = null;
+    this.shot = null; // the snapshot shown: { geometry, width, height }
+    this.dirty = false;
+    this.lastMove = 0;
+    this.queued = false;
+    this.overlayDirty = false;
+    this.lastBaseMs = 0; // the last frame's drawing time
+    this.lastSnapshotMs = 0; // the last snapshot's drawing time
+    new ResizeObserver(() => this.resize()).observe(this.base.parentElement);
     this.resize();
   }
 
@@ -41,30 +82,43 @@ export class ScatterMap {
     this.labels = labels ? Uint16Array.from(labels) : null;
     const n = this.x.length;
     // draw in a fixed random order so no class systematically hides another
-    this.order = new Uint32Array(n);
-    for (let i = 0; i < n; i++) this.order[i] = i;
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
     let seed = 12345;
     for (let i = n - 1; i > 0; i--) {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
       const j = seed % (i + 1);
-      const t = this.order[i]; this.order[i] = this.order[j]; this.order[j] = t;
+      const t = order[i]; order[i] = order[j]; order[j] = t;
     }
-    // coordinates in drawing order, so the hot loop reads memory sequentially
+    this.order = order;
+    // coordinates in drawing order, so the drawing reads memory sequentially
     this.drawX = new Float32Array(n);
     this.drawY = new Float32Array(n);
-    for (let k = 0; k < n; k++) { this.drawX[k] = this.x[this.order[k]]; this.drawY[k] = this.y[this.order[k]]; }
+    for (let k = 0; k < n; k++) { this.drawX[k] = this.x[order[k]]; this.drawY[k] = this.y[order[k]]; }
     this.colours = Uint32Array.from(palette, rgbaWord);
     this.colourCache = null;
+    this.index = new GridIndex(this.x, this.y);
+    this.painter.setPoints(this.drawX, this.drawY);
     this.redraw();
   }
 
-  // [x0, x1, y0, y1] holding all but the outermost 0.2 % of the points on each side, or null
+  // "points" or "density" (density.js)
+  setMode(mode) {
+    this.mode = mode;
+    this.redraw();
+  }
+
+  // [x0, x1, y0, y1] holding all but the outermost 0.2 % of the points on each side (of an
+  // evenly strided sample of at most 100,000), or null
   bounds() {
     const n = this.x.length;
     if (!n) return null;
-    const xs = Array.from(this.x).sort((a, b) => a - b);
-    const ys = Array.from(this.y).sort((a, b) => a - b);
-    const q = (arr, p) => arr[Math.min(n - 1, Math.max(0, Math.floor(p * (n - 1))))];
+    const stride = Math.ceil(n / 100000), m = Math.ceil(n / stride);
+    const xs = new Float32Array(m), ys = new Float32Array(m);
+    for (let k = 0; k < m; k++) { xs[k] = this.x[k * stride]; ys[k] = this.y[k * stride]; }
+    xs.sort();
+    ys.sort();
+    const q = (arr, p) => arr[Math.min(m - 1, Math.max(0, Math.floor(p * (m - 1))))];
     return [q(xs, 0.002), q(xs, 0.998), q(ys, 0.002), q(ys, 0.998)];
   }
 
@@ -80,7 +134,7 @@ export class ScatterMap {
   // follow another map's view without reporting it back (linked maps)
   setView(view) {
     this.view = { ...view };
-    this.redraw();
+    this.moved();
   }
 
   cssSize() {
@@ -91,14 +145,13 @@ export class ScatterMap {
   resize() {
     const { width, height } = this.cssSize();
     this.dpr = window.devicePixelRatio || 1;
-    for (const c of [this.base, this.overlay]) {
+    for (const c of [this.base, this.furniture, this.overlay]) {
       c.width = Math.round(width * this.dpr);
       c.height = Math.round(height * this.dpr);
       c.style.width = `${width}px`;
       c.style.height = `${height}px`;
     }
-    this.image = null;
-    this.redraw();
+    this.moved();
   }
 
   toScreen(x, y) {
@@ -127,63 +180,81 @@ export class ScatterMap {
   }
 
   viewChanged() {
-    this.redraw();
+    this.moved();
     if (this.onView) this.onView(this.view);
   }
 
+  // the view moved: show the snapshot where it now lies, draw it again once the view rests
+  moved() {
+    this.lastMove = performance.now();
+    this.dirty = true;
+    this.overlayDirty = true;
+    this.furnitureDirty = true;
+    this.queue();
+  }
+
+  // what is drawn changed (points, colours, hidden classes, mode): draw it again from scratch
   redraw() {
-    if (!this.baseQueued) {
-      this.baseQueued = true;
-      requestAnimationFrame(() => { this.baseQueued = false; this.drawBase(); this.drawOverlay(); });
-    }
+    this.lastMove = 0;
+    this.moved();
   }
 
   redrawOverlay() {
-    if (!this.overlayQueued && !this.baseQueued) {
-      this.overlayQueued = true;
-      requestAnimationFrame(() => { this.overlayQueued = false; this.drawOverlay(); });
+    this.overlayDirty = true;
+    this.queue();
+  }
+
+  queue() {
+    if (!this.queued) {
+      this.queued = true;
+      requestAnimationFrame(() => this.tick());
     }
   }
 
-  drawBase() {
+  tick() {
+    this.queued = false;
     const t0 = performance.now();
-    const W = this.base.width, H = this.base.height;
-    if (!this.image || this.image.width !== W || this.image.height !== H) {
-      this.image = new ImageData(W, H);
-      this.words = new Uint32Array(this.image.data.buffer);
-    }
-    const words = this.words;
-    words.fill(BACKGROUND);
-    const n = this.x.length;
-    const size = Math.max(1, Math.round((n > 30000 ? 2 : n > 3000 ? 3 : 5) * this.dpr * 0.9));
-    const half = size >> 1;
-    const s = this.view.scale * this.dpr;
-    const ox = W / 2 - this.view.cx * s + 0.5 - half, oy = H / 2 + this.view.cy * s + 0.5 - half;
-    const x = this.drawX, y = this.drawY;
-    const colour = this.pointColours();
-    const maxX = W - size, maxY = H - size;
-    for (let k = 0; k < n; k++) {
-      const c = colour[k];
-      if (c === 0) continue; // a hidden class
-      const fx = x[k] * s + ox, fy = oy - y[k] * s;
-      // bounds on the float first: `| 0` would wrap far-away points back onto the screen
-      if (!(fx >= 0 && fy >= 0 && fx < maxX + 1 && fy < maxY + 1)) continue;
-      let p = (fy | 0) * W + (fx | 0);
-      if (size === 2) {
-        words[p] = c; words[p + 1] = c; words[p + W] = c; words[p + W + 1] = c;
-      } else {
-        for (let r = 0; r < size; r++, p += W) words.fill(c, p, p + size);
-      }
-    }
-    const ctx = this.base.getContext("2d");
-    ctx.putImageData(this.image, 0, 0);
-    if (this.onDrawBase) {
-      ctx.save();
-      ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
-      this.onDrawBase(ctx, this);
-      ctx.restore();
-    }
+    const resting = t0 - this.lastMove >= SETTLE_MS;
+    if (this.dirty && resting && this.x.length) this.snapshot();
+    this.painter.present(this.rectOf(this.shot), BACKGROUND);
+    if (this.furnitureDirty) this.drawFurniture();
+    if (this.overlayDirty) this.drawOverlay();
     this.lastBaseMs = performance.now() - t0;
+    if (this.dirty) this.queue();
+  }
+
+  // draw the points (or their density) for the current view into a new snapshot and show it
+  snapshot() {
+    const t0 = performance.now();
+    this.dirty = false;
+    const [width, height] = this.painter.begin(this.base.width * MARGIN, this.base.height * MARGIN);
+    const s = this.view.scale * this.dpr;
+    const geometry = { s, ox: width / 2 - this.view.cx * s, oy: height / 2 + this.view.cy * s };
+    const colours = this.pointColours();
+    if (this.painter.colours !== colours) { this.painter.setColours(colours); this.painter.colours = colours; }
+    if (this.mode === "density") {
+      this.painter.putImage(densityImage(this.drawX, this.drawY, colours, { ...geometry, width, height }));
+    } else {
+      this.painter.drawPoints(geometry, this.pointSize());
+    }
+    this.painter.commit();
+    this.shot = { geometry, width, height };
+    this.lastSnapshotMs = performance.now() - t0;
+    if (this.onDrawn) this.onDrawn(this);
+  }
+
+  pointSize() {
+    const n = this.x.length;
+    return Math.max(1, Math.round((n > 30000 ? 2 : n > 3000 ? 3 : 5) * this.dpr * 0.9));
+  }
+
+  // where a snapshot lies on the canvas now, in canvas pixels
+  rectOf(shot) {
+    if (!shot) return null;
+    const { s, ox, oy } = shot.geometry, vs = this.view.scale * this.dpr;
+    const W = this.base.width, H = this.base.height, { cx, cy } = this.view;
+    const sx = (px) => ((px - ox) / s - cx) * vs + W / 2, sy = (py) => H / 2 - ((oy - py) / s - cy) * vs;
+    return { x0: sx(0), y0: sy(0), x1: sx(shot.width), y1: sy(shot.height) };
   }
 
   // one RGBA word per point in drawing order (0 = hidden), rebuilt when hidden classes change
@@ -201,25 +272,32 @@ export class ScatterMap {
     return words;
   }
 
-  drawOverlay() {
-    const ctx = this.overlay.getContext("2d");
+  cleared(canvas) {
+    const ctx = canvas.getContext("2d");
     ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     const { width, height } = this.cssSize();
     ctx.clearRect(0, 0, width, height);
+    return ctx;
+  }
+
+  drawFurniture() {
+    this.furnitureDirty = false;
+    const ctx = this.cleared(this.furniture);
+    if (this.onDrawBase) this.onDrawBase(ctx, this);
+  }
+
+  drawOverlay() {
+    this.overlayDirty = false;
+    const ctx = this.cleared(this.overlay);
     if (this.onDrawOverlay) this.onDrawOverlay(ctx, this);
   }
 
   // nearest visible point within `radius` css pixels of a screen position, or -1
   pick(sx, sy, radius = 8) {
+    if (!this.index) return -1;
     const [dx, dy] = this.toData(sx, sy);
-    const r = radius / this.view.scale;
-    let best = -1, bestD = r * r;
-    const { x, y, labels, hidden } = this;
-    for (let i = 0; i < x.length; i++) {
-      const ex = x[i] - dx, ey = y[i] - dy;
-      const d = ex * ex + ey * ey;
-      if (d < bestD && !(labels && hidden.has(labels[i]))) { bestD = d; best = i; }
-    }
-    return best;
+    const { labels, hidden } = this;
+    const accept = labels && hidden.size ? (i) => !hidden.has(labels[i]) : null;
+    return this.index.nearest(dx, dy, radius / this.view.scale, accept);
   }
 }

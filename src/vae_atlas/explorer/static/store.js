@@ -7,11 +7,14 @@ export const state = {
   sel: { a: null, b: null, last: null }, upload: null, samples: null,
   interp: { method: "linear", steps: 10, data: null, hoverStep: null },
   view: { cx: 0, cy: 0, scale: 100 }, compare: null, hovering: false, ready: false,
-  colourBy: "class", anomaly: null,
+  colourBy: "class", anomaly: null, mapMode: "points",
 };
 
 // instrumentation read by the browser tests and the latency benchmark
-export const metrics = { decodes: 0, latencies: [], readyMs: null, shownZ: null };
+// (firstDrawnMs / drawnMs: when the map's points were first / last drawn)
+export const metrics = {
+  decodes: 0, latencies: [], readyMs: null, shownZ: null, firstDrawnMs: null, drawnMs: null,
+};
 
 const listeners = new Set();
 

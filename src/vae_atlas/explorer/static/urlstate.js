@@ -1,6 +1,6 @@
 // The URL keeps the view so it can be shared and reopened: run, projection, chosen dimensions,
 // selections A and B (data points by index, locations by code), interpolation settings, view,
-// and the run shown beside it.
+// the run shown beside it, the colouring and points or density.
 
 import { state } from "./store.js";
 
@@ -32,6 +32,7 @@ export function parseUrl(params) {
   if (Number.isInteger(steps) && steps >= 3 && steps <= 24) out.interp.steps = steps;
   out.compare = params.get("cmp");
   if (params.get("col") === "anomaly") out.colourBy = "anomaly";
+  if (params.get("show") === "density") out.mapMode = "density";
   return out;
 }
 
@@ -41,7 +42,7 @@ export function saveUrlSoon() { clearTimeout(urlTimer); urlTimer = setTimeout(sa
 export function saveUrl() {
   if (!state.run) return;
   const q = new URLSearchParams(location.search);
-  for (const key of ["run", "proj", "dims", "a", "b", "m", "s", "v", "cmp", "col"]) q.delete(key);
+  for (const key of ["run", "proj", "dims", "a", "b", "m", "s", "v", "cmp", "col", "show"]) q.delete(key);
   q.set("run", state.run.id);
   q.set("proj", state.projection);
   if (state.projection === "dims") q.set("dims", state.dims.join(","));
@@ -54,5 +55,6 @@ export function saveUrl() {
   q.set("v", [v.cx, v.cy, v.scale].map((x) => +x.toPrecision(5)).join(","));
   if (state.compare) q.set("cmp", state.compare.run.id);
   if (state.colourBy === "anomaly") q.set("col", "anomaly");
+  if (state.mapMode === "density") q.set("show", "density");
   history.replaceState(null, "", `?${q}`);
 }

@@ -7,6 +7,7 @@ the digits (decoded in the page) and an untrained conv model (decoded by the ser
 from __future__ import annotations
 
 import io
+import re
 import socket
 import threading
 import time
@@ -445,7 +446,7 @@ def test_inactive_threshold_comes_from_the_run(browser, server: str) -> None:
         run["dims"][1]["active"] = False
         route.fulfill(response=response, json=run)
 
-    page.route("**/api/runs/vae2", lower)
+    page.route(re.compile(r"/api/runs/vae2(\?[^/]*)?$"), lower)
     page.goto(server + "?test=1")
     page.wait_for_function("window.__atlas && window.__atlas.state.ready", timeout=30_000)
     title = page.locator("#sliders .slider.inactive").get_attribute("title")

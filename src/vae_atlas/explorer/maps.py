@@ -13,6 +13,7 @@ approximations and the page says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,11 +49,13 @@ def compute_map(
     *,
     cache_dir: Path | None = None,
     cache_key: str | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> LatentMap:
     """The map ``projection`` of latent means ``mu`` (N, D); ``dims`` for ``projection='dims'``.
 
     Projections come from :func:`vae_atlas.analysis.projection.project_latents`; t-SNE and UMAP
-    are stored in ``cache_dir`` under ``cache_key`` when both are given.
+    are stored in ``cache_dir`` under ``cache_key`` when both are given; ``progress`` hears
+    how far a t-SNE has got (fraction 0 to 1).
 
     Raises
     ------
@@ -74,7 +77,12 @@ def compute_map(
         raise ValueError(f"unknown projection {projection!r}")
     method = "identity" if projection in ("latent", "dims") else projection
     proj = project_latents(
-        mu, method, dims=dims or (0, 1), cache_dir=cache_dir, cache_key=cache_key
+        mu,
+        method,
+        dims=dims or (0, 1),
+        cache_dir=cache_dir,
+        cache_key=cache_key,
+        progress=progress,
     )
     coords = np.asarray(proj.coords, dtype=np.float32)
     return LatentMap(projection, coords, proj.components, proj.center, dims, proj.seconds)

@@ -97,6 +97,15 @@ class MapResponse(BaseModel):
     seconds: float = Field(description="time it took to compute this projection")
 
 
+class MapJobStatus(BaseModel):
+    """A slow map computed in the background: where it stands."""
+
+    state: Literal["computing", "ready", "failed"]
+    progress: float | None = Field(None, description="fraction done (t-SNE), null if unknown")
+    seconds: float = Field(description="seconds since the job started")
+    message: str | None = Field(None, description="why it failed")
+
+
 class DecodeRequest(_Strict):
     z: Annotated[list[LatentVector], Field(min_length=1, max_length=MAX_BATCH)]
     format: ImageFormat = "png"

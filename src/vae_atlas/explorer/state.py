@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -179,8 +179,14 @@ class ExplorerRun:
             lo, hi = np.minimum(lo, -3.0), np.maximum(hi, 3.0)
         return lo, hi
 
-    def get_map(self, projection: str, dims: tuple[int, int] | None = None) -> LatentMap:
-        """The map, computed once per (projection, dims) and cached (thread-safe)."""
+    def get_map(
+        self,
+        projection: str,
+        dims: tuple[int, int] | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> LatentMap:
+        """The map, computed once per (projection, dims) and cached (thread-safe); ``progress``
+        hears how far a t-SNE computed by this call has got."""
         if projection not in self.projections:
             raise ValueError(
                 f"projection {projection!r} is not available for this run; "
@@ -203,6 +209,7 @@ class ExplorerRun:
                     key[1],
                     cache_dir=self.cache_dir,
                     cache_key=cache_key,
+                    progress=progress,
                 )
             return self._maps[key]
 

@@ -1,7 +1,7 @@
 // vae-atlas explorer: loads runs and their maps into the store and wires the page's parts.
 // MLP decoders run in the page; other models decode through the server (see decoding.js).
 
-import { getBuffer, getJSON } from "./api.js";
+import { getBuffer, getJSON, postJSON } from "./api.js";
 import { buildControls, initControls } from "./controls.js";
 import { MLPDecoder } from "./decoder.js";
 import { project, showAnchor } from "./decoding.js";
@@ -38,13 +38,7 @@ async function fetchRun(runId) {
 }
 
 async function loadMap(restoreView) {
-  status(`computing the ${state.projection} map…`);
-  const slow = SLOW[state.projection];
-  if (slow) {
-    $("map-note").hidden = false;
-    $("map-note").textContent = `computing ${slow} for ${state.run.n_points.toLocaleString()} points… `
-      + "the first time takes a while (about a minute for 10,000); runs keep it in their cache/";
-  }
+  status(`loading the ${state.projection} map…`);
   const wanted = `${state.run.id}?${viewQuery()}`;
   const m = await fetchMap(state.run, state.projection);
   // a slow map (t-SNE) may arrive after the user has already chosen another one
@@ -65,7 +59,37 @@ function showMapNote(m) {
   }
 }
 
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+let mapWanted = null; // the map asked for last: a background map may finish after another choice
+
+// A slow map (t-SNE, UMAP) is computed by the server in the background: ask how far it has got
+// every second while the current map stays usable. True once it is ready, false if the user
+// chose something else meanwhile.
+async function awaitBackgroundMap(projection) {
+  const slow = SLOW[projection], run = state.run;
+  const token = mapWanted = `${run.id}:${projection}`;
+  if (!slow) return true;
+  for (;;) {
+    const job = await postJSON(runPath(`/map/job?projection=${projection}`, run), {});
+    if (mapWanted !== token || state.run !== run) return false;
+    metrics.mapJob = job;
+    if (job.state === "ready") return true;
+    if (job.state === "failed") throw new Error(job.message);
+    const done = job.progress == null ? "" : `${Math.round(job.progress * 100)} % · `;
+    $("map-note").hidden = false;
+    $("map-note").textContent = `computing ${slow} of ${run.n_points.toLocaleString()} points in the `
+      + `background: ${done}${Math.round(job.seconds)} s. This map stays usable; the run keeps ${slow} in cache/`;
+    await sleep(1000);
+  }
+}
+
 async function setProjection(projection, dims) {
+  try {
+    if (!(await awaitBackgroundMap(projection))) return;
+  } catch (err) {
+    showMapNote(state.map);
+    return status(err.message, true);
+  }
   update(dims ? { projection, dims } : { projection });
   try {
     if (!(await loadMap(null))) return;
@@ -117,6 +141,9 @@ async function loadRun(runId, restore = {}) {
   status("loading run…");
   const run = await fetchRun(runId);
   const wanted = restore.projection && run.projections.includes(restore.projection) ? restore.projection : null;
+  let projection = wanted || (run.projections.includes(state.projection) ? state.projection : run.default_projection);
+  const later = SLOW[projection] ? projection : null; // a slow map comes once computed, in the background
+  if (later) projection = run.default_projection;
   // "two dimensions" starts with the two carrying the most KL (the most informative)
   let dims = run.dims.length > 1 ? [run.dims[0].index, run.dims[1].index] : [0, 0];
   if (restore.dims && restore.dims.every((d) => d < run.latent_dim)) dims = restore.dims;
@@ -124,7 +151,7 @@ async function loadRun(runId, restore = {}) {
     run, dims, sel: { a: null, b: null, last: null }, upload: null, samples: null,
     interp: { ...state.interp, ...restore.interp, data: null, hoverStep: null },
     anchor: Float64Array.from(run.mean), anchorSource: "mean", anomaly: null, map: null,
-    projection: wanted || (run.projections.includes(state.projection) ? state.projection : run.default_projection),
+    projection,
   });
   const decoderPromise = run.in_page_decoder ? MLPDecoder.load(run.id).catch(() => null) : Promise.resolve(null);
   buildControls();
@@ -145,6 +172,7 @@ async function loadRun(runId, restore = {}) {
   if (compare) await setCompare(compare);
   metrics.readyMs = performance.now();
   update({ ready: true });
+  if (later) setProjection(later);
 }
 
 // the browser tests and the latency benchmark read the page through this, and only with ?test=1

@@ -1,0 +1,297 @@
+"""The map's renderers, picking and density view in chromium, and a page of a million points.
+
+Colours are checked on screenshots against the report's palette (``class_hex_colors``) and
+picking against a nearest-point scan written here, in numpy.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from vae_atlas import load_run, train
+from vae_atlas.data import ImageSet, load_digits
+from vae_atlas.explorer import ExplorerRun, create_app
+from vae_atlas.viz.style import class_hex_colors
+
+from ..explorer.conftest import tiny_config
+from .browser import ARGS, CHROMIUM
+from .test_explorer_browser import free_port
+
+pytestmark = pytest.mark.browser
+BACKGROUND = (15, 19, 28)  # the map's #0f131c
+
+
+def serve(runs) -> Iterator[str]:
+    import uvicorn
+
+    port = free_port()
+    app = create_app(runs, port=port)
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 60
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}/"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory: pytest.TempPathFactory):
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("map-runs")
+    train(tiny_config("vae", 2), root / "vae2", dataset=load_digits(), progress=False, log=print)
+    return load_run(root / "vae2")
+
+
+@pytest.fixture(scope="module")
+def server(digits_run) -> Iterator[str]:
+    yield from serve([digits_run])
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"chromium not found at {CHROMIUM}")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def open_map(browser, url: str, query: str = ""):
+    page = browser.new_page(viewport={"width": 1280, "height": 820})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{url}?test=1{query}")
+    page.wait_for_function(
+        "window.__atlas && window.__atlas.state.ready && window.__atlas.metrics.firstDrawnMs",
+        timeout=60_000,
+    )
+    page.errors = errors
+    return page
+
+
+def settle(page) -> None:
+    """Wait until the map has drawn its snapshot for the current view (nothing left to draw)."""
+    page.wait_for_function("!window.__atlas.scatter.dirty", timeout=30_000)
+    page.evaluate("new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)))")
+
+
+def map_pixels(page) -> np.ndarray:
+    """The points canvas as the screen shows it, (H, W, 3) in CSS pixels, without the axes,
+    legend and pointer drawn over it."""
+    over = "document.querySelectorAll('#map-panel > :not(#points)').forEach((e) => "
+    page.evaluate(over + "e.style.visibility = 'hidden')")
+    png = page.locator("#points").screenshot()
+    page.evaluate(over + "e.style.visibility = '')")
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def screen_points(page) -> np.ndarray:
+    """Every point's position on the map in CSS pixels, (N, 2)."""
+    xy = page.evaluate(
+        """() => { const s = window.__atlas.scatter, out = [];
+        for (let i = 0; i < s.x.length; i++) out.push(s.toScreen(s.x[i], s.y[i]));
+        return out; }"""
+    )
+    return np.array(xy)
+
+
+def hex_rgb(colour: str) -> np.ndarray:
+    return np.array([int(colour[k : k + 2], 16) for k in (1, 3, 5)])
+
+
+@pytest.mark.parametrize("renderer", ["webgl", "webgl-points", "canvas"])
+def test_each_renderer_draws_one_class_in_the_report_colour(browser, server, renderer) -> None:
+    page = open_map(browser, server, f"&renderer={renderer}")
+    kind = page.evaluate("window.__atlas.scatter.renderer")
+    assert kind == ("canvas" if renderer == "canvas" else "webgl2")
+    shown = 3
+    for c, button in enumerate(page.locator("#legend button").all()):
+        if c != shown:
+            button.click()  # hide every class but one
+    settle(page)
+    pixels, xy = map_pixels(page), screen_points(page)
+    labels = np.array(page.evaluate("Array.from(window.__atlas.state.run.labels)"))
+    h, w, _ = pixels.shape
+    inside = (xy[:, 0] >= 3) & (xy[:, 0] < w - 3) & (xy[:, 1] >= 3) & (xy[:, 1] < h - 3)
+    colour = hex_rgb(class_hex_colors(10)[shown])
+
+    def near(points: np.ndarray, rgb) -> np.ndarray:
+        """Per point: does a pixel of colour `rgb` lie within 2 px of it?"""
+        out = []
+        for x, y in points.astype(int):
+            patch = pixels[y - 2 : y + 3, x - 2 : x + 3].reshape(-1, 3)
+            out.append(bool((np.abs(patch - rgb).sum(1) <= 6).any()))
+        return np.array(out)
+
+    mine = xy[inside & (labels == shown)]
+    assert len(mine) > 20 and near(mine, colour).mean() > 0.95
+    # a hidden class's point far (> 10 px) from every shown one (a square of 5) is background
+    d = np.linalg.norm(xy[:, None] - mine[None], axis=2).min(1)
+    others = xy[inside & (labels != shown) & (d > 10)]
+    assert len(others) > 20 and not near(others, colour).any()
+    page.close()
+    assert not page.errors, page.errors
+
+
+def test_pan_moves_the_drawn_points_with_the_pointer(browser, server) -> None:
+    page = open_map(browser, server, "&renderer=webgl")
+    settle(page)
+    before = map_pixels(page)
+    box = page.locator("#overlay").bounding_box()
+    page.mouse.move(box["x"] + 400, box["y"] + 300)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 440, box["y"] + 330, steps=5)
+    page.mouse.up()
+    settle(page)
+    after = map_pixels(page)
+    # the picture moved by (40, 30) pixels: compare the overlapping parts
+    moved = after[130:-130, 140:-140]
+    assert np.abs(moved - before[100:-160, 100:-180]).mean() < 2.0
+    assert np.abs(moved - before[130:-130, 140:-140]).mean() > 2.0
+    page.close()
+
+
+def test_hover_picks_the_nearest_point_as_a_scan_would(browser, server) -> None:
+    page = open_map(browser, server)
+    xy = screen_points(page)
+    rng = np.random.default_rng(0)
+    probes = rng.uniform([0, 0], page.evaluate("Object.values(window.__atlas.scatter.cssSize())"))
+    near_points = xy[rng.choice(len(xy), 100)] + rng.normal(0, 3, (100, 2))
+    probes = np.vstack([probes[:100], near_points])
+    picked = page.evaluate(
+        "(ps) => ps.map(([x, y]) => window.__atlas.scatter.pick(x, y))", probes.tolist()
+    )
+    hits = misses = 0
+    for (px, py), got in zip(probes, picked, strict=True):
+        d = np.hypot(xy[:, 0] - px, xy[:, 1] - py)
+        if d.min() >= 8 - 1e-6:
+            misses += 1
+            assert got == -1
+        else:
+            hits += 1
+            assert got >= 0 and d[got] <= d.min() + 1e-3  # the nearest (or one as near)
+    assert hits >= 100 and misses > 20
+    page.close()
+
+
+def test_density_view_shows_where_points_gather(browser, server) -> None:
+    page = open_map(browser, server)
+    page.select_option("#map-mode", "density")
+    settle(page)
+    pixels, xy = map_pixels(page), screen_points(page)
+    from scipy.ndimage import distance_transform_edt
+
+    lit = np.abs(pixels - BACKGROUND).sum(2) > 30
+    h, w = lit.shape
+    at = np.zeros((h, w), bool)
+    xs, ys = xy.round().astype(int).T
+    ok = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+    at[ys[ok], xs[ok]] = True
+    d = distance_transform_edt(~at)  # pixels to the nearest point
+    # a cell of 4 device px and a blur of one cell reach at most 12 px from a point
+    assert not lit[d > 12].any()
+    assert lit[d < 1].mean() > 0.9
+    page.wait_for_function("location.search.includes('show=density')")
+    page.close()
+    assert not page.errors, page.errors
+
+
+def test_grid_index_and_density_image_against_hand_computed_cases(browser, server) -> None:
+    page = open_map(browser, server)
+    out = page.evaluate(
+        """async () => {
+        const { GridIndex } = await import('./static/pointindex.js');
+        const { densityImage, CELL } = await import('./static/density.js');
+        const x = Float32Array.from([0, 1, 1, 5, 5.5, -3]);
+        const y = Float32Array.from([0, 0, 1, 5, 5, 2]);
+        const g = new GridIndex(x, y, 1);
+        const red = 0xff0000ff;  // RGBA words, little-endian: r = 255
+        const img = densityImage(Float32Array.from([0.5, 1.0]), Float32Array.from([0.5, 0.5]),
+          Uint32Array.from([red, red]), { s: 2 * CELL, ox: 0, oy: 10 * CELL, width: 10 * CELL,
+          height: 10 * CELL });
+        const px = (c, r) => { const k = 4 * (r * img.cols + c);
+          return Array.from(img.data.slice(k, k + 4)); };
+        return {
+          nearest: [g.nearest(0.9, 0.2, 1), g.nearest(5.3, 5, 1), g.nearest(10, 10, 1),
+                    g.nearest(-2.9, 2, 0.5), g.nearest(0.1, 0.1, 5, (i) => i !== 0)],
+          box: g.inBox(0.5, 5.2, -1, 5).sort(),
+          cells: [img.cols, img.rows, px(1, 9), px(2, 8), px(0, 9)[0], px(3, 9)[3], px(4, 9)[3]],
+        };
+      }"""
+    )
+    # (0.9, 0.2): (1, 0) at 0.22; (5.3, 5): 5.5 at 0.2; (10, 10): nothing within 1;
+    # (-2.9, 2): (-3, 2) at 0.1; (0.1, 0.1) without point 0: (1, 0) at 0.906
+    assert out["nearest"] == [1, 4, -1, 5, 1]
+    assert out["box"] == [1, 2, 3]
+    cols, rows, peak, also_peak, edge_red, beside, two_away = out["cells"]
+    # red points at (0.5, 0.5) and (1, 0.5), 2 cells per unit: columns 1 and 2 of row 9 (the
+    # bottom row). After the 3x3 blur, cells whose window holds both points are the densest and
+    # show the colour at full light; column 0 sees one point: 0.25 + 0.75 ln(1 + 1/9) /
+    # ln(1 + 2/9) = 0.643 of it; column 3 sees one, column 4 none.
+    assert (cols, rows) == (10, 10)
+    assert peak == [255, 0, 0, 255] and also_peak == [255, 0, 0, 255]
+    assert abs(edge_red - 0.643 * 255) <= 1
+    assert beside == 255 and two_away == 0
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def million_server(digits_run) -> Iterator[str]:
+    """The digits VAE over a million noisy copies of its test digits."""
+    test = digits_run.dataset.test
+    g = torch.Generator().manual_seed(0)
+    n = 1_000_000
+    idx = torch.randint(0, len(test), (n,), generator=g)
+    noise = torch.randint(-40, 41, (n, 1, 8, 8), generator=g, dtype=torch.int16)
+    images = (test.images[idx].to(torch.int16) + noise).clamp(0, 255).to(torch.uint8)
+    run = ExplorerRun.from_model(
+        digits_run.model,
+        ImageSet(images=images, labels=test.labels[idx]),
+        name="million",
+        class_names=digits_run.dataset.class_names,
+    )
+    yield from serve([run])
+
+
+@pytest.mark.slow  # building the million-point run and its page: about 30 s on two busy cores
+def test_a_million_points_render_pick_and_decode(browser, million_server) -> None:
+    page = open_map(browser, million_server)
+    assert page.evaluate("window.__atlas.scatter.x.length") == 1_000_000
+    settle(page)
+    pixels = map_pixels(page)
+    assert (np.abs(pixels - BACKGROUND).sum(2) > 30).mean() > 0.1  # a cloud, not a few dots
+    box = page.locator("#overlay").bounding_box()
+    index = 123_456
+    x, y = page.evaluate(
+        "(i) => { const s = window.__atlas.scatter; return s.toScreen(s.x[i], s.y[i]); }", index
+    )
+    decodes = page.evaluate("window.__atlas.metrics.decodes")
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    page.wait_for_function(f"window.__atlas.metrics.decodes > {decodes}")
+    page.wait_for_function("document.getElementById('hover-point').textContent.includes('#')")
+    text = page.locator("#hover-point").inner_text()
+    picked = int(text.split("#")[1].split()[0])
+    # the picked point lies under the pointer (within a pixel: a million points overlap)
+    px, py = page.evaluate(
+        "(i) => { const s = window.__atlas.scatter; return s.toScreen(s.x[i], s.y[i]); }", picked
+    )
+    assert np.hypot(px - x, py - y) < 1.0
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.wait_for_function("document.getElementById('sel-meta').textContent.length > 0")
+    assert page.locator("#sel-original").get_attribute("src").startswith("data:image/png")
+    page.close()
+    assert not page.errors, page.errors

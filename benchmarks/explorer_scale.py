@@ -15,6 +15,10 @@ chromium (the project's flags: ``vae_atlas.explorer.browser_flags``) measures:
 4. pointer move → decoded image on screen, p95 (the frame probe of ``explorer_latency.py``:
    event timestamp to the end of the frame that shows the image). Target < 33 ms.
 
+``--projections RUN`` instead times t-SNE and UMAP of 70,000 codes, the way the explorer
+computes them in the background (``explorer.maps.compute_map`` with t-SNE's progress), on the
+latent means of RUN's model for all of MNIST (60,000 training + 10,000 test images).
+
 ``--renderers webgl canvas`` also measures the 2-D canvas fallback (``?renderer=canvas``). The
 page reports its renderer and GL device (``UNMASKED_RENDERER_WEBGL``) and whether the browser
 offers a WebGPU adapter (the embedding-atlas peer draws only with WebGPU).
@@ -34,7 +38,7 @@ import sys
 
 import numpy as np
 
-from _common import chromium_available, launch_chromium, verdict
+from _common import MNIST_DIR, chromium_available, launch_chromium, verdict
 from explorer_latency import FRAME_PROBE, Server, big_images, build, pct, pointer_latency
 
 SIZES = (10_000, 100_000, 1_000_000)
@@ -162,6 +166,25 @@ def report(n: int, renderer: str, m: dict) -> bool:
     return ok
 
 
+def time_projections(run_dir: str) -> None:
+    import torch
+
+    from vae_atlas import load_run
+    from vae_atlas.analysis import encode_images
+    from vae_atlas.data import ImageSet, load_idx_dataset
+    from vae_atlas.explorer.maps import compute_map
+
+    torch.set_num_threads(1)
+    mnist = load_idx_dataset("mnist", data_dir=str(MNIST_DIR))
+    images = torch.cat([mnist.train.images, mnist.test.images])
+    mu = encode_images(load_run(run_dir).model, ImageSet(images=images)).mu
+    print(f"{len(mu):,} codes of {run_dir} (D={mu.shape[1]})")
+    for projection in ("tsne", "umap"):
+        heard: list[float] = []
+        lmap = compute_map(projection, mu, progress=heard.append)
+        print(f"  {projection}: {lmap.seconds:.0f} s ({len(heard)} progress reports)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
@@ -172,11 +195,15 @@ def main() -> int:
         choices=["auto", "webgl", "webgl-points", "canvas"],
     )
     parser.add_argument("--repeats", type=int, default=3, help="page loads timed per size")
+    parser.add_argument("--projections", metavar="RUN", help="time t-SNE/UMAP of 70,000 codes")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.port)
+        return 0
+    if args.projections:
+        time_projections(args.projections)
         return 0
     if not chromium_available():
         print("no chromium: nothing measured")

@@ -169,9 +169,10 @@ def test_hover_picks_the_nearest_point_as_a_scan_would(browser, server) -> None:
     page = open_map(browser, server)
     xy = screen_points(page)
     rng = np.random.default_rng(0)
-    probes = rng.uniform([0, 0], page.evaluate("Object.values(window.__atlas.scatter.cssSize())"))
+    size = page.evaluate("Object.values(window.__atlas.scatter.cssSize())")
+    probes = rng.uniform([0, 0], size, (100, 2))
     near_points = xy[rng.choice(len(xy), 100)] + rng.normal(0, 3, (100, 2))
-    probes = np.vstack([probes[:100], near_points])
+    probes = np.vstack([probes, near_points])
     picked = page.evaluate(
         "(ps) => ps.map(([x, y]) => window.__atlas.scatter.pick(x, y))", probes.tolist()
     )
@@ -272,8 +273,16 @@ def test_a_million_points_render_pick_and_decode(browser, million_server) -> Non
     page = open_map(browser, million_server)
     assert page.evaluate("window.__atlas.scatter.x.length") == 1_000_000
     settle(page)
-    pixels = map_pixels(page)
-    assert (np.abs(pixels - BACKGROUND).sum(2) > 30).mean() > 0.1  # a cloud, not a few dots
+    lit = np.abs(map_pixels(page) - BACKGROUND).sum(2) > 30
+    # 2,000 points spread over the million (every 500th) each land on a lit pixel
+    xy = page.evaluate(
+        """() => { const s = window.__atlas.scatter, out = [];
+        for (let i = 0; i < s.x.length; i += 500) out.push(s.toScreen(s.x[i], s.y[i]));
+        return out; }"""
+    )
+    h, w = lit.shape
+    on = [lit[int(y), int(x)] for x, y in xy if 0 <= x < w and 0 <= y < h]
+    assert len(on) > 1500 and np.mean(on) > 0.99
     box = page.locator("#overlay").bounding_box()
     index = 123_456
     x, y = page.evaluate(
@@ -293,5 +302,35 @@ def test_a_million_points_render_pick_and_decode(browser, million_server) -> Non
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.wait_for_function("document.getElementById('sel-meta').textContent.length > 0")
     assert page.locator("#sel-original").get_attribute("src").startswith("data:image/png")
+    page.close()
+    assert not page.errors, page.errors
+
+
+def test_search_by_class_name_and_by_test_index(browser, server, digits_run) -> None:
+    page = open_map(browser, server)
+    box = page.locator("#overlay").bounding_box()
+    search = page.locator("#search")
+    search.fill("7")
+    search.press("Enter")
+    hidden = page.evaluate("[...window.__atlas.scatter.hidden].sort((a, b) => a - b)")
+    assert hidden == [0, 1, 2, 3, 4, 5, 6, 8, 9]
+    sevens = int((digits_run.dataset.test.labels == 7).sum())
+    assert page.locator("#status").inner_text() == f"class 7: {sevens} points"
+    search.fill("#5")
+    search.press("Enter")
+    page.wait_for_function("window.__atlas.state.sel.a && window.__atlas.state.sel.a.index === 5")
+    x, y = page.evaluate(
+        "() => { const s = window.__atlas.scatter; return s.toScreen(s.x[5], s.y[5]); }"
+    )
+    assert abs(x - box["width"] / 2) < 1 and abs(y - box["height"] / 2) < 1  # centred
+    search.fill("no such thing")
+    search.press("Enter")
+    assert "no class or test index matches" in page.locator("#status").inner_text()
+    search.fill("#100000")
+    search.press("Enter")
+    assert "there is no test image #100000" in page.locator("#status").inner_text()
+    search.fill("")
+    search.press("Enter")
+    assert page.evaluate("window.__atlas.scatter.hidden.size") == 0
     page.close()
     assert not page.errors, page.errors

@@ -10,6 +10,7 @@ import { initPanels, refreshPlacements, resetPanels, restoreSelection } from "./
 import { buildSliders, initSliders } from "./sliders.js";
 import { status } from "./status.js";
 import { metrics, runPath, state, subscribe, update, viewQuery } from "./store.js";
+import { initSearch } from "./search.js";
 import { initUpload } from "./upload.js";
 import { parseUrl, saveUrlSoon } from "./urlstate.js";
 
@@ -191,6 +192,7 @@ async function main() {
   initPanels();
   initSliders();
   initUpload();
+  initSearch();
   subscribe((changed) => {
     if (["run", "projection", "dims", "sel", "interp", "view", "compare", "colourBy", "mapMode"].some((k) => changed.has(k))) saveUrlSoon();
   });

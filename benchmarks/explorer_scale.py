@@ -6,9 +6,11 @@ chromium (the project's flags: ``vae_atlas.explorer.browser_flags``) measures:
 
 1. page ready: navigation start → run loaded, decoder loaded and the points drawn (the later of
    ``metrics.readyMs`` and ``metrics.firstDrawnMs``). Target < 3 s.
-2. pan/zoom: the page pans and zooms for 120 animation frames; the drawing time of each frame
-   (``scatter.lastBaseMs``) and the interval between frames. Target: drawing p95 < 16 ms. The
-   snapshot the map draws once the view rests (all points at the new view) is timed separately.
+2. pan/zoom: the page pans and zooms for 120 animation frames; the interval between frames and
+   the page's own drawing time per frame (``scatter.lastBaseMs``, which cannot see work the
+   browser defers: canvas rasterisation, the GL, compositing). Target: interval p95 within one
+   60 Hz frame (<= 17 ms; headless chromium ticks at 16.7 ms). The snapshot the map draws once
+   the view rests (all points at the new view) is timed separately.
 3. pick: the nearest point under 500 random pointer positions through the page's grid index
    (``scatter.pick``), beside a scan of every point (what hovering cost without the index).
    Target: p95 < 1 ms at every size.
@@ -155,8 +157,14 @@ def report(n: int, renderer: str, m: dict) -> bool:
         np.median(m["ready"]) < 3000,
         f"median {np.median(m['ready']):.0f} ms",
     )
-    p95 = np.percentile(draws, 95)
-    ok &= verdict(f"pan/zoom frame drawing p95 < 16 ms ({tag})", p95 < 16, f"{p95:.1f} ms")
+    # the interval between frames holds what the page's own timing cannot see (the canvas's
+    # deferred drawing, the GL and the compositor); a 60 Hz display shows 16.7 ms at best
+    p95, work = np.percentile(gaps, 95), np.percentile(draws, 95)
+    ok &= verdict(
+        f"pan/zoom frame p95 within one 60 Hz frame, <= 17 ms ({tag})",
+        p95 <= 17,
+        f"interval {p95:.1f} ms; the page's own drawing {work:.1f} ms",
+    )
     p95 = np.percentile(index, 95)
     ok &= verdict(f"pick through the index p95 < 1 ms ({tag})", p95 < 1, f"{p95:.3f} ms")
     p95 = np.percentile(lat, 95)

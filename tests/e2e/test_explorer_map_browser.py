@@ -7,9 +7,11 @@ picking against a nearest-point scan written here, in numpy.
 from __future__ import annotations
 
 import io
+import json
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -332,5 +334,43 @@ def test_search_by_class_name_and_by_test_index(browser, server, digits_run) -> 
     search.fill("")
     search.press("Enter")
     assert page.evaluate("window.__atlas.scatter.hidden.size") == 0
+    page.close()
+    assert not page.errors, page.errors
+
+
+def test_lasso_selects_the_points_inside_and_downloads_them(browser, server, digits_run) -> None:
+    page = open_map(browser, server)
+    box = page.locator("#overlay").bounding_box()
+    xy = screen_points(page)
+    x0, y0, x1, y1 = 250, 200, 520, 480  # a rectangle in map pixels, drawn as a lasso
+    page.keyboard.down("Shift")
+    page.mouse.move(box["x"] + x0, box["y"] + y0)
+    page.mouse.down()
+    for x, y in [(x1, y0), (x1, y1), (x0, y1), (x0, y0)]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=6)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    page.wait_for_selector("#lasso-card:not([hidden])")
+    inside = (xy[:, 0] > x0) & (xy[:, 0] < x1) & (xy[:, 1] > y0) & (xy[:, 1] < y1)
+    border = (np.abs(xy[:, 0] - [[x0], [x1]]).min(0) < 1) | (
+        np.abs(xy[:, 1] - [[y0], [y1]]).min(0) < 1
+    )
+    got = page.evaluate("window.__atlas.lasso.result.indices")
+    assert set(np.flatnonzero(inside & ~border)) <= set(got) <= set(np.flatnonzero(inside | border))
+    assert page.locator("#lasso-count").inner_text() == f"{len(got)} points"
+    labels = digits_run.dataset.test.labels.numpy()
+    counts = np.bincount(labels[got], minlength=10)
+    bars = page.locator("#lasso-hist .hist-row span:last-child").all_inner_texts()
+    assert [int(b) for b in bars] == counts.tolist()
+    assert page.locator("#lasso-members img").count() == min(24, len(got))
+    with page.expect_download() as info:
+        page.click("#lasso-csv")
+    lines = Path(info.value.path()).read_text().splitlines()
+    assert lines[0] == "index,label" and lines[1:] == [f"{i},{labels[i]}" for i in got]
+    with page.expect_download() as info:
+        page.click("#lasso-json")
+    assert json.loads(Path(info.value.path()).read_text())["indices"] == got
+    page.keyboard.press("Escape")
+    assert page.locator("#lasso-card").is_hidden()
     page.close()
     assert not page.errors, page.errors

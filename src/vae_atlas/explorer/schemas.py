@@ -165,6 +165,27 @@ class ViewQuery(_Strict):
     dims: tuple[int, int] | None = None
 
 
+MapPoint = tuple[
+    Annotated[float, Field(allow_inf_nan=False, ge=-1e6, le=1e6)],
+    Annotated[float, Field(allow_inf_nan=False, ge=-1e6, le=1e6)],
+]
+
+
+class SelectionRequest(ViewQuery):
+    """The points inside a lasso drawn on a map (a polygon in map coordinates)."""
+
+    polygon: Annotated[list[MapPoint], Field(min_length=3, max_length=1024)]
+    members: Annotated[int, Field(ge=0, le=64)] = 24
+
+
+class SelectionSummary(BaseModel):
+    indices: list[int] = Field(description="the selected points, ascending")
+    counts: list[int] | None = Field(description="points per class (null: no labels)")
+    mean: list[float] | None = Field(description="the selected points' mean code")
+    mean_image: str | None = Field(description="that mean code decoded (PNG data URI)")
+    members: list[str] = Field(description="the first selected points' images (PNG data URIs)")
+
+
 class InterpolateRequest(ViewQuery):
     a: LatentVector
     b: LatentVector

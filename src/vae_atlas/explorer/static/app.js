@@ -10,6 +10,7 @@ import { initPanels, refreshPlacements, resetPanels, restoreSelection } from "./
 import { buildSliders, initSliders } from "./sliders.js";
 import { status } from "./status.js";
 import { metrics, runPath, state, subscribe, update, viewQuery } from "./store.js";
+import { clearLasso, initLasso, lasso } from "./lasso.js";
 import { initSearch } from "./search.js";
 import { initUpload } from "./upload.js";
 import { parseUrl, saveUrlSoon } from "./urlstate.js";
@@ -92,6 +93,7 @@ async function setProjection(projection, dims) {
     return status(err.message, true);
   }
   update(dims ? { projection, dims } : { projection });
+  clearLasso(); // its polygon was drawn on the other map
   try {
     if (!(await loadMap(null))) return;
   } catch (err) {
@@ -139,6 +141,7 @@ async function setColourBy(mode) {
 
 async function loadRun(runId, restore = {}) {
   update({ ready: false });
+  clearLasso();
   status("loading run…");
   const run = await fetchRun(runId);
   const wanted = restore.projection && run.projections.includes(restore.projection) ? restore.projection : null;
@@ -178,7 +181,7 @@ async function loadRun(runId, restore = {}) {
 
 // the browser tests and the latency benchmark read the page through this, and only with ?test=1
 function exposeForTests() {
-  window.__atlas = { state, metrics, scatter, compareMap, project, runPath, fit };
+  window.__atlas = { state, metrics, scatter, compareMap, project, runPath, fit, lasso };
 }
 
 async function main() {
@@ -193,6 +196,7 @@ async function main() {
   initSliders();
   initUpload();
   initSearch();
+  initLasso();
   subscribe((changed) => {
     if (["run", "projection", "dims", "sel", "interp", "view", "compare", "colourBy", "mapMode"].some((k) => changed.has(k))) saveUrlSoon();
   });

@@ -6,6 +6,7 @@ import { PRIOR_RADIUS, drawAxes, mapAxes } from "./axes.js";
 import { pointColours, scoreLegend } from "./colouring.js";
 import { LatestOnly } from "./decoder.js";
 import { liftAt, liftLinear, project, showAnchor, showCode } from "./decoding.js";
+import { clearLasso, drawLasso, extendLasso, finishLasso, lasso, startLasso } from "./lasso.js";
 import { crosshair, drawOverlay } from "./overlay.js";
 import { clearSelection, select } from "./panels.js";
 import { status } from "./status.js";
@@ -22,7 +23,7 @@ const axesOf = (map) => map && mapAxes(map, project);
 
 export const scatter = new ScatterMap($("points"), $("overlay"), {
   onView: (v) => { if (state.compare) compareMap.setView(v); update({ view: { ...v } }); },
-  onDrawOverlay: (ctx, map) => drawOverlay(ctx, map, hover),
+  onDrawOverlay: (ctx, map) => { drawOverlay(ctx, map, hover); drawLasso(ctx, map); },
   onDrawBase: (ctx, map) => { const a = axesOf(state.map); if (a) drawAxes(ctx, map, a); },
   onDrawn: () => {
     metrics.drawnMs = performance.now();
@@ -50,7 +51,7 @@ export function initMap() {
   attachPointer($("overlay"), scatter, true);
   attachPointer($("overlay-2"), compareMap, false);
   document.addEventListener("keydown", (e) => {
-    if (e.key === "Escape") clearSelection();
+    if (e.key === "Escape") { clearSelection(); clearLasso(); scatter.redrawOverlay(); }
     if (e.key === "f" && e.target === document.body) fit();
   });
   $("fit").onclick = () => fit();
@@ -169,11 +170,17 @@ function describePoint(i) {
 
 function attachPointer(overlay, map, main) {
   let drag = null;
+  const local = (e) => { const r = overlay.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
   overlay.addEventListener("pointerdown", (e) => {
-    drag = { x: e.clientX, y: e.clientY, moved: false };
     overlay.setPointerCapture(e.pointerId);
+    if (main && e.shiftKey) return startLasso(map, ...local(e));
+    drag = { x: e.clientX, y: e.clientY, moved: false };
   });
   overlay.addEventListener("pointermove", (e) => {
+    if (lasso.drawing && main) {
+      extendLasso(map, ...local(e));
+      return map.redrawOverlay();
+    }
     if (drag) {
       const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
       if (drag.moved || Math.abs(dx) + Math.abs(dy) > 3) {
@@ -192,6 +199,7 @@ function attachPointer(overlay, map, main) {
     if (!hoverQueued) { hoverQueued = true; requestAnimationFrame(hoverFrame); }
   });
   overlay.addEventListener("pointerup", (e) => {
+    if (lasso.drawing && main) return finishLasso().then(() => map.redrawOverlay());
     const wasDrag = drag && drag.moved;
     drag = null;
     overlay.classList.remove("dragging");

@@ -374,3 +374,31 @@ def test_lasso_selects_the_points_inside_and_downloads_them(browser, server, dig
     assert page.locator("#lasso-card").is_hidden()
     page.close()
     assert not page.errors, page.errors
+
+
+def test_drawing_pad_encodes_while_drawing_and_selects_on_release(browser, server) -> None:
+    page = open_map(browser, server)
+    pad = page.locator("#pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    cx = box["x"] + box["width"] / 2
+    page.mouse.move(cx, box["y"] + 15)
+    page.mouse.down()
+    page.mouse.move(cx, box["y"] + 50, steps=5)
+    page.wait_for_function("window.__atlas.padStats.encodes >= 1")
+    z_early = page.evaluate("Array.from(window.__atlas.state.upload.z)")
+    recon_early = page.locator("#up-recon").get_attribute("src")
+    assert page.evaluate("window.__atlas.state.sel.a") is None  # shown, not selected, yet
+    # more ink: a bar across makes it a different drawing, so its code moves
+    page.mouse.move(cx, box["y"] + box["height"] - 15, steps=5)
+    page.mouse.move(box["x"] + 15, box["y"] + box["height"] - 15, steps=5)
+    page.mouse.up()
+    page.wait_for_function(
+        "window.__atlas.state.sel.a && window.__atlas.state.sel.a.kind === 'upload'"
+    )
+    z_late = page.evaluate("Array.from(window.__atlas.state.upload.z)")
+    assert np.abs(np.array(z_late) - z_early).max() > 1e-3
+    assert page.locator("#up-recon").get_attribute("src") != recon_early
+    page.click("#pad-clear")
+    page.close()
+    assert not page.errors, page.errors

@@ -11,6 +11,7 @@ import { buildSliders, initSliders } from "./sliders.js";
 import { status } from "./status.js";
 import { metrics, runPath, state, subscribe, update, viewQuery } from "./store.js";
 import { clearLasso, initLasso, lasso } from "./lasso.js";
+import { initPad, padStats } from "./pad.js";
 import { initSearch } from "./search.js";
 import { initUpload } from "./upload.js";
 import { parseUrl, saveUrlSoon } from "./urlstate.js";
@@ -181,7 +182,7 @@ async function loadRun(runId, restore = {}) {
 
 // the browser tests and the latency benchmark read the page through this, and only with ?test=1
 function exposeForTests() {
-  window.__atlas = { state, metrics, scatter, compareMap, project, runPath, fit, lasso };
+  window.__atlas = { state, metrics, scatter, compareMap, project, runPath, fit, lasso, padStats };
 }
 
 async function main() {
@@ -197,6 +198,7 @@ async function main() {
   initUpload();
   initSearch();
   initLasso();
+  initPad();
   subscribe((changed) => {
     if (["run", "projection", "dims", "sel", "interp", "view", "compare", "colourBy", "mapMode"].some((k) => changed.has(k))) saveUrlSoon();
   });

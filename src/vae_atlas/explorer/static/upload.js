@@ -24,17 +24,19 @@ export function initUpload() {
   }
 }
 
-export async function upload(file) {
+// `select: false` only shows it (the drawing pad while a stroke goes on)
+export async function upload(file, { select: selectIt = true } = {}) {
   if (file.size > 5 * 1024 * 1024) return status("that file is over the 5 MB limit", true);
-  status("encoding your image…");
+  if (selectIt) status("encoding your image…");
   let d;
   try {
     d = await postFile(runPath(`/encode?${viewQuery()}&invert=${$("invert").value}`), file);
   } catch (err) { return status(err.message, true); }
-  status(d.inverted ? "encoded (inverted to match the dataset)" : "encoded");
   showUpload(d);
   const sel = { kind: "upload", z: Float64Array.from(d.mu), sigma: d.sigma, detail: d, position: d.position };
   update({ upload: sel });
+  if (!selectIt) return;
+  status(d.inverted ? "encoded (inverted to match the dataset)" : "encoded");
   await select(sel);
 }
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -106,14 +107,14 @@ def test_page_loads_with_runs_and_points(page) -> None:
     assert page.title() == "vae-atlas explorer"
     assert page.locator("#run option").count() == 2
     background = (15, 19, 28)
-    painted = page.evaluate(
-        """(bg) => { const c = document.getElementById('points');
-        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
-        for (let i = 0; i < d.length; i += 4)
-          if (d[i] !== bg[0] || d[i+1] !== bg[1] || d[i+2] !== bg[2]) n++;
-        return n; }""",
-        list(background),
-    )
+    # from a screenshot, whichever renderer drew the points (a WebGL canvas has no 2-D context);
+    # the axes and legend over the points are hidden for it
+    over = "document.querySelectorAll('#map-panel > :not(#points)').forEach((e) => "
+    page.evaluate(over + "e.style.visibility = 'hidden')")
+    page.wait_for_function("!window.__atlas.scatter.dirty")
+    shot = Image.open(io.BytesIO(page.locator("#points").screenshot())).convert("RGB")
+    page.evaluate(over + "e.style.visibility = '')")
+    painted = int((np.asarray(shot) != background).any(axis=2).sum())
     n_points = page.evaluate("window.__atlas.state.run.n_points")
     assert n_points > 300
     assert painted > 2 * n_points  # every point is a few pixels; most land on screen

@@ -231,7 +231,6 @@ def test_grid_index_and_density_image_against_hand_computed_cases(browser, serve
         return {
           nearest: [g.nearest(0.9, 0.2, 1), g.nearest(5.3, 5, 1), g.nearest(10, 10, 1),
                     g.nearest(-2.9, 2, 0.5), g.nearest(0.1, 0.1, 5, (i) => i !== 0)],
-          box: g.inBox(0.5, 5.2, -1, 5).sort(),
           cells: [img.cols, img.rows, px(1, 9), px(2, 8), px(0, 9)[0], px(3, 9)[3], px(4, 9)[3]],
         };
       }"""
@@ -239,7 +238,6 @@ def test_grid_index_and_density_image_against_hand_computed_cases(browser, serve
     # (0.9, 0.2): (1, 0) at 0.22; (5.3, 5): 5.5 at 0.2; (10, 10): nothing within 1;
     # (-2.9, 2): (-3, 2) at 0.1; (0.1, 0.1) without point 0: (1, 0) at 0.906
     assert out["nearest"] == [1, 4, -1, 5, 1]
-    assert out["box"] == [1, 2, 3]
     cols, rows, peak, also_peak, edge_red, beside, two_away = out["cells"]
     # red points at (0.5, 0.5) and (1, 0.5), 2 cells per unit: columns 1 and 2 of row 9 (the
     # bottom row). After the 3x3 blur, cells whose window holds both points are the densest and

@@ -75,7 +75,6 @@ async function awaitBackgroundMap(projection) {
   for (;;) {
     const job = await postJSON(runPath(`/map/job?projection=${projection}`, run), {});
     if (mapWanted !== token || state.run !== run) return false;
-    metrics.mapJob = job;
     if (job.state === "ready") return true;
     if (job.state === "failed") throw new Error(job.message);
     const done = job.progress == null ? "" : `${Math.round(job.progress * 100)} % · `;

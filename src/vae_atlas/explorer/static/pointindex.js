@@ -70,22 +70,4 @@ export class GridIndex {
     }
     return best;
   }
-
-  // indices of the points inside the axis-aligned box [xa, xb] × [ya, yb]
-  inBox(xa, xb, ya, yb) {
-    const out = [];
-    const { x, y, start, items, side, cell } = this;
-    const gx0 = this.clampCell(Math.floor((xa - this.x0) / cell)), gx1 = this.clampCell(Math.floor((xb - this.x0) / cell));
-    const gy0 = this.clampCell(Math.floor((ya - this.y0) / cell)), gy1 = this.clampCell(Math.floor((yb - this.y0) / cell));
-    for (let gy = gy0; gy <= gy1; gy++) {
-      for (let gx = gx0; gx <= gx1; gx++) {
-        const c = gy * side + gx;
-        for (let j = start[c]; j < start[c + 1]; j++) {
-          const i = items[j];
-          if (x[i] >= xa && x[i] <= xb && y[i] >= ya && y[i] <= yb) out.push(i);
-        }
-      }
-    }
-    return out;
-  }
 }

@@ -11,10 +11,8 @@ export const state = {
 };
 
 // instrumentation read by the browser tests and the latency benchmark
-// (firstDrawnMs / drawnMs: when the map's points were first / last drawn)
-export const metrics = {
-  decodes: 0, latencies: [], readyMs: null, shownZ: null, firstDrawnMs: null, drawnMs: null,
-};
+// (firstDrawnMs: when the map's points were first drawn)
+export const metrics = { decodes: 0, latencies: [], readyMs: null, shownZ: null, firstDrawnMs: null };
 
 const listeners = new Set();
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from vae_atlas.data import ImageSet, load_digits
 from vae_atlas.explorer import ExplorerRun, create_app
 from vae_atlas.viz.style import class_hex_colors
 
-from ..explorer.conftest import tiny_config
+from ..explorer.conftest import conv_explorer_run, tiny_config
 from .browser import ARGS, CHROMIUM
 from .test_explorer_browser import free_port
 
@@ -58,7 +59,7 @@ def digits_run(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def server(digits_run) -> Iterator[str]:
-    yield from serve([digits_run])
+    yield from serve([digits_run, conv_explorer_run()])
 
 
 @pytest.fixture(scope="module")
@@ -398,5 +399,31 @@ def test_drawing_pad_encodes_while_drawing_and_selects_on_release(browser, serve
     assert np.abs(np.array(z_late) - z_early).max() > 1e-3
     assert page.locator("#up-recon").get_attribute("src") != recon_early
     page.click("#pad-clear")
+    page.close()
+    assert not page.errors, page.errors
+
+
+def test_tsne_is_computed_in_the_background_with_progress_shown(browser, server) -> None:
+    page = open_map(browser, server, "&run=conv3")
+    calls = []
+
+    def computing_twice(route) -> None:
+        calls.append(route.request.url)
+        if len(calls) <= 2:  # the server's answer while a long t-SNE runs
+            route.fulfill(json={"state": "computing", "progress": 0.4, "seconds": 3.2})
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/map/job\?projection=tsne"), computing_twice)
+    page.select_option("#projection", "tsne")
+    page.wait_for_function("document.getElementById('map-note').textContent.includes('40 %')")
+    note = page.locator("#map-note").inner_text()
+    assert "t-SNE" in note and "in the background" in note and "3 s" in note
+    assert page.evaluate("window.__atlas.state.projection") == "pca"  # still on PCA meanwhile
+    page.wait_for_function("window.__atlas.state.projection === 'tsne'", timeout=60_000)
+    page.wait_for_function(
+        "window.__atlas.state.map && window.__atlas.state.map.projection === 'tsne'"
+    )
+    assert len(calls) >= 3
     page.close()
     assert not page.errors, page.errors

@@ -52,7 +52,7 @@ from vae_atlas.checkpoint import atomic_write_json
 from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.data import load_dataset
 from vae_atlas.run import load_run
-from vae_atlas.training import train
+from vae_atlas.training import binarization_seed, train
 
 PUBLISHED = {"vae": 86.76, "iwae": 84.78}
 # Burda et al.'s one-stochastic-layer model (iwae_speed.py times the same one)
@@ -64,7 +64,6 @@ BURDA_MODEL = ModelConfig(
     activation="tanh",
     likelihood="bernoulli",
 )
-BINARIZE_OFFSET = 7  # the training loop binarises its test set with seed train.seed + 7
 
 
 def burda_config(args: argparse.Namespace, epochs: int) -> RunConfig:
@@ -110,7 +109,8 @@ def evaluate(run_dir: Path, args: argparse.Namespace) -> dict[str, object]:
     subset of the same binary images.
     """
     run = load_run(run_dir)
-    x = binarize(run.dataset.test, run.config.train.seed + BINARIZE_OFFSET)  # (10000, 1, 28, 28)
+    seed = binarization_seed(run.config.train, "test")  # the training loop's test set
+    x = binarize(run.dataset.test, seed)  # (10000, 1, 28, 28)
     n = min(args.eval_images or len(x), len(x))
     # A seeded random subset, never the first n: MNIST's first 5,000 test digits are the cleaner
     # half (LeCun et al.), so a head would flatter the NLL.

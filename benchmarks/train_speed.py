@@ -12,8 +12,8 @@ split; grey levels in [0, 1]), in one process, for each of ``--seeds`` (at least
    :class:`vae_atlas.config.TrainConfig` defaults, chosen on validation by
    ``benchmarks/recipe_sweep.py``; only ``epochs`` is set) through :func:`vae_atlas.train`, which
    also evaluates, snapshots and checkpoints every epoch. The time to target is the wall-clock
-   from calling ``train`` until the first epoch whose test −ELBO is at or below the target has
-   been written to ``metrics.jsonl``.
+   from calling ``train`` until its ``on_epoch_end`` hears of the first epoch whose test −ELBO
+   is at or below the target (called once that epoch's files are written).
 
 The two sides run in alternating order (even seeds pythae first, odd seeds vae-atlas first), so
 a drift in the machine's speed does not favour one side; the median and range of the per-seed
@@ -42,7 +42,6 @@ import math
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,8 +54,8 @@ from vae_atlas import train
 from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.data import Dataset, load_dataset
 from vae_atlas.models import build_model
-from vae_atlas.training import evaluate_elbo, lr_at
-from vae_atlas.training.loop import make_adam
+from vae_atlas.seeds import derive_seed
+from vae_atlas.training import Trainer, evaluate_elbo
 
 IMAGE_SHAPE = (1, 28, 28)
 LATENT_DIM = 20
@@ -125,37 +124,27 @@ def step_and_gemm_rates(
 ) -> dict[str, float]:
     """GFLOP/s of a training step and of the same step's GEMMs alone.
 
-    The step is built from the loop's own pieces (the lr schedule, ``model.loss``, one read of
-    the three scalars, backward, :func:`make_adam`'s fused Adam) on MNIST batches gathered by
-    ``index_select`` as the loop gathers them. Step and GEMMs are timed in alternating blocks,
-    best of ``rounds``, so that both see the same load on a shared machine.
+    The step is the loop's own :meth:`vae_atlas.training.Trainer.step` (the schedules,
+    ``model.loss``, one read of the three scalars, backward, :func:`make_adam`'s fused Adam) on
+    MNIST batches gathered by ``index_select`` as the loop gathers them. Step and GEMMs are
+    timed in alternating blocks, best of ``rounds``, so that both see the same load on a shared
+    machine.
     """
     tc = config.train
-    torch.manual_seed(tc.seed)
+    torch.manual_seed(derive_seed(tc.seed, "init"))
     model = build_model(config.model)
-    opt = make_adam(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay, eps=tc.adam_eps)
-    x_all = data.train.float_images()  # (N, C, H, W)
-    gen = torch.Generator().manual_seed(tc.seed + 1)
+    gen = torch.Generator().manual_seed(derive_seed(tc.seed, "loop"))
+    trainer = Trainer(model, data.train.float_images(), config, gen)
+    x_all = trainer.train_x  # (N, C, H, W)
     perm = torch.randperm(x_all.shape[0], generator=gen)
     batch, n_full = tc.batch_size, x_all.shape[0] // tc.batch_size
-    counter = {"step": 0}
+    trainer.position.sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "images": 0.0}
 
     def step() -> None:
-        i = counter["step"] % n_full
-        lr = lr_at(
-            counter["step"],
-            lr=tc.lr,
-            total_steps=n_full * tc.epochs,
-            final_fraction=tc.lr_final_fraction,
-        )
-        for group in opt.param_groups:
-            group["lr"] = lr
-        terms = model.loss(x_all.index_select(0, perm[i * batch : (i + 1) * batch]), generator=gen)
-        torch.stack([terms.loss, terms.recon, terms.kl]).detach().tolist()
-        opt.zero_grad(set_to_none=True)
-        terms.loss.backward()
-        opt.step()
-        counter["step"] += 1
+        pos = trainer.position
+        i = pos.step % n_full
+        trainer.step(x_all.index_select(0, perm[i * batch : (i + 1) * batch]))
+        pos.step += 1
 
     layers = linear_layers(HIDDEN, LATENT_DIM, math.prod(IMAGE_SHAPE))
     run_all = gemm_operands(step_gemm_shapes(layers, batch))
@@ -172,47 +161,19 @@ def step_and_gemm_rates(
 
 
 # -- timing helpers -----------------------------------------------------------------------------
-class MetricsClock:
-    """Wall-clock (since ``t0``) at which each row of a run's metrics.jsonl appeared.
+class EpochClock:
+    """Wall-clock and process CPU time (since ``t0``/``cpu0``) at which each trained epoch's
+    metrics row was known: :func:`vae_atlas.train` calls its ``on_epoch_end`` after the epoch's
+    evaluation, snapshot, metrics.jsonl and checkpoint are written."""
 
-    :func:`vae_atlas.train` rewrites metrics.jsonl atomically after every epoch's evaluation,
-    snapshot and checkpoint; polling its size every few ms gives the time each row became known
-    without touching the training loop.
-    """
-
-    def __init__(self, path: Path, t0: float, cpu0: float = 0.0, poll_s: float = 0.005) -> None:
-        self.path, self.t0, self.cpu0, self.poll_s = path, t0, cpu0, poll_s
+    def __init__(self, t0: float, cpu0: float = 0.0) -> None:
+        self.t0, self.cpu0 = t0, cpu0
         self.times: list[float] = []
         self.cpu_times: list[float] = []
-        self._seen: tuple[int, int] | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
 
-    def __enter__(self) -> MetricsClock:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._check()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(self.poll_s):
-            self._check()
-
-    def _check(self) -> None:
-        try:
-            st = self.path.stat()
-            if (st.st_mtime_ns, st.st_size) == self._seen:
-                return
-            self._seen = (st.st_mtime_ns, st.st_size)
-            rows = self.path.read_text().count("\n")
-        except OSError:
-            return
-        while len(self.times) < rows:
-            self.times.append(time.perf_counter() - self.t0)
-            self.cpu_times.append(time.process_time() - self.cpu0)
+    def __call__(self, row: dict) -> None:
+        self.times.append(time.perf_counter() - self.t0)
+        self.cpu_times.append(time.process_time() - self.cpu0)
 
 
 @dataclass
@@ -369,8 +330,8 @@ def run_ours(config: RunConfig, data: Dataset, workdir: Path) -> RunSummary:
     """Train with :func:`vae_atlas.train`, clocking when each epoch's metrics row appears."""
     run_dir = workdir / "vae-atlas"
     t0, cpu0 = time.perf_counter(), time.process_time()
-    with MetricsClock(run_dir / "metrics.jsonl", t0, cpu0) as clock:
-        result = train(config, run_dir, dataset=data, progress=False)
+    clock = EpochClock(t0, cpu0)
+    result = train(config, run_dir, dataset=data, progress=False, on_epoch_end=clock)
     total, total_cpu = time.perf_counter() - t0, time.process_time() - cpu0
     rows = result.metrics
     tc = config.train
@@ -384,8 +345,8 @@ def run_ours(config: RunConfig, data: Dataset, workdir: Path) -> RunSummary:
         total_cpu_s=total_cpu,
         images_per_s=statistics.median(r["images_per_s"] for r in rows[1:]),
         curve=[r["test_neg_elbo"] for r in rows[1:]],
-        epoch_times=clock.times[1:],  # row 0 is the untrained model
-        epoch_cpu=clock.cpu_times[1:],
+        epoch_times=clock.times,
+        epoch_cpu=clock.cpu_times,
     )
 
 

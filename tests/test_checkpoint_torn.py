@@ -16,7 +16,7 @@ import torch
 from vae_atlas.checkpoint import WEIGHTS, load_tensors
 from vae_atlas.config import ModelConfig
 from vae_atlas.models import build_model
-from vae_atlas.training.loop import make_adam
+from vae_atlas.training import make_adam
 from vae_atlas.training.state import LoopPosition, load_checkpoint, save_checkpoint
 
 KILLS = int(os.environ.get("VAE_ATLAS_TORN_KILLS", "30"))

@@ -24,8 +24,8 @@ LIKELIHOODS = ("bernoulli", "gaussian")
 ACTIVATIONS = ("relu", "tanh", "elu", "leaky_relu")
 DEVICES = ("auto", "cpu", "cuda")
 NAN_POLICIES = ("stop", "skip")
-# Seeds are offset by small constants inside the loop and handed to torch and numpy, whose
-# generators take at most 64 and 32 bits; 2**32 - 1 keeps every derived seed in range.
+# A run's seed is handed to numpy (32-bit seeds) as well as hashed into torch's streams
+# (vae_atlas.seeds); 2**32 - 1 keeps it in range for both.
 MAX_SEED = 2**32 - 1
 # Family-dependent defaults: MLP widths vs conv channels per stride-2 stage, and the KL weight
 # of each objective (β = 4 is the usual β-VAE starting point, Higgins et al. 2017).
@@ -205,6 +205,8 @@ class TrainConfig:
     dynamic_binarization: bool = False
     grad_clip: float | None = None
     eval_batch_size: int = 2048
+    # stop when validation −ELBO has not improved for this many epochs (None: train them all)
+    early_stop: int | None = None
 
     def __post_init__(self) -> None:
         _check_int("train.epochs", self.epochs, 1)
@@ -221,6 +223,8 @@ class TrainConfig:
         _check_int("train.eval_batch_size", self.eval_batch_size, 1)
         if self.grad_clip is not None:
             _check_positive("train.grad_clip", self.grad_clip)
+        if self.early_stop is not None:
+            _check_int("train.early_stop", self.early_stop, 1)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -124,10 +124,10 @@ def test_ctrl_c_during_imports_prints_no_traceback(tmp_path, delay):
 
 
 def test_a_second_ctrl_c_leaves_a_resumable_run_and_says_how(tmp_path, monkeypatch, capsys):
-    import vae_atlas.training.loop as loop
+    import vae_atlas.training.state as state
 
     calls = []
-    real_save = loop.save_checkpoint
+    real_save = state.save_checkpoint
 
     def second_ctrl_c_while_saving(*args, **kwargs):
         calls.append(1)
@@ -135,7 +135,7 @@ def test_a_second_ctrl_c_leaves_a_resumable_run_and_says_how(tmp_path, monkeypat
             raise KeyboardInterrupt
         return real_save(*args, **kwargs)
 
-    monkeypatch.setattr(loop, "save_checkpoint", second_ctrl_c_while_saving)
+    monkeypatch.setattr(state, "save_checkpoint", second_ctrl_c_while_saving)
     out = tmp_path / "run"
     assert main(["train", "--out", str(out), *TINY, "--epochs", "2", "--quiet"]) == 130
     err = capsys.readouterr().err

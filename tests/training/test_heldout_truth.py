@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import vae_atlas as va
-from vae_atlas.analysis.evaluation import EvaluationSettings, evaluate_run
+from vae_atlas.analysis.evaluation import EvaluationSettings, evaluate_run, select_images
 from vae_atlas.analysis.likelihood import neg_elbo_per_image
+from vae_atlas.training import binarization_seed, heldout_sets
 
 from ..conftest import make_blobs_dataset
 from ..tiny_runs import tiny_config, train_quietly
@@ -45,3 +47,19 @@ def test_training_and_evaluation_binarise_the_same_test_set(tmp_path):
     # and the images really are binary and drawn from the grey levels (not thresholded)
     grey = run.dataset.test.float_images()
     assert not np.isin(grey.numpy(), [0.0, 1.0]).all()
+
+
+def test_loop_and_evaluate_hold_the_same_binary_test_bytes():
+    """The held-out test batch training scores and the one ``evaluate`` scores are one set of
+    bytes (the seed of each from its run config, never passed by hand)."""
+    cfg = tiny_config(epochs=1, dynamic_binarization=True, seed=9)
+    data = va.load_dataset(cfg.data)
+    loop_test = heldout_sets(data, cfg.train, torch.device("cpu")).test
+    seed = binarization_seed(cfg.train, "test")
+    evaluated, _ = select_images(data.test, None, 0, seed)
+    assert loop_test.dtype == evaluated.dtype == torch.float32
+    assert loop_test.numpy().tobytes() == evaluated.numpy().tobytes()
+    # a subset (evaluate --quick) is a subset of those very images
+    subset, _ = select_images(data.test, 50, 0, seed)
+    assert any(torch.equal(subset[0], row) for row in loop_test)
+    assert set(loop_test.unique().tolist()) == {0.0, 1.0}

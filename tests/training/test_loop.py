@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from dataclasses import replace
 from functools import partial
 
@@ -13,7 +15,7 @@ import vae_atlas as va
 from vae_atlas.checkpoint import load_tensors
 from vae_atlas.config import DataConfig
 from vae_atlas.models import AutoEncoder
-from vae_atlas.training import TrainingDiverged, TrainingError, load_state, train
+from vae_atlas.training import Trainer, TrainingDiverged, TrainingError, load_state, train
 
 from ..tiny_runs import tiny_config as base_config
 
@@ -68,39 +70,33 @@ def test_resume_after_fewer_epochs_equals_uninterrupted(tmp_path, digits):
         assert a.get("train_loss") == b.get("train_loss")
 
 
-def test_interrupt_mid_epoch_saves_and_resumes_identically(tmp_path, digits, monkeypatch):
+class CtrlCAtStep(Trainer):
+    """A trainer whose 30th step is followed by a real SIGINT (mid epoch 2: 21 batches per
+    epoch), as if the user pressed Ctrl-C there."""
+
+    def step(self, x):
+        terms = super().step(x)
+        if self.position.step + 1 == 30:
+            os.kill(os.getpid(), signal.SIGINT)
+        return terms
+
+
+def test_interrupt_mid_epoch_saves_and_resumes_identically(tmp_path, digits):
     cfg = tiny_config(epochs=3)
     train(cfg, tmp_path / "full", dataset=digits, progress=False)
-
-    import vae_atlas.training.loop as loop
-
-    calls = {"n": 0}
-    original = loop._Loop._step
-
-    def step_then_stop(self, x, pos):
-        original(self, x, pos)
-        calls["n"] += 1
-        if calls["n"] == 30:  # mid epoch 2 (21 batches per epoch)
-            self._flag_for_test["stop"] = True
-
-    real_ctx = loop._stop_on_sigint
-
-    from contextlib import contextmanager
-
-    @contextmanager
-    def ctx():
-        with real_ctx() as flag:
-            loop._Loop._flag_for_test = flag
-            yield flag
-
-    monkeypatch.setattr(loop, "_stop_on_sigint", ctx)
-    monkeypatch.setattr(loop._Loop, "_step", step_then_stop)
     messages = []
-    result = train(cfg, tmp_path / "int", dataset=digits, progress=False, log=messages.append)
+    result = train(
+        cfg,
+        tmp_path / "int",
+        dataset=digits,
+        progress=False,
+        log=messages.append,
+        trainer_class=CtrlCAtStep,
+    )
     assert result.status == "interrupted"
-    assert "--resume" in result.message
+    assert result.epochs_completed == 1
+    assert "interrupted at epoch 2, step 30" in result.message and "--resume" in result.message
     assert load_state(tmp_path / "int")["status"] == "interrupted"
-    monkeypatch.setattr(loop._Loop, "_step", original)
     resumed = train(cfg, tmp_path / "int", dataset=digits, progress=False, resume=True)
     assert resumed.status == "complete"
     assert_same_weights(tmp_path / "full", tmp_path / "int")

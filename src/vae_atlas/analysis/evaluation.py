@@ -45,8 +45,7 @@ from vae_atlas.analysis.quality import (
 from vae_atlas.data import Dataset, ImageSet
 from vae_atlas.models.protocol import has_likelihood
 from vae_atlas.run import Run
-
-BINARIZE_OFFSET = 7  # the training loop binarises its test set with seed train.seed + 7
+from vae_atlas.training.heldout import binarization_seed
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,7 +103,7 @@ def evaluate_run(
     if settings is None:
         settings = EvaluationSettings.quick(min(k, 100)) if quick else EvaluationSettings(k=k)
     cfg = run.config
-    binarize_seed = cfg.train.seed + BINARIZE_OFFSET if cfg.train.dynamic_binarization else None
+    binarize_seed = binarization_seed(cfg.train, "test")
     shapes_size = run.dataset.image_shape[1] if run.dataset.name == "shapes" else None
     result = evaluate_model(
         run.model, run.dataset, settings=settings, binarize_seed=binarize_seed,
@@ -137,8 +136,8 @@ def evaluate_model(
     s = settings or EvaluationSettings()
     timer = _Timer(log)
     notes: list[str] = []
-    x_test, labels = _images(dataset.test, s.max_test_images, s.seed, binarize_seed)
-    x_train, train_labels = _images(dataset.train, s.max_train_images, s.seed, binarize_seed)
+    x_test, labels = select_images(dataset.test, s.max_test_images, s.seed, binarize_seed)
+    x_train, train_labels = select_images(dataset.train, s.max_train_images, s.seed, binarize_seed)
     lat_test = timer.run("encode", lambda: encode_images(model, x_test))
     lat_test = LatentSet(lat_test.mu, lat_test.logvar, labels)
     lat_train = timer.run("encode train", lambda: encode_images(model, x_train))
@@ -161,7 +160,7 @@ def evaluate_model(
     )  # fmt: skip
 
 
-def _images(
+def select_images(
     images: ImageSet, n: int | None, seed: int, binarize_seed: int | None
 ) -> tuple[torch.Tensor, np.ndarray | None]:
     """Float images (n, C, H, W) of a seeded random subset, and their labels (or None).

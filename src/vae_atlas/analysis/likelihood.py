@@ -14,8 +14,9 @@ and decoded in one big batch (``rows`` codes per decoder call), the encoder runs
 and the k log-weights are reduced with a chunked, numerically stable log-sum-exp.
 
 With ``binarize_seed`` the grey-level images are binarised once, x ~ Bernoulli(pixel), with that
-seed — the "dynamically binarised" MNIST protocol of Burda et al. for a Bernoulli decoder (the
-training loop binarises its test set the same way with seed ``train.seed + 7``).
+seed — the "dynamically binarised" MNIST protocol of Burda et al. for a Bernoulli decoder, made
+by :func:`vae_atlas.data.binarize_images`, the function the training loop's test set comes from
+(with seed ``derive_seed(train.seed, "binarize-test")``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from torch import nn
 
 from vae_atlas.analysis.encode import model_device, raw_pixels
 from vae_atlas.analysis.logistic_decoder import LogisticFormDecoder, is_binary
-from vae_atlas.data import ImageSet
+from vae_atlas.data import ImageSet, binarize_images
 from vae_atlas.models.inference import eval_mode
 from vae_atlas.models.likelihood import BernoulliLikelihood
 from vae_atlas.models.protocol import has_likelihood
@@ -45,16 +46,13 @@ def _float_images(
     raw, scale = raw_pixels(images)
     if binarize_seed is None:
         return raw, scale
-    x = raw.to(torch.float32) * scale
-    return torch.bernoulli(x, generator=torch.Generator().manual_seed(binarize_seed)), 1.0
+    return binarize(images, binarize_seed), 1.0
 
 
 def binarize(images: ImageSet | torch.Tensor, seed: int) -> torch.Tensor:
-    """One fixed stochastic binarisation x ~ Bernoulli(pixel) of a whole set, float32 (N, C, H, W).
-
-    Drawing over the whole set in one call makes it identical to the training loop's test set.
-    """
-    return _float_images(images, seed)[0]
+    """One fixed stochastic binarisation x ~ Bernoulli(pixel) of a whole set, float32 (N, C, H, W)
+    (:func:`vae_atlas.data.binarize_images`: the same bytes as the training loop's test set)."""
+    return binarize_images(images, seed)
 
 
 @torch.no_grad()

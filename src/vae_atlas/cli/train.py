@@ -139,7 +139,7 @@ def run_train(args: argparse.Namespace) -> int:
     print_summary(result, log)
     if result.message and args.quiet:  # the loop logged it already unless --quiet
         print(result.message, file=sys.stderr)
-    return 0 if result.status == "complete" else 130
+    return 130 if result.status == "interrupted" else 0
 
 
 def _resumed_config(args: argparse.Namespace) -> RunConfig:

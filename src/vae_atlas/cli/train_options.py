@@ -167,6 +167,13 @@ TRAIN_OPTIONS = (
         {"action": "store_true"},
     ),
     Option(
+        "--early-stop",
+        "train.early_stop",
+        "stop when validation -ELBO has not improved for this many epochs, ending with the "
+        "best epoch's weights (default: off)",
+        {"type": int, "metavar": "PATIENCE"},
+    ),
+    Option(
         "--grad-clip",
         "train.grad_clip",
         "clip the gradient norm to this (default: off)",

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
+from vae_atlas.seeds import derive_seed
+
 
 class DataError(ValueError):
     """A dataset file is missing, corrupt or does not match what was expected.
@@ -27,6 +29,27 @@ class DataError(ValueError):
 
 # rows a gather from a memory-mapped split copies before handing the pages back
 _GATHER_ROWS = 256
+
+
+def pixels_as_float(pixels: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels 0..255 as float32 v / 255 (correctly rounded; ``v * (1 / 255)`` is one ulp
+    off for 126 of the 256 levels); a float tensor is taken to hold [0, 1] values already."""
+    if pixels.dtype != torch.uint8:
+        return pixels
+    return pixels.to(torch.float32).div_(255.0)
+
+
+def binarize_images(images: ImageSet | torch.Tensor, seed: int) -> torch.Tensor:
+    """One fixed stochastic binarisation x ~ Bernoulli(v / 255) of a whole set (Burda et al.
+    2016's protocol for a Bernoulli decoder), float32 (N, C, H, W) on the CPU.
+
+    The training loop's held-out sets and ``evaluate`` both come from here: one draw over the
+    whole set from a CPU generator seeded ``seed``, so the same seed gives the same bytes, and a
+    subset of the result holds exactly the binary images the whole set's scores used.
+    """
+    raw = images.images if isinstance(images, ImageSet) else images
+    x = pixels_as_float(raw.cpu())
+    return torch.bernoulli(x, generator=torch.Generator().manual_seed(seed))
 
 
 @dataclass(frozen=True)
@@ -58,7 +81,7 @@ class ImageSet:
 
     def float_images(self) -> torch.Tensor:
         """Images as float32 in [0, 1], shape (N, C, H, W)."""
-        return self.images.to(torch.float32).div_(255.0)
+        return pixels_as_float(self.images)
 
     def chunks(self, size: int) -> Iterator[torch.Tensor]:
         """The uint8 images in consecutive chunks of ``size`` rows (B, C, H, W); a mapped
@@ -159,8 +182,6 @@ def split_train_test(
 IDX_VAL_SIZE = 5000
 VAL_FRACTION = 0.1
 MIN_VAL_SIZE = 10
-# The validation permutation is drawn from its own stream, apart from any train/test shuffle.
-_VAL_SEED_OFFSET = 7919
 
 
 def validation_size(name: str, n_train: int, val_size: int | None) -> int:
@@ -202,7 +223,8 @@ def split_validation(data: Dataset, *, val_size: int | None, seed: int) -> Datas
     n_val = validation_size(data.name, n_train, val_size)
     if n_val == 0:
         return data
-    gen = torch.Generator().manual_seed(seed + _VAL_SEED_OFFSET)
+    # its own stream, apart from any train/test shuffle drawn with ``seed`` itself
+    gen = torch.Generator().manual_seed(derive_seed(seed, "validation-split"))
     order = torch.randperm(n_train, generator=gen)
     return replace(
         data,

@@ -23,6 +23,8 @@ OBJECTIVES = ("ae", "vae", "beta-vae", "iwae")
 LIKELIHOODS = ("bernoulli", "gaussian")
 ACTIVATIONS = ("relu", "tanh", "elu", "leaky_relu")
 DEVICES = ("auto", "cpu", "cuda")
+# autocast precisions: fp32 (none), bf16 (CPU and CUDA), fp16 (CUDA only, with a GradScaler)
+PRECISIONS = ("fp32", "bf16", "fp16")
 NAN_POLICIES = ("stop", "skip")
 # A run's seed is handed to numpy (32-bit seeds) as well as hashed into torch's streams
 # (vae_atlas.seeds); 2**32 - 1 keeps it in range for both.
@@ -207,6 +209,9 @@ class TrainConfig:
     eval_batch_size: int = 2048
     # stop when validation −ELBO has not improved for this many epochs (None: train them all)
     early_stop: int | None = None
+    precision: str = "fp32"
+    compile: bool = False  # torch.compile the training loss (forward and backward)
+    channels_last: bool = False  # conv models: NHWC memory layout (README: measured speed-up)
 
     def __post_init__(self) -> None:
         _check_int("train.epochs", self.epochs, 1)
@@ -225,6 +230,7 @@ class TrainConfig:
             _check_positive("train.grad_clip", self.grad_clip)
         if self.early_stop is not None:
             _check_int("train.early_stop", self.early_stop, 1)
+        _check_choice("train.precision", self.precision, PRECISIONS)
 
 
 @dataclass(frozen=True, kw_only=True)

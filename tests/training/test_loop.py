@@ -220,3 +220,46 @@ def test_other_objectives_train(tmp_path, digits, objective):
         assert final["test_kl"] is None and final["test_neg_elbo"] is None
     else:
         assert final["test_neg_elbo"] > 0
+
+
+def test_should_stop_ends_cleanly_and_a_resume_asks_it_again(tmp_path, digits):
+    cfg = tiny_config(epochs=4)
+    train(cfg, tmp_path / "full", dataset=digits, progress=False)
+    seen = []
+
+    def after_two(rows):
+        seen.append(rows[-1]["epoch"])
+        return rows[-1]["epoch"] >= 2
+
+    out = tmp_path / "run"
+    result = train(cfg, out, dataset=digits, progress=False, should_stop=after_two)
+    assert (result.status, result.epochs_completed) == ("stopped", 2)
+    assert seen == [1, 2]
+    assert load_state(out)["status"] == "stopped"
+    again = train(cfg, out, dataset=digits, progress=False, resume=True, should_stop=after_two)
+    assert (again.status, again.epochs_completed) == ("stopped", 2)
+    # without the rule the run goes on, exactly as if it had never stopped
+    rest = train(cfg, out, dataset=digits, progress=False, resume=True)
+    assert (rest.status, rest.epochs_completed) == ("complete", 4)
+    assert_same_weights(tmp_path / "full", out)
+
+
+def test_a_non_writer_trains_the_same_steps_and_writes_and_says_nothing(tmp_path, digits):
+    cfg = tiny_config(epochs=2)
+    written = train(cfg, tmp_path / "a", dataset=digits, progress=False)
+    said, rows = [], []
+    silent = train(
+        cfg,
+        tmp_path / "b",
+        dataset=digits,
+        progress="lines",
+        log=said.append,
+        writes=False,
+        on_epoch_end=rows.append,
+    )
+    assert not (tmp_path / "b").exists() and said == []
+    assert silent.status == "complete" and [r["epoch"] for r in rows] == [1, 2]
+    for a, b in zip(written.metrics, silent.metrics, strict=True):
+        assert a["test_neg_elbo"] == b["test_neg_elbo"] and a.get("train_loss") == b.get(
+            "train_loss"
+        )

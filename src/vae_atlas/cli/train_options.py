@@ -18,6 +18,7 @@ from vae_atlas.config import (
     LIKELIHOODS,
     NAN_POLICIES,
     OBJECTIVES,
+    PRECISIONS,
 )
 
 FOLDER_CHOOSES = "; an image folder: chosen from its images"
@@ -172,6 +173,25 @@ TRAIN_OPTIONS = (
         "stop when validation -ELBO has not improved for this many epochs, ending with the "
         "best epoch's weights (default: off)",
         {"type": int, "metavar": "PATIENCE"},
+    ),
+    Option(
+        "--precision",
+        "train.precision",
+        "autocast precision of the training step: bf16 (CPU or CUDA), fp16 (CUDA, with loss "
+        "scaling); loss sums and the KL stay float32",
+        {"choices": PRECISIONS},
+    ),
+    Option(
+        "--compile",
+        "train.compile",
+        "torch.compile the training loss (first steps slower while it compiles)",
+        {"action": "store_true"},
+    ),
+    Option(
+        "--channels-last",
+        "train.channels_last",
+        "conv models: channels-last memory layout (faster on CPU, see README)",
+        {"action": "store_true"},
     ),
     Option(
         "--grad-clip",

@@ -100,7 +100,9 @@ class AutoEncoder(nn.Module):
 
     def log_px_given_z(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log p(x | z) in nats for images x (B, C, H, W) and codes z (B, D) -> (B,)."""
-        return self.likelihood.log_prob(x, self.decoder(z))
+        # float32 logits: under autocast the decoder may return bf16/fp16, and the likelihood's
+        # per-pixel terms and their sum are kept in float32 (a no-op on float32 models)
+        return self.likelihood.log_prob(x, self.decoder(z).float())
 
     @torch.no_grad()
     def init_output_bias(self, mean_image: torch.Tensor, eps: float = 1e-3) -> bool:
@@ -135,8 +137,13 @@ class AutoEncoder(nn.Module):
         k: int = 1,
         generator: torch.Generator | None = None,
     ) -> LossTerms:
-        """Loss terms of this model's objective on a batch x (B, C, H, W)."""
+        """Loss terms of this model's objective on a batch x (B, C, H, W).
+
+        The KL, the noise and every reduction run in float32 even when the encoder ran under
+        bf16/fp16 autocast (``.float()`` is a no-op on a float32 model)."""
         mu, logvar = self.encode(x)
+        mu = mu.float()
+        logvar = None if logvar is None else logvar.float()
         if logvar is None:
             return ae_loss(self, x, mu)
         if self.cfg.objective == "iwae":

@@ -107,7 +107,7 @@ class TrainingSession:
 
     def _resume(self) -> list[MetricsRow]:
         t = self.trainer
-        t.position = load_checkpoint(
+        position = load_checkpoint(
             self.run_dir,
             t.model,
             t.optimizer,
@@ -115,6 +115,7 @@ class TrainingSession:
             n_train=t.train_x.shape[0],
             batch_size=t.config.train.batch_size,
         )
+        t.restore(position)
         pos = t.position
         rows = resumed_metrics(self.run_dir, pos.epoch)
         saved = read_run_config(self.run_dir).train.epochs

@@ -26,6 +26,7 @@ from vae_atlas.training.schedules import capacity_at, kl_weight_at, lr_at
 from vae_atlas.training.state import LoopPosition
 
 _FUSED_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def make_adam(
@@ -108,13 +109,39 @@ class Trainer:
         self.model, self.config, self.generator = model, config, generator
         self.device = device or next(model.parameters()).device
         self.train_x = train_images.to(self.device)  # (N, C, H, W) uint8, or floats in [0, 1]
+        # NHWC for convolutions (measured faster on CPU, README); an MLP has no image layout
+        self.memory_format = (
+            torch.channels_last
+            if tc.channels_last and config.model.family == "conv"
+            else torch.contiguous_format
+        )
+        model.to(memory_format=self.memory_format)
         self.optimizer = optimizer or make_adam(
             model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay, eps=tc.adam_eps
         )
+        if tc.precision == "fp16" and self.device.type != "cuda":
+            raise TrainingError(
+                f"--precision fp16 needs a CUDA device (its loss scaling is CUDA-only); "
+                f"on {self.device.type} use --precision bf16 or fp32"
+            )
+        self.autocast = AUTOCAST_DTYPES.get(tc.precision)  # None: float32 throughout
+        # fp16 gradients underflow without loss scaling; bf16 has float32's range
+        self.scaler = torch.amp.GradScaler("cuda", enabled=tc.precision == "fp16")
+        self.loss_fn = torch.compile(model.loss) if tc.compile else model.loss
         self.steps_per_epoch = math.ceil(self.train_x.shape[0] / tc.batch_size)
         self.total_steps = self.steps_per_epoch * tc.epochs
         self.warmup_steps = round(tc.warmup_epochs * self.steps_per_epoch)
         self.position = LoopPosition()
+
+    def restore(self, position: LoopPosition) -> None:
+        """Continue from a checkpoint's ``position`` (model, optimizer and generator already
+        loaded): the optimizer's moments take their parameter's memory layout, as they had
+        when saved — a loaded state is contiguous, and Adam then reads it differently."""
+        for param, slots in self.optimizer.state.items():
+            for key, value in slots.items():
+                if torch.is_tensor(value) and value.shape == param.shape:
+                    slots[key] = torch.empty_like(param).copy_(value)
+        self.position = position
 
     def schedule(self, step: int) -> Schedule:
         """The schedules at global ``step`` (pure functions of the step, see schedules.py)."""
@@ -141,13 +168,17 @@ class Trainer:
             group["lr"] = sched.lr
         if tc.dynamic_binarization:
             x = torch.bernoulli(x, generator=self.generator)
-        terms = self.model.loss(
-            x,
-            kl_weight=sched.kl_weight,
-            capacity=sched.capacity,
-            k=mc.iwae_k,
-            generator=self.generator,
-        )
+        x = x.contiguous(memory_format=self.memory_format)
+        with torch.autocast(
+            self.device.type, dtype=self.autocast, enabled=self.autocast is not None
+        ):
+            terms = self.loss_fn(
+                x,
+                kl_weight=sched.kl_weight,
+                capacity=sched.capacity,
+                k=mc.iwae_k,
+                generator=self.generator,
+            )
         # one read of all three scalars (one device sync on GPU instead of three)
         loss, recon, kl = torch.stack([terms.loss, terms.recon, terms.kl]).detach().tolist()
         if not math.isfinite(loss):
@@ -156,10 +187,12 @@ class Trainer:
             pos.skipped_batches += 1
             return _detached(terms)
         self.optimizer.zero_grad(set_to_none=True)
-        terms.loss.backward()
+        self.scaler.scale(terms.loss).backward()  # disabled (fp32, bf16): the loss as it is
         if tc.grad_clip is not None:
+            self.scaler.unscale_(self.optimizer)
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip)
-        self.optimizer.step()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
         b = float(x.shape[0])
         s = pos.sums
         s["loss"] += loss * b

@@ -10,7 +10,9 @@ Layout (the contract between stages, see DESIGN.md)::
     model.safetensors       weights only (what load_run reads)
     checkpoint.safetensors  weights + Adam state + RNG state + loop position (what --resume reads),
                             one file so that it is always self-consistent
-    state.json              status (running, complete, interrupted, diverged), epoch, message
+    state.json              status (running, complete, stopped, interrupted, diverged), epoch,
+                            message
+    best.safetensors        with early stopping: the best validation epoch's weights so far
     metrics.jsonl           one JSON object per epoch (epoch 0 = the untrained model)
     snapshots/              probe.safetensors (probe indices, labels) and epoch_NNNN.safetensors
 """

@@ -24,6 +24,9 @@ PURPOSES = (
 )
 # torch generators take 64-bit seeds; 63 bits also fit a signed 64-bit integer everywhere
 SEED_BITS = 63
+# names this derivation in every checkpoint: a run whose streams came from another one would,
+# resumed, draw another validation split and train on images it was validated on
+DERIVATION = "vae-atlas.derive_seed/1"
 
 
 def derive_seed(seed: int, purpose: str, *index: int) -> int:

@@ -72,6 +72,13 @@ def _drop(key):
     return edit
 
 
+def _drop_meta(key):
+    def edit(tensors, meta):
+        del meta[key]
+
+    return edit
+
+
 def _group(**changes):
     def edit(tensors, meta):
         meta["param_groups"][0].update(changes)
@@ -148,6 +155,10 @@ CASES = {
     "param_groups lr NaN": (_group(lr=float("nan")), "param_groups"),
     "param_groups unknown key": (_group(evil=1), "param_groups"),
     "param_groups a string": (_meta(param_groups="x"), "param_groups"),
+    # a checkpoint written before every stream came from one derivation: resumed, it would
+    # draw another validation split, so it is refused rather than silently mixed
+    "seeds from an older derivation": (_drop_meta("seeds"), "derived its random streams"),
+    "seeds from an unknown derivation": (_meta(seeds="x/2"), "derived its random streams"),
     "model weight transposed": (
         _set("model.encoder.net.1.weight", torch.zeros(64, 16)),
         "model.encoder.net.1.weight",

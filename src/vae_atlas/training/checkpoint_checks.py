@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from vae_atlas.checkpoint import RunFileError, check_weights
+from vae_atlas.seeds import DERIVATION
 
 _OPTIM_KEY = re.compile(r"^optim\.(\d{1,6})\.([a-z_]+)$")
 _SUM_KEYS = frozenset({"loss", "recon", "kl", "images"})
@@ -55,6 +56,13 @@ def check_checkpoint(
     """
     if not isinstance(meta, dict) or "epoch" not in meta:
         raise RunFileError(f"{path}: no loop metadata; not a vae-atlas checkpoint")
+    if meta.get("seeds") != DERIVATION:
+        raise RunFileError(
+            f"{path}: written by a vae-atlas that derived its random streams another way "
+            f"(seeds {meta.get('seeds')!r}, this one {DERIVATION!r}); resumed, it would draw "
+            "another validation split. The run still loads for report/evaluate/explore; to "
+            "train on, train it again into another --out"
+        )
     known = {"rng.train", "loop.perm"}
     unexpected = [k for k in tensors if k not in known and not k.startswith(("model.", "optim."))]
     if unexpected:

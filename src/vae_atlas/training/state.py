@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from vae_atlas.checkpoint import CHECKPOINT, WEIGHTS, load_tensors, save_tensors
+from vae_atlas.seeds import DERIVATION
 from vae_atlas.training.checkpoint_checks import check_checkpoint
 
 
@@ -53,6 +54,7 @@ def save_checkpoint(
         "skipped_batches": pos.skipped_batches,
         "param_groups": opt_state["param_groups"],
         "rng_device": str(generator.device),
+        "seeds": DERIVATION,
     }
     # weights first: if the checkpoint write then fails, --resume repeats this epoch from the
     # previous checkpoint and rewrites the weights, so the two never disagree after a resume

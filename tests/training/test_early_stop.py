@@ -69,6 +69,7 @@ def test_a_real_run_stops_and_ends_with_its_best_weights(stopped):
     scores = [m["val_neg_elbo"] for m in metrics]
     best = min(range(len(scores)), key=lambda i: (scores[i], i))
     assert result.epochs_completed - best == 2  # the patience, counted from the best
+    assert result.best_epoch == best and result.final["epoch"] == best  # what the CLI prints
     assert all(s >= scores[best] for s in scores[best + 1 :])
     state = json.loads((result.run_dir / "state.json").read_text())
     assert state["status"] == "stopped" and state["best_epoch"] == best

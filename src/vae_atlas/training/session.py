@@ -37,10 +37,15 @@ class TrainResult:
     metrics: list[MetricsRow]
     seconds: float
     message: str = ""
+    best_epoch: int | None = None  # early stopping: the epoch whose weights the model holds
 
     @property
     def final(self) -> MetricsRow:
-        return self.metrics[-1] if self.metrics else {}
+        """The metrics of the weights the run ends with (the best epoch's under early
+        stopping, else the last epoch's)."""
+        if not self.metrics:
+            return {}
+        return self.metrics[-1] if self.best_epoch is None else self.metrics[self.best_epoch]
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,8 @@ class TrainingSession:
             except KeyboardInterrupt:  # a second Ctrl-C: no time to save, but say how to go on
                 raise self._abandoned() from None
         seconds = time.perf_counter() - started
-        return TrainResult(self.run_dir, status, pos.epoch, rows, seconds, message)
+        best = None if self.early is None else self.early.best_epoch(rows)
+        return TrainResult(self.run_dir, status, pos.epoch, rows, seconds, message, best)
 
     def _stops(self, rows: list[MetricsRow]) -> bool:
         rule = self.watchers.should_stop

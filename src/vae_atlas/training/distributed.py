@@ -1,0 +1,229 @@
+"""Several training processes under ``torchrun``: PyTorch's DistributedDataParallel (Li et al.
+2020, "PyTorch Distributed: Experiences on Accelerating Data Parallel Training"), gloo on CPU and
+NCCL on CUDA.
+
+The pieces here are what the training loop needs on top of DDP to stay exactly the
+single-process algorithm:
+
+- every rank draws the same seeded permutation and trains on its own slice of each *global*
+  batch (:func:`rank_slice`), so the images of one step are the ones a single process would use;
+- DDP averages gradients over the ranks, and a rank's loss is a mean over its own slice, so the
+  loss is scaled by :func:`loss_scale` to make that average the gradient of the mean over the
+  whole global batch (also when the last batch does not split evenly);
+- metric sums are all-reduced (:func:`all_reduce_sums`) so rank 0's epoch row is the global one;
+- the random draws inside a step (reparameterisation noise, dynamic binarisation) come from a
+  per-rank stream, and :func:`gather_rng_states` brings every rank's state to the writer so a
+  checkpoint can resume all of them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from vae_atlas.config import ConfigError
+from vae_atlas.models import AutoEncoder
+
+# A peer that stops answering (hung, or killed without its connection closing) fails the
+# survivors' next collective after this long instead of hanging them forever; held-out
+# evaluation and checkpoint writes on rank 0 must fit inside it.
+COLLECTIVE_TIMEOUT_S = 300.0
+
+TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")
+
+
+class DistributedError(RuntimeError):
+    """The distributed set-up is unusable or a peer process was lost; the message says which."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DistributedContext:
+    """Where this process stands among the training processes (one process: rank 0 of 1)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    local_world_size: int = 1
+
+    def __post_init__(self) -> None:
+        if self.world_size < 1 or not 0 <= self.rank < self.world_size:
+            raise DistributedError(f"RANK={self.rank} is not in [0, WORLD_SIZE={self.world_size})")
+        if self.local_world_size < 1 or not 0 <= self.local_rank < self.local_world_size:
+            raise DistributedError(
+                f"LOCAL_RANK={self.local_rank} is not in "
+                f"[0, LOCAL_WORLD_SIZE={self.local_world_size})"
+            )
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def writes(self) -> bool:
+        """Only rank 0 writes run files, prints progress and evaluates held-out data."""
+        return self.rank == 0
+
+
+def context_from_env(env: Mapping[str, str] | None = None) -> DistributedContext:
+    """The context torchrun describes in ``RANK``/``WORLD_SIZE``/``LOCAL_RANK``/
+    ``LOCAL_WORLD_SIZE``; a single process when none is set."""
+    env = os.environ if env is None else env
+    if not any(name in env for name in TORCHRUN_VARIABLES):
+        return DistributedContext()
+    values: dict[str, int] = {}
+    for name in TORCHRUN_VARIABLES:
+        raw = env.get(name, "0" if name.endswith("RANK") else env.get("WORLD_SIZE", "1"))
+        try:
+            values[name.lower()] = int(raw)
+        except ValueError:
+            raise DistributedError(f"{name}={raw!r} is not an integer") from None
+    return DistributedContext(**values)
+
+
+def backend_for(device: torch.device) -> str:
+    return "nccl" if device.type == "cuda" else "gloo"
+
+
+def threads_per_rank(cpu_count: int, local_world_size: int) -> int:
+    """CPU threads for each of ``local_world_size`` processes sharing ``cpu_count`` cores:
+    more threads than cores makes the ranks preempt each other in every matmul."""
+    return max(1, cpu_count // max(local_world_size, 1))
+
+
+@contextmanager
+def process_group(
+    ctx: DistributedContext, device: torch.device, *, timeout_s: float = COLLECTIVE_TIMEOUT_S
+) -> Iterator[None]:
+    """Join the torchrun process group for the duration of the block (nothing for one process).
+
+    torchrun provides the rendezvous (``MASTER_ADDR``/``MASTER_PORT``) in the environment.
+    """
+    if not ctx.distributed:
+        yield
+        return
+    if device.type == "cuda":
+        torch.cuda.set_device(ctx.local_rank)
+    try:
+        dist.init_process_group(
+            backend_for(device),
+            rank=ctx.rank,
+            world_size=ctx.world_size,
+            timeout=timedelta(seconds=timeout_s),
+        )
+    except (RuntimeError, ValueError) as exc:
+        raise DistributedError(
+            f"rank {ctx.rank}: could not join the process group ({exc})"
+        ) from None
+    try:
+        yield
+    finally:
+        with suppress(RuntimeError, ValueError):  # a lost peer must not hide the real error
+            dist.destroy_process_group()
+
+
+def check_batches(batch_size: int, n_train: int, world_size: int) -> None:
+    """Refuse a global batch the ranks cannot share: every rank needs an equal slice of each
+    full batch and at least one image of the last one."""
+    if batch_size % world_size:
+        raise ConfigError(
+            f"--batch-size {batch_size} does not divide by the world size {world_size} "
+            f"(torchrun --nproc-per-node); choose a multiple of {world_size}"
+        )
+    last = n_train % batch_size or batch_size
+    if n_train and last < world_size:
+        raise ConfigError(
+            f"--batch-size {batch_size} leaves a last batch of {last} of the {n_train} training "
+            f"images, fewer than the world size {world_size}; choose another --batch-size"
+        )
+
+
+def rank_slice(global_batch: torch.Tensor, ctx: DistributedContext) -> torch.Tensor:
+    """This rank's share of one global batch (B, ...): contiguous, sizes differ by at most 1."""
+    return torch.tensor_split(global_batch, ctx.world_size)[ctx.rank]
+
+
+def loss_scale(n_rank: int, n_global: int, world_size: int) -> float:
+    """Factor on a rank's mean-over-slice loss so that DDP's average over ranks,
+    (1/W) Σ_r s_r (1/b_r) Σ_{i∈r} ∇ℓ_i, equals the mean over the global batch (1/B) Σ_i ∇ℓ_i:
+    s_r = W b_r / B."""
+    return world_size * n_rank / n_global
+
+
+def all_reduce_sums(sums: Mapping[str, float], ctx: DistributedContext) -> dict[str, float]:
+    """Element-wise sum of every rank's ``sums`` (same keys on every rank), in float64."""
+    if not ctx.distributed:
+        return dict(sums)
+    keys = sorted(sums)
+    device = torch.device("cuda", ctx.local_rank) if dist.get_backend() == "nccl" else "cpu"
+    values = torch.tensor([sums[k] for k in keys], dtype=torch.float64, device=device)
+    dist.all_reduce(values)
+    return dict(zip(keys, values.tolist(), strict=True))
+
+
+def gather_rng_states(state: torch.Tensor, ctx: DistributedContext) -> list[torch.Tensor]:
+    """Every rank's generator state (uint8, same length on every rank), in rank order."""
+    if not ctx.distributed:
+        return [state]
+    device = torch.device("cuda", ctx.local_rank) if dist.get_backend() == "nccl" else "cpu"
+    local = state.to(device)
+    states = [torch.empty_like(local) for _ in range(ctx.world_size)]
+    dist.all_gather(states, local)
+    return [s.cpu() for s in states]
+
+
+class LossForward(nn.Module):
+    """The model's training loss as a ``forward`` pass: DistributedDataParallel synchronises
+    gradients only for work done through its wrapped module's forward."""
+
+    def __init__(self, model: AutoEncoder) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        *,
+        kl_weight: float,
+        capacity: float,
+        k: int,
+        generator: torch.Generator | None,
+        scale: float = 1.0,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(loss × ``scale`` to backpropagate, loss, reconstruction, KL): the logged numbers
+        stay the rank's plain batch means."""
+        terms = self.model.loss(x, kl_weight=kl_weight, capacity=capacity, k=k, generator=generator)
+        return terms.loss * scale, terms.loss, terms.recon, terms.kl
+
+
+def wrap_model(model: AutoEncoder, ctx: DistributedContext, device: torch.device) -> nn.Module:
+    """``model``'s loss wrapped in DDP (every parameter is used in every step, and the model
+    has no running statistics to broadcast)."""
+    ids = [ctx.local_rank] if device.type == "cuda" else None
+    return nn.parallel.DistributedDataParallel(
+        LossForward(model), device_ids=ids, broadcast_buffers=False
+    )
+
+
+__all__ = [
+    "COLLECTIVE_TIMEOUT_S",
+    "DistributedContext",
+    "DistributedError",
+    "LossForward",
+    "all_reduce_sums",
+    "backend_for",
+    "check_batches",
+    "context_from_env",
+    "gather_rng_states",
+    "loss_scale",
+    "process_group",
+    "rank_slice",
+    "threads_per_rank",
+    "wrap_model",
+]

@@ -1,0 +1,157 @@
+"""The torchrun glue: rank detection, sharding of a global batch, loss scaling, reductions.
+
+The two-process checks run real gloo process groups on CPU (torch.multiprocessing), and compare
+DDP's averaged gradient with the plain autograd gradient of the mean over the whole batch.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+from vae_atlas.config import ConfigError, ModelConfig
+from vae_atlas.models import build_model
+from vae_atlas.training.distributed import (
+    DistributedContext,
+    DistributedError,
+    all_reduce_sums,
+    check_batches,
+    context_from_env,
+    gather_rng_states,
+    loss_scale,
+    process_group,
+    rank_slice,
+    threads_per_rank,
+    wrap_model,
+)
+
+
+def test_no_torchrun_variables_is_one_process() -> None:
+    ctx = context_from_env({"PATH": "/usr/bin"})
+    assert (ctx.rank, ctx.world_size, ctx.distributed, ctx.writes) == (0, 1, False, True)
+
+
+def test_torchrun_variables_are_read() -> None:
+    env = {"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "2"}
+    ctx = context_from_env(env)
+    assert (ctx.rank, ctx.world_size, ctx.local_rank, ctx.local_world_size) == (3, 4, 1, 2)
+    assert ctx.distributed and not ctx.writes
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"RANK": "x", "WORLD_SIZE": "2"}, "RANK='x'"),
+        ({"RANK": "2", "WORLD_SIZE": "2"}, "RANK=2"),
+        (
+            {"RANK": "0", "WORLD_SIZE": "2", "LOCAL_RANK": "2", "LOCAL_WORLD_SIZE": "2"},
+            "LOCAL_RANK=2",
+        ),
+    ],
+)
+def test_bad_torchrun_variables_are_named(env: dict[str, str], named: str) -> None:
+    with pytest.raises(DistributedError, match=named):
+        context_from_env(env)
+
+
+def test_threads_share_the_cores() -> None:
+    assert threads_per_rank(2, 2) == 1
+    assert threads_per_rank(16, 4) == 4
+    assert threads_per_rank(2, 4) == 1  # never zero
+
+
+def test_batch_that_does_not_divide_names_the_flag() -> None:
+    with pytest.raises(ConfigError, match=r"--batch-size 100 does not divide by the world size 3"):
+        check_batches(100, 1000, 3)
+    # 9 images in batches of 4: the last batch holds 1 image, too few for 2 ranks
+    with pytest.raises(ConfigError, match=r"last batch of 1 .* world size 2"):
+        check_batches(4, 9, 2)
+    check_batches(128, 1617, 2)  # last batch 81 images: fine
+
+
+def test_rank_slices_tile_the_global_batch() -> None:
+    batch = torch.tensor([7, 3, 9, 1, 4])
+    ranks = [DistributedContext(rank=r, world_size=2) for r in range(2)]
+    assert rank_slice(batch, ranks[0]).tolist() == [7, 3, 9]
+    assert rank_slice(batch, ranks[1]).tolist() == [1, 4]
+
+
+def test_loss_scale_hand_case() -> None:
+    # 2 ranks, 3 and 2 images of a batch of 5: DDP halves the sum of the ranks' gradients
+    assert loss_scale(3, 5, 2) == pytest.approx(1.2)
+    assert loss_scale(2, 5, 2) == pytest.approx(0.8)
+    assert loss_scale(64, 64, 1) == 1.0
+
+
+# -- two real gloo processes ----------------------------------------------------------------------
+MODEL = ModelConfig(image_shape=(1, 4, 4), latent_dim=2, hidden=(8,), objective="ae")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _worker(rank: int, port: int, out: dict) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    ctx = DistributedContext(rank=rank, world_size=2, local_world_size=2, local_rank=rank)
+    with process_group(ctx, torch.device("cpu"), timeout_s=60):
+        torch.manual_seed(0)
+        model = build_model(MODEL)
+        ddp = wrap_model(model, ctx, torch.device("cpu"))
+        x = torch.rand(5, 1, 4, 4, generator=torch.Generator().manual_seed(1))  # (B, C, H, W)
+        mine = rank_slice(x, ctx)
+        scaled, *_ = ddp(
+            mine,
+            kl_weight=1.0,
+            capacity=0.0,
+            k=1,
+            generator=None,
+            scale=loss_scale(mine.shape[0], x.shape[0], ctx.world_size),
+        )
+        scaled.backward()
+        sums = all_reduce_sums({"images": float(mine.shape[0]), "rank": float(rank)}, ctx)
+        states = gather_rng_states(torch.Generator().manual_seed(100 + rank).get_state(), ctx)
+        out[rank] = {
+            "grads": [p.grad.clone() for p in model.parameters()],
+            "sums": sums,
+            "states": states,
+        }
+
+
+@pytest.fixture(scope="module")
+def two_ranks() -> dict:
+    with mp.Manager() as manager:
+        out = manager.dict()
+        mp.spawn(_worker, args=(_free_port(), out), nprocs=2, join=True)
+        return dict(out)
+
+
+def test_ddp_gradient_is_the_mean_over_the_global_batch(two_ranks: dict) -> None:
+    torch.manual_seed(0)
+    model = build_model(MODEL)
+    x = torch.rand(5, 1, 4, 4, generator=torch.Generator().manual_seed(1))
+    model.loss(x).loss.backward()  # one process, the mean over all 5 images
+    for rank in (0, 1):
+        for got, want in zip(two_ranks[rank]["grads"], model.parameters(), strict=True):
+            torch.testing.assert_close(got, want.grad, rtol=1e-5, atol=1e-7)
+
+
+def test_metric_sums_are_global_on_every_rank(two_ranks: dict) -> None:
+    for rank in (0, 1):
+        assert two_ranks[rank]["sums"] == {"images": 5.0, "rank": 1.0}
+
+
+def test_rng_states_arrive_in_rank_order(two_ranks: dict) -> None:
+    want = [torch.Generator().manual_seed(100 + r).get_state() for r in (0, 1)]
+    for rank in (0, 1):
+        got = two_ranks[rank]["states"]
+        assert len(got) == 2
+        for g, w in zip(got, want, strict=True):
+            assert torch.equal(g, w)

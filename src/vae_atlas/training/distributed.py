@@ -207,7 +207,7 @@ def wrap_model(model: AutoEncoder, ctx: DistributedContext, device: torch.device
     has no running statistics to broadcast)."""
     ids = [ctx.local_rank] if device.type == "cuda" else None
     return nn.parallel.DistributedDataParallel(
-        LossForward(model), device_ids=ids, broadcast_buffers=False
+        LossForward(model), device_ids=ids, forward_sync_buffers=False
     )
 
 

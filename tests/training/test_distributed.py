@@ -16,6 +16,7 @@ import torch.multiprocessing as mp
 from vae_atlas.config import ConfigError, ModelConfig
 from vae_atlas.models import build_model
 from vae_atlas.training.distributed import (
+    FROM_WRITER,
     DistributedContext,
     DistributedError,
     all_reduce_sums,
@@ -23,6 +24,7 @@ from vae_atlas.training.distributed import (
     context_from_env,
     gather_rng_states,
     loss_scale,
+    on_writer,
     process_group,
     rank_slice,
     threads_per_rank,
@@ -118,11 +120,23 @@ def _worker(rank: int, port: int, out: dict) -> None:
         scaled.backward()
         sums = all_reduce_sums({"images": float(mine.shape[0]), "rank": float(rank)}, ctx)
         states = gather_rng_states(torch.Generator().manual_seed(100 + rank).get_state(), ctx)
+        decided = on_writer(ctx, lambda: {"ran on": rank})
+        try:
+            on_writer(ctx, lambda: _refuse(rank))
+            refused = None
+        except ConfigError as exc:
+            refused = (str(exc), getattr(exc, FROM_WRITER, False))
         out[rank] = {
             "grads": [p.grad.clone() for p in model.parameters()],
             "sums": sums,
             "states": states,
+            "decided": decided,
+            "refused": refused,
         }
+
+
+def _refuse(rank: int) -> None:
+    raise ConfigError(f"--flag refused on rank {rank}")
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +169,10 @@ def test_rng_states_arrive_in_rank_order(two_ranks: dict) -> None:
         assert len(got) == 2
         for g, w in zip(got, want, strict=True):
             assert torch.equal(g, w)
+
+
+def test_rank_0_decides_for_every_rank(two_ranks: dict) -> None:
+    assert two_ranks[0]["decided"] == two_ranks[1]["decided"] == {"ran on": 0}
+    # rank 0 raises its own error; rank 1 raises the same one, marked as rank 0's to report
+    assert two_ranks[0]["refused"] == ("--flag refused on rank 0", False)
+    assert two_ranks[1]["refused"] == ("--flag refused on rank 0", True)

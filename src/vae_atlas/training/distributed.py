@@ -19,10 +19,14 @@ single-process algorithm:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+import pickle
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
@@ -37,6 +41,10 @@ from vae_atlas.models import AutoEncoder
 COLLECTIVE_TIMEOUT_S = 300.0
 
 TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")
+# set on an error another rank received from rank 0: rank 0 reports it, the others need not
+FROM_WRITER = "raised_on_writer"
+
+T = TypeVar("T")
 
 
 class DistributedError(RuntimeError):
@@ -178,6 +186,60 @@ def gather_rng_states(state: torch.Tensor, ctx: DistributedContext) -> list[torc
     return [s.cpu() for s in states]
 
 
+def on_writer(ctx: DistributedContext, action: Callable[[], T]) -> T:
+    """Run ``action`` on rank 0 only and hand its result, or the error it raised, to every rank:
+    the writer decides (set-up checks, held-out numbers) and the others follow.
+
+    On the other ranks the error is raised again with ``FROM_WRITER`` set on it, so a command
+    line can leave the report to rank 0.
+    """
+    if not ctx.distributed:
+        return action()
+    box: list[object] = [None]
+    if ctx.writes:
+        try:
+            box[0] = ("ok", action())
+        except Exception as exc:
+            box[0] = ("error", _picklable(exc))
+            dist.broadcast_object_list(box, src=0)
+            raise
+    dist.broadcast_object_list(box, src=0)
+    kind, value = box[0]  # type: ignore[misc]
+    if kind == "error":
+        setattr(value, FROM_WRITER, True)
+        raise value
+    return value  # type: ignore[no-any-return]
+
+
+def _picklable(exc: Exception) -> Exception:
+    try:
+        return pickle.loads(pickle.dumps(exc))  # type: ignore[no-any-return]
+    except Exception:  # an exception that does not survive pickling still keeps its message
+        return DistributedError(str(exc))
+
+
+@contextmanager
+def stop_on_sigterm(ctx: DistributedContext) -> Iterator[None]:
+    """Under torchrun, turn SIGTERM into a :class:`DistributedError`: the launcher sends it to
+    the surviving processes when one of them died, and this one should say so and leave
+    through the run's error handling instead of vanishing."""
+    if not ctx.distributed or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise DistributedError(
+            f"rank {ctx.rank}: stopped by torchrun (another process of this run failed or the "
+            "launcher was stopped)"
+        )
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class LossForward(nn.Module):
     """The model's training loss as a ``forward`` pass: DistributedDataParallel synchronises
     gradients only for work done through its wrapped module's forward."""
@@ -215,6 +277,7 @@ __all__ = [
     "COLLECTIVE_TIMEOUT_S",
     "DistributedContext",
     "DistributedError",
+    "FROM_WRITER",
     "LossForward",
     "all_reduce_sums",
     "backend_for",
@@ -222,8 +285,10 @@ __all__ = [
     "context_from_env",
     "gather_rng_states",
     "loss_scale",
+    "on_writer",
     "process_group",
     "rank_slice",
+    "stop_on_sigterm",
     "threads_per_rank",
     "wrap_model",
 ]

@@ -13,8 +13,9 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from vae_atlas.config import ConfigError, ModelConfig
+from vae_atlas.config import ConfigError, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.models import build_model
+from vae_atlas.training import Trainer
 from vae_atlas.training.distributed import (
     FROM_WRITER,
     DistributedContext,
@@ -22,14 +23,13 @@ from vae_atlas.training.distributed import (
     all_reduce_sums,
     check_batches,
     context_from_env,
-    gather_rng_states,
     loss_scale,
     on_writer,
     process_group,
     rank_slice,
     threads_per_rank,
-    wrap_model,
 )
+from vae_atlas.training.distributed_trainer import DistributedTrainer, wrap_model
 
 
 def test_no_torchrun_variables_is_one_process() -> None:
@@ -119,7 +119,7 @@ def _worker(rank: int, port: int, out: dict) -> None:
         )
         scaled.backward()
         sums = all_reduce_sums({"images": float(mine.shape[0]), "rank": float(rank)}, ctx)
-        states = gather_rng_states(torch.Generator().manual_seed(100 + rank).get_state(), ctx)
+        trained = _train_one_epoch(DistributedTrainer, context=ctx)
         decided = on_writer(ctx, lambda: {"ran on": rank})
         try:
             on_writer(ctx, lambda: _refuse(rank))
@@ -129,10 +129,34 @@ def _worker(rank: int, port: int, out: dict) -> None:
         out[rank] = {
             "grads": [p.grad.clone() for p in model.parameters()],
             "sums": sums,
-            "states": states,
             "decided": decided,
+            "trained": trained,
             "refused": refused,
         }
+
+
+CONFIG = RunConfig(
+    model=MODEL, train=TrainConfig(epochs=1, batch_size=4, seed=3, device="cpu", lr=1e-2)
+)
+
+
+def _train_one_epoch(cls: type[Trainer], **kw: object) -> dict:
+    """One epoch of 11 images in batches of 4, 4 and 3; the indices each step trained on."""
+    seen: list[list[int]] = []
+
+    class Recording(cls):  # type: ignore[valid-type, misc]
+        def batch_indices(self, start: int) -> torch.Tensor:
+            idx = super().batch_indices(start)
+            seen.append(idx.tolist())
+            return idx
+
+    torch.manual_seed(0)
+    model = build_model(MODEL)
+    images = torch.rand(11, 1, 4, 4, generator=torch.Generator().manual_seed(2))
+    trainer = Recording(model, images, CONFIG, torch.Generator().manual_seed(4), **kw)
+    assert trainer.run_epoch()
+    return {"seen": seen, "weights": [p.detach().clone() for p in model.parameters()],
+            "sums": trainer.end_epoch().sums}  # fmt: skip
 
 
 def _refuse(rank: int) -> None:
@@ -162,17 +186,24 @@ def test_metric_sums_are_global_on_every_rank(two_ranks: dict) -> None:
         assert two_ranks[rank]["sums"] == {"images": 5.0, "rank": 1.0}
 
 
-def test_rng_states_arrive_in_rank_order(two_ranks: dict) -> None:
-    want = [torch.Generator().manual_seed(100 + r).get_state() for r in (0, 1)]
-    for rank in (0, 1):
-        got = two_ranks[rank]["states"]
-        assert len(got) == 2
-        for g, w in zip(got, want, strict=True):
-            assert torch.equal(g, w)
-
-
 def test_rank_0_decides_for_every_rank(two_ranks: dict) -> None:
     assert two_ranks[0]["decided"] == two_ranks[1]["decided"] == {"ran on": 0}
     # rank 0 raises its own error; rank 1 raises the same one, marked as rank 0's to report
     assert two_ranks[0]["refused"] == ("--flag refused on rank 0", False)
     assert two_ranks[1]["refused"] == ("--flag refused on rank 0", True)
+
+
+def test_two_ranks_train_the_single_process_epoch(two_ranks: dict) -> None:
+    one = _train_one_epoch(Trainer)
+    # step by step, rank 0's slice then rank 1's is exactly the one-process batch
+    for step, batch in enumerate(one["seen"]):
+        assert (
+            two_ranks[0]["trained"]["seen"][step] + two_ranks[1]["trained"]["seen"][step] == batch
+        )
+    assert [len(b) for b in two_ranks[1]["trained"]["seen"]] == [2, 2, 1]
+    for rank in (0, 1):
+        got = two_ranks[rank]["trained"]
+        assert got["sums"]["images"] == 11.0
+        assert got["sums"]["loss"] == pytest.approx(one["sums"]["loss"], rel=1e-6)
+        for w, want in zip(got["weights"], one["weights"], strict=True):
+            torch.testing.assert_close(w, want, rtol=1e-5, atol=1e-6)

@@ -65,11 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
+    from vae_atlas.training.distributed import FROM_WRITER
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
     except user_errors() as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if not getattr(exc, FROM_WRITER, False):  # else rank 0 of this torchrun reports it
+            print(f"error: {exc}", file=sys.stderr)
     except BrokenPipeError:
         raise
     except OSError as exc:  # disk full, read-only or missing folder, permissions

@@ -8,6 +8,7 @@ the settings the user left out from the images (:mod:`vae_atlas.data.survey`).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -22,6 +23,7 @@ from vae_atlas.config import ConfigError, DataConfig, ModelConfig, RunConfig, Tr
 from vae_atlas.data import load_dataset, resolve_data_dir
 from vae_atlas.training import TrainingError, TrainResult, train
 from vae_atlas.training.data_access import data_config_for_run
+from vae_atlas.training.distributed import DistributedContext, context_from_env, threads_per_rank
 
 
 def add_data_arguments(p: argparse.ArgumentParser) -> None:
@@ -51,7 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="one line per epoch instead of the progress bar")  # fmt: skip
     g.add_argument("--quiet", action="store_true", help="print nothing but errors")
     g.add_argument("--threads", type=int,
-                   help="CPU threads for torch (default: torch's choice)")  # fmt: skip
+                   help="CPU threads for torch (default: torch's choice; under torchrun the "
+                   "cores split evenly over the processes on this machine)")  # fmt: skip
     p.set_defaults(handler=run_train)
 
 
@@ -98,10 +101,19 @@ def set_threads(n: int | None) -> None:
     torch.set_num_threads(n)
 
 
+def default_threads(ctx: DistributedContext) -> int | None:
+    """Under torchrun, the cores this machine gives the process split over its local ranks
+    (torchrun itself pins every rank to one thread); otherwise torch's own choice."""
+    if not ctx.distributed:
+        return None
+    return threads_per_rank(len(os.sched_getaffinity(0)), ctx.local_world_size)
+
+
 def run_train(args: argparse.Namespace) -> int:
-    set_threads(args.threads)
+    ctx = context_from_env()  # several processes when started by torchrun
+    set_threads(args.threads if args.threads is not None else default_threads(ctx))
     check_out_dir(args.out)
-    log = quiet if args.quiet else say
+    log = quiet if args.quiet or not ctx.writes else say
     progress = "off" if args.quiet else "lines" if args.no_progress else "bar"
     if args.restart and not args.resume:
         raise ConfigError("--restart only applies with --resume (it restarts an existing run)")
@@ -128,6 +140,7 @@ def run_train(args: argparse.Namespace) -> int:
             restart=args.restart,
             progress=progress,
             log=log,
+            distributed=ctx,
         )
     except BrokenPipeError:
         raise
@@ -137,7 +150,7 @@ def run_train(args: argparse.Namespace) -> int:
             f"could not write to {args.out}: {exc.strerror or exc}{where}"
         ) from None
     print_summary(result, log)
-    if result.message and args.quiet:  # the loop logged it already unless --quiet
+    if result.message and args.quiet and ctx.writes:  # the loop logged it unless --quiet
         print(result.message, file=sys.stderr)
     return 130 if result.status == "interrupted" else 0
 

@@ -11,9 +11,9 @@ single-process algorithm:
   loss is scaled by :func:`loss_scale` to make that average the gradient of the mean over the
   whole global batch (also when the last batch does not split evenly);
 - metric sums are all-reduced (:func:`all_reduce_sums`) so rank 0's epoch row is the global one;
-- the random draws inside a step (reparameterisation noise, dynamic binarisation) come from a
-  per-rank stream, and :func:`gather_rng_states` brings every rank's state to the writer so a
-  checkpoint can resume all of them.
+- rank 0 decides what every rank must agree on (:func:`on_writer`).
+
+:class:`~vae_atlas.training.distributed_trainer.DistributedTrainer` puts them into the step.
 """
 
 from __future__ import annotations
@@ -26,14 +26,15 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TypeVar
 
 import torch
 import torch.distributed as dist
-from torch import nn
 
+from vae_atlas.checkpoint import CHECKPOINT, RunFileError, read_header
 from vae_atlas.config import ConfigError
-from vae_atlas.models import AutoEncoder
+from vae_atlas.training.errors import TrainingError
 
 # A peer that stops answering (hung, or killed without its connection closing) fails the
 # survivors' next collective after this long instead of hanging them forever; held-out
@@ -47,8 +48,12 @@ FROM_WRITER = "raised_on_writer"
 T = TypeVar("T")
 
 
-class DistributedError(RuntimeError):
+class DistributedError(TrainingError):
     """The distributed set-up is unusable or a peer process was lost; the message says which."""
+
+
+class PeerLost(DistributedError):
+    """Another process of the run died or stopped answering, or torchrun stopped this one."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,17 +180,6 @@ def all_reduce_sums(sums: Mapping[str, float], ctx: DistributedContext) -> dict[
     return dict(zip(keys, values.tolist(), strict=True))
 
 
-def gather_rng_states(state: torch.Tensor, ctx: DistributedContext) -> list[torch.Tensor]:
-    """Every rank's generator state (uint8, same length on every rank), in rank order."""
-    if not ctx.distributed:
-        return [state]
-    device = torch.device("cuda", ctx.local_rank) if dist.get_backend() == "nccl" else "cpu"
-    local = state.to(device)
-    states = [torch.empty_like(local) for _ in range(ctx.world_size)]
-    dist.all_gather(states, local)
-    return [s.cpu() for s in states]
-
-
 def on_writer(ctx: DistributedContext, action: Callable[[], T]) -> T:
     """Run ``action`` on rank 0 only and hand its result, or the error it raised, to every rank:
     the writer decides (set-up checks, held-out numbers) and the others follow.
@@ -228,10 +222,7 @@ def stop_on_sigterm(ctx: DistributedContext) -> Iterator[None]:
         return
 
     def handler(signum: int, frame: object) -> None:
-        raise DistributedError(
-            f"rank {ctx.rank}: stopped by torchrun (another process of this run failed or the "
-            "launcher was stopped)"
-        )
+        raise PeerLost("torchrun stopped this process (another one failed, or it was stopped)")
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
@@ -240,37 +231,56 @@ def stop_on_sigterm(ctx: DistributedContext) -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-class LossForward(nn.Module):
-    """The model's training loss as a ``forward`` pass: DistributedDataParallel synchronises
-    gradients only for work done through its wrapped module's forward."""
-
-    def __init__(self, model: AutoEncoder) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(
-        self,
-        x: torch.Tensor,
-        *,
-        kl_weight: float,
-        capacity: float,
-        k: int,
-        generator: torch.Generator | None,
-        scale: float = 1.0,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(loss × ``scale`` to backpropagate, loss, reconstruction, KL): the logged numbers
-        stay the rank's plain batch means."""
-        terms = self.model.loss(x, kl_weight=kl_weight, capacity=capacity, k=k, generator=generator)
-        return terms.loss * scale, terms.loss, terms.recon, terms.kl
+def is_peer_lost(ctx: DistributedContext, exc: BaseException) -> bool:
+    """Whether ``exc`` means another process of the run is gone: a collective that failed
+    (gloo reports a closed connection or a timeout) or torchrun's SIGTERM."""
+    if not ctx.distributed or (isinstance(exc, TrainingError) and not isinstance(exc, PeerLost)):
+        return False
+    return isinstance(exc, (PeerLost, dist.DistError)) or "gloo" in str(exc).lower()
 
 
-def wrap_model(model: AutoEncoder, ctx: DistributedContext, device: torch.device) -> nn.Module:
-    """``model``'s loss wrapped in DDP (every parameter is used in every step, and the model
-    has no running statistics to broadcast)."""
-    ids = [ctx.local_rank] if device.type == "cuda" else None
-    return nn.parallel.DistributedDataParallel(
-        LossForward(model), device_ids=ids, forward_sync_buffers=False
+def lost_peer_message(ctx: DistributedContext, exc: BaseException, run_dir: Path) -> str:
+    """What a surviving rank says: which rank, why, and how to continue the run."""
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    done = checkpoint_epoch(run_dir)
+    kept = f"after epoch {done}" if done is not None else "none yet"
+    return (
+        f"rank {ctx.rank}: lost another process of this run ({reason}); the run keeps its last "
+        f"complete checkpoint ({kept}). Continue with: torchrun --nproc-per-node "
+        f"{ctx.world_size} -m vae_atlas.cli train --resume --out {run_dir}"
     )
+
+
+def checkpoint_epoch(run_dir: Path) -> int | None:
+    """The epochs the run's checkpoint has completed, None without a readable one."""
+    try:
+        _, meta = read_header(run_dir / CHECKPOINT)
+    except (OSError, RunFileError):
+        return None
+    epoch = meta.get("epoch") if isinstance(meta, dict) else None
+    return epoch if isinstance(epoch, int) else None
+
+
+def saved_world_size(run_dir: Path) -> int:
+    """How many processes trained the run's checkpoint (1 when it does not say)."""
+    path = run_dir / CHECKPOINT
+    _, meta = read_header(path)
+    value = meta.get("world_size", 1) if isinstance(meta, dict) else 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RunFileError(f"{path}: metadata field 'world_size'={value!r} must be an integer >= 1")
+    return value
+
+
+def note_world_size(run_dir: Path, ctx: DistributedContext, log: Callable[[str], None]) -> None:
+    """Say so when a run resumes under another number of processes than it was trained by."""
+    saved = saved_world_size(run_dir)
+    if saved != ctx.world_size:
+        log(
+            f"{run_dir} was trained by {saved} process{'es' if saved > 1 else ''} and continues "
+            f"with {ctx.world_size}: the same batches and schedules, other reparameterisation "
+            f"noise, so its weights will not be bit-identical to an uninterrupted {saved}-"
+            "process run"
+        )
 
 
 __all__ = [
@@ -278,17 +288,20 @@ __all__ = [
     "DistributedContext",
     "DistributedError",
     "FROM_WRITER",
-    "LossForward",
+    "PeerLost",
+    "checkpoint_epoch",
+    "is_peer_lost",
+    "lost_peer_message",
+    "note_world_size",
+    "saved_world_size",
     "all_reduce_sums",
     "backend_for",
     "check_batches",
     "context_from_env",
-    "gather_rng_states",
     "loss_scale",
     "on_writer",
     "process_group",
     "rank_slice",
     "stop_on_sigterm",
     "threads_per_rank",
-    "wrap_model",
 ]

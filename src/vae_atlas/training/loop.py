@@ -13,7 +13,7 @@ uninterrupted one on CPU.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 
 import torch
@@ -25,6 +25,18 @@ from vae_atlas.models import build_model
 from vae_atlas.seeds import derive_seed
 from vae_atlas.training.blueprint import model_blueprint
 from vae_atlas.training.data_access import DataAccess, data_config_for_run
+from vae_atlas.training.distributed import (
+    DistributedContext,
+    PeerLost,
+    checkpoint_epoch,
+    is_peer_lost,
+    lost_peer_message,
+    note_world_size,
+    on_writer,
+    process_group,
+    stop_on_sigterm,
+)
+from vae_atlas.training.distributed_trainer import DistributedTrainer
 from vae_atlas.training.errors import TrainingError
 from vae_atlas.training.heldout import heldout_sets
 from vae_atlas.training.progress import PROGRESS_MODES
@@ -51,6 +63,7 @@ def train(
     should_stop: Callable[[list[MetricsRow]], bool] | None = None,
     writes: bool = True,
     trainer_class: type[Trainer] = Trainer,
+    distributed: DistributedContext | None = None,
 ) -> TrainResult:
     """Train the model ``config`` describes into ``out_dir`` (a run directory).
 
@@ -72,36 +85,60 @@ def train(
     writes : whether this process writes the run directory and prints (rank 0 of several);
         a non-writer trains the same steps, writes no file and logs nothing.
     trainer_class : the :class:`Trainer` (or a subclass) that runs the steps.
+    distributed : this process's place among several under torchrun
+        (:func:`~vae_atlas.training.distributed.context_from_env`); only rank 0 writes. The
+        process group is joined for the call and left after it.
     """
     progress = {True: "bar", False: "off"}.get(progress, progress)  # type: ignore[call-overload]
     if progress not in PROGRESS_MODES:
         raise ValueError(f"progress={progress!r} is not one of {', '.join(PROGRESS_MODES)}")
+    ctx = distributed or DistributedContext()
+    writes = writes and ctx.writes
     if not writes:
         progress, log = "off", _silent
     run_dir = Path(out_dir)
     model_blueprint(config.model)  # a model too large to build is refused before anything else
+    device = resolve_device(config.train.device)
     with ExitStack() as held:
-        hold = lock_holder(held, "train --resume" if resume else "train")
-        if not writes:
-            hold = _no_lock
-        elif (run_dir / CONFIG).is_file() or (run_dir.is_dir() and any(run_dir.iterdir())):
-            hold(run_dir)  # an existing folder: lock it before looking at what it holds
-        found = check_run_dir(run_dir, config, resume, restart)
+        held.enter_context(process_group(ctx, device))
+        held.enter_context(stop_on_sigterm(ctx))
+        hold = lock_holder(held, "train --resume" if resume else "train") if writes else _no_lock
         writer = RunWriter(run_dir, config, writes=writes)
-        if resume and not found:  # --restart: the run starts over with its own config
-            writer.restart()
-        device = resolve_device(config.train.device)
+
+        def settle() -> bool:  # rank 0 alone looks and locks; the others follow its answer
+            if (run_dir / CONFIG).is_file() or (run_dir.is_dir() and any(run_dir.iterdir())):
+                hold(run_dir)  # an existing folder: lock it before looking at what it holds
+            found = check_run_dir(run_dir, config, resume, restart)
+            if resume and not found:  # --restart: the run starts over with its own config
+                writer.restart()
+            return found
+
+        found = on_writer(ctx, settle)
         data = _load_data(config, dataset, found)
         if config.train.early_stop is not None and data.val is None:
             raise TrainingError(
                 "--early-stop watches the validation split, and this run has none "
                 "(--val-size 0); give it one or leave --early-stop out"
             )
-        trainer = _build_trainer(trainer_class, config, data, device)
+        trainer = _build_trainer(trainer_class, config, data, device, ctx)
+        if found:
+            note_world_size(run_dir, ctx, log)
         sets = heldout_sets(data, config.train, device)
         watchers = Watchers(on_epoch_end, _stop_rule(config, should_stop))
-        session = TrainingSession(trainer, sets, writer, watchers, progress=progress, log=log)
-        return session.run(resume=found, hold=hold)
+        session = TrainingSession(
+            trainer, sets, writer, watchers, progress=progress, log=log, context=ctx
+        )
+        try:
+            return session.run(resume=found, hold=hold)
+        except RuntimeError as exc:
+            if not is_peer_lost(ctx, exc):
+                raise
+            message = lost_peer_message(ctx, exc, run_dir)
+            with suppress(
+                OSError
+            ):  # the lost process is the news; a failing write must not hide it
+                writer.write_state("interrupted", checkpoint_epoch(run_dir) or 0, message)
+            raise PeerLost(message) from None
 
 
 def _no_lock(folder: Path) -> None:
@@ -135,7 +172,11 @@ def mean_image(data: Dataset, chunk: int = 4096) -> torch.Tensor:
 
 
 def _build_trainer(
-    trainer_class: type[Trainer], config: RunConfig, data: Dataset, device: torch.device
+    trainer_class: type[Trainer],
+    config: RunConfig,
+    data: Dataset,
+    device: torch.device,
+    ctx: DistributedContext,
 ) -> Trainer:
     seed = config.train.seed
     with torch.random.fork_rng(devices=[]):
@@ -145,7 +186,10 @@ def _build_trainer(
     generator = torch.Generator(device=device).manual_seed(derive_seed(seed, "loop"))
     # uint8: each batch is made float when drawn (bit-identical to converting the whole split
     # at once), so a memory-mapped store is never copied, and in memory it takes a quarter
-    return trainer_class(model, data.train.images, config, generator, device=device)
+    images = data.train.images
+    if ctx.distributed:
+        return DistributedTrainer(model, images, config, generator, context=ctx, device=device)
+    return trainer_class(model, images, config, generator, device=device)
 
 
 def _stop_rule(

@@ -198,7 +198,12 @@ class RunWriter:
     def save_checkpoint(self, trainer: Trainer) -> None:
         if self.writes:
             state.save_checkpoint(
-                self.run_dir, trainer.model, trainer.optimizer, trainer.generator, trainer.position
+                self.run_dir,
+                trainer.model,
+                trainer.optimizer,
+                trainer.generator,
+                trainer.position,
+                world_size=trainer.world_size,
             )
 
     def save_best(self, weights: dict[str, torch.Tensor], epoch: int) -> None:

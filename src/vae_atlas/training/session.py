@@ -15,13 +15,14 @@ from typing import Any
 import torch
 
 from vae_atlas.checkpoint import read_run_config
+from vae_atlas.training.distributed import DistributedContext, on_writer
 from vae_atlas.training.errors import TrainingDiverged, TrainingInterrupted
 from vae_atlas.training.heldout import HeldOutSets, epoch_row, probe_codes
 from vae_atlas.training.progress import EpochBar, StopFlag, epoch_line, stop_on_sigint
 from vae_atlas.training.rundir import RunWriter, create_run, load_state, resumed_metrics
 from vae_atlas.training.state import load_checkpoint
 from vae_atlas.training.stopping import EarlyStopping
-from vae_atlas.training.trainer import Trainer
+from vae_atlas.training.trainer import EpochTotals, Trainer
 
 MetricsRow = dict[str, Any]
 
@@ -70,9 +71,11 @@ class TrainingSession:
         *,
         progress: str,
         log: Callable[[str], None],
+        context: DistributedContext | None = None,
     ) -> None:
         self.trainer, self.sets, self.writer, self.watchers = trainer, sets, writer, watchers
         self.progress, self.log = progress, log
+        self.context = context or DistributedContext()
         self.epochs = trainer.config.train.epochs
         self.early = EarlyStopping.of(trainer.config.train.early_stop)
 
@@ -136,7 +139,7 @@ class TrainingSession:
         return rows
 
     def _start(self, hold: Callable[[Path], None]) -> list[MetricsRow]:
-        rows = [epoch_row(self.trainer, self.sets, None)]
+        rows = [self._scored(None)]
         writer, target = self.writer, self.writer.run_dir
         if not writer.writes:
             return rows
@@ -162,7 +165,8 @@ class TrainingSession:
         crash in between re-runs this epoch on resume, and resume drops metrics rows newer
         than the checkpoint, so nothing is lost or doubled."""
         t, w = self.trainer, self.writer
-        w.snapshot(t.position.epoch, probe_codes(t.model, self.sets))
+        if w.writes:
+            w.snapshot(t.position.epoch, probe_codes(t.model, self.sets))
         if len(rows) == 1:
             w.write_metrics(rows)
         else:
@@ -170,6 +174,11 @@ class TrainingSession:
         if self.early is not None and self.early.best_epoch(rows) == t.position.epoch:
             w.save_best(t.model.state_dict(), t.position.epoch)
         w.save_checkpoint(t)
+
+    def _scored(self, totals: EpochTotals | None) -> MetricsRow:
+        """The epoch's metrics row, scored by rank 0 alone and handed to every rank (so early
+        stopping and ``should_stop`` decide the same everywhere)."""
+        return on_writer(self.context, lambda: epoch_row(self.trainer, self.sets, totals))
 
     def _train_epoch(self, flag: StopFlag) -> bool:
         pos = self.trainer.position
@@ -195,7 +204,7 @@ class TrainingSession:
         except TrainingDiverged as exc:
             raise self._diverged(str(exc)) from None
         epoch = self.trainer.position.epoch
-        rows.append(epoch_row(self.trainer, self.sets, totals))
+        rows.append(self._scored(totals))
         with self.writer.writing(epoch - 1):
             self._save_epoch_files(rows)
             self.writer.write_state("running", epoch)

@@ -34,8 +34,11 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer,
     generator: torch.Generator,
     pos: LoopPosition,
+    *,
+    world_size: int = 1,
 ) -> None:
-    """Write model.safetensors, then checkpoint.safetensors (everything --resume needs)."""
+    """Write model.safetensors, then checkpoint.safetensors (everything --resume needs;
+    ``world_size``: how many processes trained the run)."""
     weights = {k: v for k, v in model.state_dict().items()}
     tensors: dict[str, torch.Tensor] = {f"model.{k}": v for k, v in weights.items()}
     opt_state = optimizer.state_dict()
@@ -55,6 +58,7 @@ def save_checkpoint(
         "param_groups": opt_state["param_groups"],
         "rng_device": str(generator.device),
         "seeds": DERIVATION,
+        "world_size": world_size,
     }
     # weights first: if the checkpoint write then fails, --resume repeats this epoch from the
     # previous checkpoint and rewrites the weights, so the two never disagree after a resume

@@ -132,6 +132,7 @@ class Trainer:
         self.total_steps = self.steps_per_epoch * tc.epochs
         self.warmup_steps = round(tc.warmup_epochs * self.steps_per_epoch)
         self.position = LoopPosition()
+        self.world_size = 1  # the processes training together (see DistributedTrainer)
 
     def restore(self, position: LoopPosition) -> None:
         """Continue from a checkpoint's ``position`` (model, optimizer and generator already
@@ -162,10 +163,35 @@ class Trainer:
         A non-finite loss skips the batch (``nan_policy="skip"``) or raises
         :class:`TrainingDiverged` before the weights change.
         """
-        tc, mc, pos = self.config.train, self.config.model, self.position
+        tc, pos = self.config.train, self.position
         sched = self.schedule(pos.step)
         for group in self.optimizer.param_groups:
             group["lr"] = sched.lr
+        terms, to_backprop = self.forward(x, sched)
+        # one read of all three scalars (one device sync on GPU instead of three)
+        values = torch.stack([terms.loss, terms.recon, terms.kl]).detach().tolist()
+        b = float(x.shape[0])
+        sums = self.reduce({"loss": values[0] * b, "recon": values[1] * b,
+                            "kl": values[2] * b, "images": b})  # fmt: skip
+        if not math.isfinite(sums["loss"]):
+            if tc.nan_policy != "skip":
+                raise TrainingDiverged(self.divergence(values[0]))
+            pos.skipped_batches += 1
+            return _detached(terms)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(to_backprop).backward()  # disabled (fp32, bf16): the loss as it is
+        if tc.grad_clip is not None:
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        for key, value in sums.items():
+            pos.sums[key] += value
+        return _detached(terms)
+
+    def forward(self, x: torch.Tensor, sched: Schedule) -> tuple[LossTerms, torch.Tensor]:
+        """The loss terms of the batch ``x`` and the scalar to backpropagate (here the loss)."""
+        tc, mc = self.config.train, self.config.model
         if tc.dynamic_binarization:
             x = torch.bernoulli(x, generator=self.generator)
         x = x.contiguous(memory_format=self.memory_format)
@@ -179,27 +205,12 @@ class Trainer:
                 k=mc.iwae_k,
                 generator=self.generator,
             )
-        # one read of all three scalars (one device sync on GPU instead of three)
-        loss, recon, kl = torch.stack([terms.loss, terms.recon, terms.kl]).detach().tolist()
-        if not math.isfinite(loss):
-            if tc.nan_policy != "skip":
-                raise TrainingDiverged(self.divergence(loss))
-            pos.skipped_batches += 1
-            return _detached(terms)
-        self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(terms.loss).backward()  # disabled (fp32, bf16): the loss as it is
-        if tc.grad_clip is not None:
-            self.scaler.unscale_(self.optimizer)
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
-        b = float(x.shape[0])
-        s = pos.sums
-        s["loss"] += loss * b
-        s["recon"] += recon * b
-        s["kl"] += kl * b
-        s["images"] += b
-        return _detached(terms)
+        return terms, terms.loss
+
+    def reduce(self, sums: dict[str, float]) -> dict[str, float]:
+        """A step's sums over its images (nats and the image count) as the epoch counts them:
+        this process's own; with several processes, the sums over all of them."""
+        return sums
 
     def divergence(self, loss: float) -> str:
         """Where the loss became ``loss``: epoch, step and batch, counted from 1."""
@@ -230,7 +241,7 @@ class Trainer:
                 pos.epoch_seconds += time.perf_counter() - t0
                 return False
             start = pos.batch_index * tc.batch_size
-            batch = self.train_x.index_select(0, pos.perm[start : start + tc.batch_size])
+            batch = self.train_x.index_select(0, self.batch_indices(start))
             self.step(pixels_as_float(batch))  # (B, C, H, W) float32 in [0, 1]
             pos.batch_index += 1
             pos.step += 1
@@ -238,6 +249,11 @@ class Trainer:
                 on_batch(pos, time.perf_counter() - t0 + pos.epoch_seconds)
         pos.epoch_seconds += time.perf_counter() - t0
         return True
+
+    def batch_indices(self, start: int) -> torch.Tensor:
+        """The training images this process steps on for the batch that begins at ``start``
+        in the epoch's order."""
+        return self.position.perm[start : start + self.config.train.batch_size]
 
     def end_epoch(self) -> EpochTotals:
         """Close a fully trained epoch: weights checked finite, position at the next epoch."""

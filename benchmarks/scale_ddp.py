@@ -93,8 +93,8 @@ def step_profile(batch: int, blocks: int = 7, steps: int = 20) -> dict[str, floa
         loss_scale,
         process_group,
         rank_slice,
-        wrap_model,
     )
+    from vae_atlas.training.distributed_trainer import wrap_model
 
     ctx = context_from_env()
     cpu = torch.device("cpu")

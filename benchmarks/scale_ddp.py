@@ -18,7 +18,8 @@ the same way, so the table also shows what is left once communication is taken o
 one thread on half the batch does against two threads on all of it.
 
 Target: 2 ranks reach ≥ 0.8× the 1-process throughput. Run:
-``python benchmarks/scale_ddp.py --data-dir ../shared/datasets/mnist [--epochs 3] [--repeats 2]``.
+``python benchmarks/scale_ddp.py --data-dir ../shared/datasets/mnist [--epochs 3] [--repeats 2]``
+(``--steps-only``: the step timings alone, about a minute, with the verdict on steps per second).
 """
 
 from __future__ import annotations
@@ -145,12 +146,32 @@ def profile_steps(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     return {"2 ranks x 1 thread": ranks, "1 process x 2 threads": step_profile(args.batch_size)}
 
 
+def report_steps(profile: dict[str, dict[str, float]]) -> int:
+    """The step table alone, and the verdict on step throughput (global batch per second)."""
+    sync, single = profile["2 ranks x 1 thread"], profile["1 process x 2 threads"]["sync"]
+    share = (sync["sync"] - sync["no_sync"]) / sync["sync"]
+    print_table([["side", "s / step", "s / step without all-reduce"],
+                 ["1 process x 2 threads", f"{single * 1e3:.2f} ms", "-"],
+                 ["2 ranks x 1 thread", f"{sync['sync'] * 1e3:.2f} ms",
+                  f"{sync['no_sync'] * 1e3:.2f} ms"]])  # fmt: skip
+    ratio = single / sync["sync"]
+    met = verdict(
+        "2 ranks x 1 thread >= 0.8x the step throughput of 1 process x 2 threads",
+        ratio >= 0.8,
+        f"{ratio:.2f}x; all-reduce {share:.0%} of a step; a rank's step without it "
+        f"{sync['no_sync'] / single:.2f}x the 1-process step",
+    )
+    return 0 if met else 1
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data-dir", type=Path, default=MNIST_DIR)
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--steps-only", action="store_true",
+                   help="time steps only (the verdict compares steps)")  # fmt: skip
     p.add_argument("--profile-into", type=Path, help=argparse.SUPPRESS)  # a torchrun worker
     args = p.parse_args()
     if args.profile_into is not None:
@@ -161,6 +182,8 @@ def main() -> int:
         return 0
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, global batch {args.batch_size}")
     profile = profile_steps(args)
+    if args.steps_only:
+        return report_steps(profile)
     with tempfile.TemporaryDirectory() as scratch:
         seconds = time_training(args, Path(scratch))
     one, two = (statistics.median(seconds[k]) for k in seconds)

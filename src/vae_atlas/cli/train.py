@@ -106,7 +106,8 @@ def default_threads(ctx: DistributedContext) -> int | None:
     (torchrun itself pins every rank to one thread); otherwise torch's own choice."""
     if not ctx.distributed:
         return None
-    return threads_per_rank(len(os.sched_getaffinity(0)), ctx.local_world_size)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return threads_per_rank(cores or 1, ctx.local_world_size)
 
 
 def run_train(args: argparse.Namespace) -> int:

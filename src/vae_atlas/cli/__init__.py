@@ -65,12 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    from vae_atlas.training.distributed import FROM_WRITER
-
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
     except user_errors() as exc:
+        from vae_atlas.training.distributed import FROM_WRITER
+
         if not getattr(exc, FROM_WRITER, False):  # else rank 0 of this torchrun reports it
             print(f"error: {exc}", file=sys.stderr)
     except BrokenPipeError:

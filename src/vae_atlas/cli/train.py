@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vae_atlas.analysis.diagnostics import ACTIVE_KL_THRESHOLD, active_dimensions
 from vae_atlas.checkpoint import CONFIG, read_run_config
@@ -23,7 +24,9 @@ from vae_atlas.config import ConfigError, DataConfig, ModelConfig, RunConfig, Tr
 from vae_atlas.data import load_dataset, resolve_data_dir
 from vae_atlas.training import TrainingError, TrainResult, train
 from vae_atlas.training.data_access import data_config_for_run
-from vae_atlas.training.distributed import DistributedContext, context_from_env, threads_per_rank
+
+if TYPE_CHECKING:  # torch.distributed is imported only when training starts
+    from vae_atlas.training.distributed import DistributedContext
 
 
 def add_data_arguments(p: argparse.ArgumentParser) -> None:
@@ -104,6 +107,8 @@ def set_threads(n: int | None) -> None:
 def default_threads(ctx: DistributedContext) -> int | None:
     """Under torchrun, the cores this machine gives the process split over its local ranks
     (torchrun itself pins every rank to one thread); otherwise torch's own choice."""
+    from vae_atlas.training.distributed import threads_per_rank
+
     if not ctx.distributed:
         return None
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -111,6 +116,8 @@ def default_threads(ctx: DistributedContext) -> int | None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from vae_atlas.training.distributed import context_from_env
+
     ctx = context_from_env()  # several processes when started by torchrun
     set_threads(args.threads if args.threads is not None else default_threads(ctx))
     check_out_dir(args.out)

@@ -17,7 +17,7 @@ from typing import Any
 
 SCHEMA_VERSION = 2
 
-DATASETS = ("digits", "mnist", "fashion-mnist", "shapes", "folder", "store")
+DATASETS = ("digits", "mnist", "fashion-mnist", "shapes", "folder", "store", "celeba")
 FAMILIES = ("mlp", "conv")
 OBJECTIVES = ("ae", "vae", "beta-vae", "iwae")
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -76,7 +76,10 @@ class DataConfig:
     geometry). ``data_dir=None`` means: ``$VAE_ATLAS_DATA`` or the user cache dir, resolved by the
     CLI or :func:`vae_atlas.data.resolve_data_dir`, never here. ``val_size`` training images are
     held out for validation (seeded by ``seed``): ``None`` means the dataset's default (5,000 of
-    MNIST's 60,000, else 10 %, see :func:`vae_atlas.data.validation_size`), 0 none.
+    MNIST's 60,000, else 10 %, see :func:`vae_atlas.data.validation_size`), 0 none; CelebA's
+    default is its official "valid" partition. ``attributes`` names an attribute table for an
+    image folder (:mod:`vae_atlas.data.attributes`) and ``attributes_sha256`` the checksum it had
+    when the run was made, so a later load notices an edited table.
     """
 
     name: str = "digits"
@@ -90,6 +93,8 @@ class DataConfig:
     test_fraction: float = 0.2
     val_size: int | None = None
     seed: int = 0
+    attributes: str | None = None
+    attributes_sha256: str | None = None
 
     def __post_init__(self) -> None:
         _check_choice("data.name", self.name, DATASETS)
@@ -112,6 +117,11 @@ class DataConfig:
         if self.name in ("folder", "store") and not self.data_dir:
             raise ConfigError(
                 f"data.data_dir is required for the {self.name!r} dataset", field="data.data_dir"
+            )
+        if self.attributes is not None and self.name != "folder":
+            raise ConfigError(
+                f"data.attributes applies to the 'folder' dataset, not {self.name!r}",
+                field="data.attributes",
             )
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from vae_atlas.config import DataConfig
+from vae_atlas.data.attributes import AttributeTable, read_attribute_table
+from vae_atlas.data.celeba import load_celeba
 from vae_atlas.data.dataset import (
     DataError,
     Dataset,
@@ -26,16 +28,19 @@ from vae_atlas.data.store import load_store
 from vae_atlas.data.store_writer import write_store
 
 __all__ = [
+    "AttributeTable",
     "Dataset",
     "DataError",
     "ImageSet",
     "binarize_images",
+    "load_celeba",
     "load_dataset",
     "load_digits",
     "load_folder",
     "load_idx_dataset",
     "load_shapes",
     "load_store",
+    "read_attribute_table",
     "read_idx",
     "resolve_data_dir",
     "split_train_test",
@@ -76,6 +81,17 @@ def _folder(cfg: DataConfig) -> Dataset:
         channels=cfg.channels or 3,
         test_fraction=cfg.test_fraction,
         seed=cfg.seed,
+        attributes=cfg.attributes,
+        attributes_sha256=cfg.attributes_sha256 if cfg.verify else None,
+    )
+
+
+def _celeba(cfg: DataConfig) -> Dataset:
+    return load_celeba(
+        resolve_data_dir(cfg.data_dir, "celeba"),
+        image_size=cfg.image_size or 64,
+        verify=cfg.verify,
+        cache_dir=resolve_data_dir(None, "cache"),
     )
 
 
@@ -91,6 +107,7 @@ _LOADERS: dict[str, Callable[[DataConfig], Dataset]] = {
     "shapes": _shapes,
     "folder": _folder,
     "store": _store,
+    "celeba": _celeba,
 }
 
 

@@ -2,7 +2,9 @@
 
 Images are kept as a uint8 tensor of shape (N, C, H, W); models see them as float32 in [0, 1]
 through :meth:`ImageSet.float_images`. Labels are int64 (N,) or ``None``; ground-truth generative
-factors, where a dataset knows them (``shapes``), are float32 (N, n_factors).
+factors, where a dataset knows them (``shapes``), are float32 (N, n_factors); attributes, where
+the images come with a table of them (CelebA, ``--attributes``), are float32 (N, n_attributes),
+binary ones as 0/1.
 
 A validation split, where asked for, is carved out of train (:func:`split_validation`), so train,
 validation and test never share an image: recipes and early stopping are chosen on validation,
@@ -54,7 +56,8 @@ def binarize_images(images: ImageSet | torch.Tensor, seed: int) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class ImageSet:
-    """One split: images (N, C, H, W) uint8, optional labels (N,) and factors (N, F).
+    """One split: images (N, C, H, W) uint8, optional labels (N,), factors (N, F) and
+    attributes (N, A).
 
     ``release_rows(start, stop)``, set for a memory-mapped split (:mod:`vae_atlas.data.store`),
     lets a reader that is done with rows give their memory back; :meth:`chunks` calls it.
@@ -63,6 +66,7 @@ class ImageSet:
     images: torch.Tensor
     labels: torch.Tensor | None = None
     factors: torch.Tensor | None = None
+    attributes: torch.Tensor | None = None
     release_rows: Callable[[int, int], None] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -72,7 +76,12 @@ class ImageSet:
                 f"{tuple(self.images.shape)}"
             )
         n = self.images.shape[0]
-        for name, value in (("labels", self.labels), ("factors", self.factors)):
+        named = (
+            ("labels", self.labels),
+            ("factors", self.factors),
+            ("attributes", self.attributes),
+        )
+        for name, value in named:
             if value is not None and value.shape[0] != n:
                 raise DataError(f"{name} has {value.shape[0]} rows but there are {n} images")
 
@@ -108,6 +117,7 @@ class ImageSet:
             images=self._gather(index) if mapped_gather else self.images[index],
             labels=None if self.labels is None else self.labels[index],
             factors=None if self.factors is None else self.factors[index],
+            attributes=None if self.attributes is None else self.attributes[index],
             release_rows=release,
         )
 
@@ -135,7 +145,7 @@ def _release_shifted(
 @dataclass(frozen=True)
 class Dataset:
     """A named dataset with a train/test split, an optional validation split carved from train,
-    and optional class and factor names."""
+    and optional class, factor and attribute names."""
 
     name: str
     train: ImageSet
@@ -143,6 +153,7 @@ class Dataset:
     class_names: tuple[str, ...] | None = None
     factor_names: tuple[str, ...] | None = None
     val: ImageSet | None = None
+    attribute_names: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.train.images.shape[1:] != self.test.images.shape[1:]:
@@ -152,6 +163,15 @@ class Dataset:
             )
         if self.val is not None and self.val.images.shape[1:] != self.train.images.shape[1:]:
             raise DataError(f"{self.name}: validation images differ in shape from train images")
+        for split in (self.train, self.val, self.test):
+            has = split is not None and split.attributes is not None
+            if split is not None and has != (self.attribute_names is not None):
+                raise DataError(f"{self.name}: attributes need attribute_names on every split")
+            if has and split.attributes.shape[1] != len(self.attribute_names):
+                raise DataError(
+                    f"{self.name}: {split.attributes.shape[1]} attribute columns but "
+                    f"{len(self.attribute_names)} attribute names"
+                )
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -167,6 +187,7 @@ def split_train_test(
     *,
     test_fraction: float,
     seed: int,
+    attributes: torch.Tensor | None = None,
 ) -> tuple[ImageSet, ImageSet]:
     """Shuffle deterministically with ``seed`` and cut off the last ``test_fraction`` as test."""
     n = images.shape[0]
@@ -174,7 +195,7 @@ def split_train_test(
         raise DataError(f"need at least 2 images to split into train and test, got {n}")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     n_test = min(n - 1, max(1, round(n * test_fraction)))
-    whole = ImageSet(images, labels, factors)
+    whole = ImageSet(images, labels, factors, attributes)
     return whole.subset(order[n_test:]), whole.subset(order[:n_test])
 
 
@@ -204,6 +225,8 @@ def validation_size(name: str, n_train: int, val_size: int | None) -> int:
 def split_validation(data: Dataset, *, val_size: int | None, seed: int) -> Dataset:
     """``data`` with a seeded random ``val_size`` images moved from train into ``val``.
 
+    A dataset that already has its validation split (CelebA's official one) is returned as it
+    is, provided ``val_size`` is left at ``None`` or is that split's size.
     A dataset that already has its validation split is returned as it is, provided its size is
     the one asked for or ``val_size`` is None (so loading and training may both call this, and a
     store keeps the split it was prepared with).

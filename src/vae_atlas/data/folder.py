@@ -20,6 +20,10 @@ Each image is decoded with Pillow and normalised to uint8 ``channels`` x S x S:
 - the centred square of side min(width, height) is resized to S with a Lanczos filter
   (``reducing_gap`` makes large downscales fast; JPEGs are decoded at reduced size via ``draft``).
 
+An attribute table (``attributes``, see :mod:`vae_atlas.data.attributes`) is matched to the
+images by relative path or file name and split with them; ``attributes_sha256``, when given,
+must be the table's checksum (a run records it, so an edited table is noticed).
+
 Images declaring more than ``max_pixels`` are refused before decoding (decompression bombs).
 Pillow's own limit (``PIL.Image.MAX_IMAGE_PIXELS``, about 89 MP) still applies on top.
 """
@@ -34,6 +38,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
+from vae_atlas.data.attributes import file_sha256, match_attributes, read_attribute_table
 from vae_atlas.data.dataset import DataError, Dataset, split_train_test
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"})
@@ -51,6 +56,8 @@ def load_folder(
     seed: int = 0,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     skip_bad: bool = False,
+    attributes: str | os.PathLike[str] | None = None,
+    attributes_sha256: str | None = None,
 ) -> Dataset:
     """Load every image under ``path`` as uint8 (N, channels, image_size, image_size).
 
@@ -68,6 +75,8 @@ def load_folder(
         Refuse images whose declared width x height exceeds this.
     skip_bad
         Skip unreadable images with one warning instead of raising.
+    attributes, attributes_sha256
+        An attribute table for the images, and the checksum it must have.
 
     Returns
     -------
@@ -109,10 +118,34 @@ def load_folder(
     label_tensor = None
     if labels is not None:
         label_tensor = torch.tensor([labels[i] for i in kept], dtype=torch.int64)
+    table = None
+    if attributes is not None:
+        kept_paths = [files[i].relative_to(root).as_posix() for i in kept]
+        table = folder_attributes(attributes, kept_paths, attributes_sha256)
     train, test = split_train_test(
-        images, label_tensor, None, test_fraction=test_fraction, seed=seed
+        images, label_tensor, None, test_fraction=test_fraction, seed=seed,
+        attributes=None if table is None else torch.from_numpy(table[1]),
+    )  # fmt: skip
+    return Dataset(
+        name="folder",
+        train=train,
+        test=test,
+        class_names=class_names,
+        attribute_names=None if table is None else table[0],
     )
-    return Dataset(name="folder", train=train, test=test, class_names=class_names)
+
+
+def folder_attributes(
+    path: str | os.PathLike[str], relative_paths: list[str], sha256: str | None
+) -> tuple[tuple[str, ...], np.ndarray]:
+    """Attribute names and values (N, A) float32 for the images at ``relative_paths``."""
+    if sha256 is not None and Path(path).is_file() and file_sha256(path) != sha256:
+        raise DataError(
+            f"{path}: the attribute table changed since the run was made (sha256 differs from "
+            f"the recorded {sha256[:12]}…); restore it, or pass --no-verify to use it as it is"
+        )
+    table = read_attribute_table(path)
+    return table.names, match_attributes(table, relative_paths)
 
 
 def scan_folder(root: Path) -> tuple[list[Path], list[int] | None, tuple[str, ...] | None]:

@@ -80,6 +80,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="CSV with a binary attribute per test image (one row per image, or an 'index' column)",
     )
     p.add_argument("--attribute-column", help="the CSV column to use")
+    p.add_argument(
+        "--attribute",
+        nargs="+",
+        metavar="NAME",
+        dest="attributes",
+        help="binary attributes of the run's dataset to draw directions for (default: all when "
+        "there are at most six, else Smiling, Eyeglasses and others present)",
+    )
     add_figure_options(p)
     add_run_data_arguments(p)
     p.set_defaults(handler=run_report)
@@ -112,6 +120,7 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Repor
             attribute_classes=tuple(getattr(args, "attribute_classes", None) or ()) or None,
             attribute_csv=getattr(args, "attribute_csv", None),
             attribute_column=getattr(args, "attribute_column", None),
+            attributes=tuple(getattr(args, "attributes", None) or ()) or None,
             dims=None if args.dims is None else (args.dims[0] - 1, args.dims[1] - 1),
             grid_base=args.grid_base,
             max_points=args.max_points,

@@ -20,8 +20,16 @@ from vae_atlas.checkpoint import CONFIG, read_run_config
 from vae_atlas.cli.flags import add_options, check_out_dir, flag_message, given, quiet, say
 from vae_atlas.cli.run_access import data_access_from_args
 from vae_atlas.cli.train_options import DATA_OPTIONS, MODEL_OPTIONS, OPTIONS, TRAIN_OPTIONS
-from vae_atlas.config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
+from vae_atlas.config import (
+    PRESETS,
+    ConfigError,
+    DataConfig,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+)
 from vae_atlas.data import load_dataset, resolve_data_dir
+from vae_atlas.data.attributes import file_sha256
 from vae_atlas.training import TrainingError, TrainResult, train
 from vae_atlas.training.data_access import data_config_for_run
 
@@ -38,6 +46,25 @@ def add_data_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--base-url", help="where --download fetches from (file:// works)")
 
 
+def add_preset_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="a named recipe; flags given explicitly override its values "
+        "(faces: conv 32,64,128,256 at 64x64, 64-D code, gaussian with learned sigma)",
+    )
+
+
+def apply_preset(args: argparse.Namespace) -> None:
+    """Set the preset's fields whose flags were left out (a given flag always wins)."""
+    if getattr(args, "preset", None) is None:
+        return
+    names = {opt.field: opt.name for opt in OPTIONS}
+    for field, value in PRESETS[args.preset].items():
+        if getattr(args, names[field], None) is None:
+            setattr(args, names[field], value)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model into a run directory")
     p.add_argument("--out", required=True, type=Path, help="run directory to create (or resume)")
@@ -49,6 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "epoch 0 with its config (replaces its weights and metrics)",
     )
     add_data_arguments(p)
+    add_preset_argument(p)
     add_options(p.add_argument_group("model"), MODEL_OPTIONS)
     g = p.add_argument_group("training")
     add_options(g, TRAIN_OPTIONS)
@@ -64,10 +92,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 def data_config_from_args(args: argparse.Namespace, seed: int = 0) -> DataConfig:
     values = given(args, DATA_OPTIONS, "data")
     name = values.get("name", DataConfig.name)
-    if name in ("mnist", "fashion-mnist"):
+    if name in ("mnist", "fashion-mnist", "celeba"):
         values["data_dir"] = str(resolve_data_dir(values.get("data_dir"), name).resolve())
     elif values.get("data_dir") is not None:
         values["data_dir"] = str(Path(values["data_dir"]).resolve())
+    if values.get("attributes") is not None:
+        table = Path(values["attributes"]).resolve()
+        if not table.is_file():
+            raise ConfigError(f"--attributes {values['attributes']}: no such file")
+        values["attributes"] = str(table)
+        values["attributes_sha256"] = file_sha256(table)
     switches = {"verify": not args.no_verify, "download": args.download, "base_url": args.base_url}
     return DataConfig(**values, **switches, seed=seed)
 
@@ -131,6 +165,7 @@ def run_train(args: argparse.Namespace) -> int:
             # the run's data section only describes its data: read it as this command's flags say
             dataset = load_dataset(data_config_for_run(config.data, data_access_from_args(args)))
         else:
+            apply_preset(args)
             if args.name == "folder" and args.data_dir is not None:  # name: --dataset
                 choose_folder_defaults(args, log)
             # the training flags are checked before the (possibly slow) data load

@@ -50,14 +50,14 @@ DATA_OPTIONS = (
     Option(
         "--data-dir",
         "data.data_dir",
-        "dataset files (mnist/fashion-mnist) or image folder "
+        "dataset files (mnist/fashion-mnist/celeba) or image folder "
         "(default: $VAE_ATLAS_DATA or the user cache dir)",
     ),
     Option(
         "--image-size",
         "data.image_size",
-        "folder/shapes: side length in pixels (default: "
-        "64 for shapes; an image folder: chosen from its images)",
+        "folder/shapes/celeba: side length in pixels (default: "
+        "64 for shapes and celeba; an image folder: chosen from its images)",
         {"type": int},
     ),
     Option(
@@ -71,6 +71,12 @@ DATA_OPTIONS = (
         "data.n_samples",
         "shapes: how many images to generate (default: 20000)",
         {"type": int},
+    ),
+    Option(
+        "--attributes",
+        "data.attributes",
+        "folder: a table of per-image attributes (CSV or whitespace) keyed by file name or "
+        "relative path; travels with the run",
     ),
     Option(
         "--val-size",

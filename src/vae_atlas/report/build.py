@@ -11,6 +11,7 @@ from torch import nn
 
 from vae_atlas.analysis.interpolation import pick_pair
 from vae_atlas.data import Dataset
+from vae_atlas.report import attribute_figures
 from vae_atlas.report import generation_figures as gen
 from vae_atlas.report import health_figures as health
 from vae_atlas.report import latent_figures as latent
@@ -103,6 +104,7 @@ def build_source_report(
         gen.add_interpolation,
         gen.add_traversals,
         gen.add_attribute,
+        attribute_figures.add_attributes,
         add_training,
         health.add_aggregate,
     ):
@@ -154,6 +156,7 @@ def check_choices(ctx: AtlasContext) -> None:
             raise ValueError(f"interpolation input {index} is not a test index < {n}")
     if ctx.options.attribute_classes is not None:
         gen.class_pair(ctx)
+    attribute_figures.check_attribute_choice(ctx)
     d = ctx.source.latent_dim
     if ctx.options.dims is not None and max(ctx.options.dims) >= d:
         named = ", ".join(f"z{i + 1}" for i in ctx.options.dims)

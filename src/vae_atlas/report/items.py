@@ -17,6 +17,7 @@ SECTIONS = (
     "Latent space",
     "Decoding and generating",
     "Walking the space",
+    "Attributes",
     "Training",
     "Prior fit",
     "Anomalies",

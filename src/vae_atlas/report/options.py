@@ -22,6 +22,8 @@ class ReportOptions:
     test-set index or class name (default: a "1" and a "7" for digits). ``attribute_csv`` with
     ``attribute_column`` gives a binary attribute per *test* image; otherwise
     ``attribute_classes`` (default "4" → "9" where those classes exist) defines the direction.
+    ``attributes`` names the dataset's own binary attributes (CelebA's, a folder's table) whose
+    directions are drawn (default: :func:`~vae_atlas.analysis.attribute_scores.choose_attributes`).
     ``dims`` (0-based) are the two latent dimensions shown by the clouds, the aggregate
     posterior and (above 2-D) the decoded grid; default: the two with the most KL, and the
     grid's plane of the top-2 principal directions. ``grid_base`` is the test input whose code
@@ -35,6 +37,7 @@ class ReportOptions:
     attribute_classes: tuple[str, str] | None = None
     attribute_csv: Path | None = None
     attribute_column: str | None = None
+    attributes: tuple[str, ...] | None = None
     dims: tuple[int, int] | None = None
     grid_base: int | None = None
     max_points: int = 10_000

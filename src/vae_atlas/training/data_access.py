@@ -41,7 +41,7 @@ def data_config_for_run(recorded: DataConfig, access: DataAccess) -> DataConfig:
     if access.data_dir:
         data_dir = str(Path(access.data_dir).expanduser())
     elif recorded.name in ("folder", "store") or (
-        recorded.name in _IDX
+        recorded.name in (*_IDX, "celeba")
         and not access.download
         and recorded.data_dir
         and Path(recorded.data_dir).is_dir()

@@ -4,8 +4,9 @@ attribute directions and analogies (White 2016, "Sampling Generative Networks"; 
 
 Per dimension: |Pearson correlation| between the dimension's means and the attribute (for a
 binary attribute this is the point-biserial correlation). Per attribute: a linear probe
-(logistic regression for binary attributes, ridge regression for continuous ones) fitted on one
-seeded half of the codes and scored on the other half: accuracy and ROC AUC (binary, beside the
+(logistic regression for binary attributes, ridge regression for continuous ones) fitted on
+other codes than it is scored on — given training codes, or else one seeded half of the codes
+— and scored on held-out codes: accuracy and ROC AUC (binary, beside the
 accuracy of always guessing the majority value) or R² (continuous).
 """
 
@@ -74,25 +75,38 @@ def dimension_correlations(mu: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def score_attributes(
-    mu: np.ndarray, values: np.ndarray, names: Sequence[str], *, seed: int = 0
+    mu: np.ndarray,
+    values: np.ndarray,
+    names: Sequence[str],
+    *,
+    fit_mu: np.ndarray | None = None,
+    fit_values: np.ndarray | None = None,
+    seed: int = 0,
 ) -> AttributeScores:
-    """Per-dimension correlations and held-out linear probes for every attribute."""
+    """Per-dimension correlations of ``mu`` (N, D) with ``values`` (N, A), and linear probes
+    fitted on ``fit_mu`` / ``fit_values`` (e.g. training codes) and scored on ``mu``; without
+    them, fitted on a seeded half of ``mu`` and scored on the other half."""
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.metrics import roc_auc_score
     from sklearn.preprocessing import StandardScaler
 
     mu, values = np.asarray(mu, dtype=np.float64), np.asarray(values, dtype=np.float64)
-    if len(mu) < 4:
-        raise ValueError(f"attribute probes need at least 4 codes, got {len(mu)}")
-    order = np.random.default_rng(seed).permutation(len(mu))
-    fit, held = order[: len(mu) // 2], order[len(mu) // 2 :]
-    scaler = StandardScaler().fit(mu[fit])
-    x_fit, x_held = scaler.transform(mu[fit]), scaler.transform(mu[held])
+    if fit_mu is None or fit_values is None:
+        if len(mu) < 4:
+            raise ValueError(f"attribute probes need at least 4 codes, got {len(mu)}")
+        order = np.random.default_rng(seed).permutation(len(mu))
+        fit, held = order[: len(mu) // 2], order[len(mu) // 2 :]
+        fit_mu, fit_values, held_mu, held_values = mu[fit], values[fit], mu[held], values[held]
+    else:
+        fit_mu, fit_values = np.asarray(fit_mu, np.float64), np.asarray(fit_values, np.float64)
+        held_mu, held_values = mu, values
+    scaler = StandardScaler().fit(fit_mu)
+    x_fit, x_held = scaler.transform(fit_mu), scaler.transform(held_mu)
     n = len(names)
     accuracy, auc, majority, r2 = (np.full(n, np.nan) for _ in range(4))
     binary = tuple(is_binary(values[:, a]) for a in range(n))
     for a in range(n):
-        y_fit, y_held = values[fit, a], values[held, a]
+        y_fit, y_held = fit_values[:, a], held_values[:, a]
         if binary[a]:
             if np.unique(y_fit).size < 2 or np.unique(y_held).size < 2:
                 continue  # one half holds one value only: nothing to learn or to score
@@ -111,8 +125,8 @@ def score_attributes(
         auc=auc,
         majority=majority,
         r2=r2,
-        n_fit=len(fit),
-        n_held_out=len(held),
+        n_fit=len(x_fit),
+        n_held_out=len(x_held),
     )
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from vae_atlas.analysis.attribute_scores import score_attributes
 from vae_atlas.analysis.disentanglement import ShapesOracle, disentanglement_scores
 from vae_atlas.analysis.encode import LatentSet, encode_images
 from vae_atlas.analysis.evaluation_file import EvaluationResult
@@ -152,10 +153,17 @@ def evaluate_model(
         ).to_dict())  # fmt: skip
     else:
         notes.append("disentanglement: only the 'shapes' dataset knows its generative factors")
+    attrs = None
+    if dataset.attribute_names is not None:
+        a_test = _subset_attributes(dataset.test, s.max_test_images, s.seed)
+        a_train = _subset_attributes(dataset.train, s.max_train_images, s.seed)
+        attrs = timer.run("attribute probes", lambda: score_attributes(
+            lat_test.mu, a_test, dataset.attribute_names, fit_mu=lat_train.mu, fit_values=a_train,
+        ).as_dict())  # fmt: skip
     return EvaluationResult(
         run="", dataset=dataset.name, objective="vae" if lat_test.logvar is not None else "ae",
         latent_dim=lat_test.latent_dim, n_test=len(x_test), n_dims=int(np.prod(x_test.shape[1:])),
-        binarized=binarize_seed is not None, disentanglement=dis, notes=notes,
+        binarized=binarize_seed is not None, disentanglement=dis, attributes=attrs, notes=notes,
         settings=asdict(s), seconds=timer.seconds, **like, **quality,
     )  # fmt: skip
 
@@ -169,13 +177,24 @@ def select_images(
     the training loop scored.
     """
     x = binarize(images, binarize_seed) if binarize_seed is not None else None
-    index = torch.arange(len(images))
-    if n is not None and n < len(images):
-        order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
-        index = order[:n].sort().values
+    index = _subset_index(len(images), n, seed)
     x = images.subset(index).float_images() if x is None else x[index]
     labels = None if images.labels is None else images.labels[index].numpy()
     return x, labels
+
+
+def _subset_index(n_images: int, n: int | None, seed: int) -> torch.Tensor:
+    """The sorted indices of the seeded random ``n`` of ``n_images`` (all when ``n`` is None)."""
+    if n is None or n >= n_images:
+        return torch.arange(n_images)
+    order = torch.randperm(n_images, generator=torch.Generator().manual_seed(seed))
+    return order[:n].sort().values
+
+
+def _subset_attributes(images: ImageSet, n: int | None, seed: int) -> np.ndarray:
+    """The attributes (n, A) of the images :func:`_images` picks with the same ``n``, ``seed``."""
+    assert images.attributes is not None  # the dataset carries attribute names
+    return images.attributes[_subset_index(len(images), n, seed)].numpy()
 
 
 def _likelihood(

@@ -68,6 +68,9 @@ class EvaluationResult:
     smoothness: float | None
     roughness: float | None
     disentanglement: dict[str, float | int] | None
+    # per attribute of the dataset (CelebA, a folder's table): held-out linear-probe numbers,
+    # see vae_atlas.analysis.attribute_scores.AttributeScores.as_dict
+    attributes: dict[str, dict[str, Any]] | None = None
     notes: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -167,7 +170,7 @@ def evaluation_table(r: EvaluationResult, *, omit: Collection[str] = ()) -> dict
     whose keys are in ``omit`` (``run``, ``n_test``, ``neg_elbo``, ``iwae_nll``,
     ``iwae_bits_per_dim``, ``recon_nll``, ``knn_accuracy``, ``linear_probe_accuracy``,
     ``silhouette``, ``active``, ``kl_total``, ``total_correlation``, ``smoothness``,
-    ``roughness``, ``disentanglement``)."""
+    ``roughness``, ``disentanglement``, ``attributes``)."""
     iwae = _num(r.iwae_nll)
     if iwae is not None and r.iwae_nll_stderr is not None:
         iwae += f" ± {r.iwae_nll_stderr:.2f}"
@@ -189,7 +192,21 @@ def evaluation_table(r: EvaluationResult, *, omit: Collection[str] = ()) -> dict
     ]  # fmt: skip
     for key, name in DISENTANGLEMENT_NAMES.items():
         rows.append(("disentanglement", name, _num((r.disentanglement or {}).get(key), ".3f")))
+    for name, entry in (r.attributes or {}).items():
+        rows.append(("attributes", f"attribute probe: {name}", _attribute_text(entry)))
     return {label: text for key, label, text in rows if text is not None and key not in omit}
+
+
+def _attribute_text(entry: dict[str, Any]) -> str | None:
+    """ "accuracy 0.93 (majority 0.51), AUC 0.98", or "R² 0.71" for a continuous attribute."""
+    if entry.get("probe_r2") is not None:
+        return f"R² {entry['probe_r2']:.3f}"
+    if entry.get("probe_accuracy") is None:
+        return "n/a (one value only in the fit or test codes)"
+    return (
+        f"accuracy {entry['probe_accuracy']:.3f} (majority {entry['majority_accuracy']:.3f}), "
+        f"AUC {entry['probe_auc']:.3f}"
+    )
 
 
 def _active_row(r: EvaluationResult) -> tuple[str, str, str]:

@@ -50,6 +50,7 @@ class ExplorerRun:
     cache_dir : where t-SNE / UMAP maps are stored between sessions (None: memory only).
     upload_layout : how uploads are laid out before encoding (``"mnist"`` or ``"fill"``, see
         :mod:`vae_atlas.explorer.images`).
+    attribute_names : names of the columns of ``images.attributes``, if the images have any.
     """
 
     def __init__(
@@ -63,6 +64,7 @@ class ExplorerRun:
         info: dict[str, str] | None = None,
         cache_dir: Path | None = None,
         upload_layout: str = "fill",
+        attribute_names: Sequence[str] | None = None,
     ) -> None:
         if upload_layout not in LAYOUTS:
             raise ValueError(f"upload_layout={upload_layout!r} is not one of {', '.join(LAYOUTS)}")
@@ -74,6 +76,7 @@ class ExplorerRun:
         self.device = model_device(model)
         self.images = images
         self.class_names = list(class_names) if class_names is not None else None
+        self.attribute_names = list(attribute_names) if attribute_names is not None else None
         self.info = {"objective": "?", "family": "?", "dataset": "?", **(info or {})}
         self.image_shape = tuple(int(s) for s in images.images.shape[1:])
         self.latents: LatentSet = encode_images(self.model, images)
@@ -124,6 +127,7 @@ class ExplorerRun:
             info=info,
             cache_dir=run.cache_dir if writable else None,
             upload_layout="mnist" if run.dataset.name == "mnist" else "fill",  # a store keeps it
+            attribute_names=run.dataset.attribute_names,
         )
 
     @classmethod

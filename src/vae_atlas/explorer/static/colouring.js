@@ -12,6 +12,14 @@ export function scoreBins(scores, lo, hi, n) {
   return out;
 }
 
+// the per-point scores the map is coloured by now: the anomaly scores, an attribute's values
+// (attributes.js; only those of the run shown) or none (classes)
+export function activeScores(state) {
+  if (state.colourBy === "anomaly") return state.anomaly;
+  const attr = state.attributeColours;
+  return String(state.colourBy).startsWith("attr:") && attr && attr.runId === state.run.id ? attr : null;
+}
+
 // { labels, palette } for ScatterMap.setPoints
 export function pointColours(run, anomaly) {
   if (!anomaly) return { labels: run.labels, palette: run.class_colors };
@@ -29,7 +37,7 @@ export function scoreLegend(anomaly) {
   ends.className = "ends";
   ends.append(
     Object.assign(document.createElement("span"), { textContent: anomaly.lo.toFixed(1) }),
-    Object.assign(document.createElement("span"), { textContent: "more unusual →" }),
+    Object.assign(document.createElement("span"), { textContent: anomaly.caption || "more unusual →" }),
     Object.assign(document.createElement("span"), { textContent: anomaly.hi.toFixed(1) }),
   );
   const title = Object.assign(document.createElement("div"), { className: "name", textContent: anomaly.name });

@@ -3,7 +3,7 @@
 // latent units, same pan and zoom). Pointer moves are coalesced to one per animation frame.
 
 import { PRIOR_RADIUS, drawAxes, mapAxes } from "./axes.js";
-import { pointColours, scoreLegend } from "./colouring.js";
+import { activeScores, pointColours, scoreLegend } from "./colouring.js";
 import { LatestOnly } from "./decoder.js";
 import { liftAt, liftLinear, project, showAnchor, showCode } from "./decoding.js";
 import { clearLasso, drawLasso, extendLasso, finishLasso, lasso, startLasso } from "./lasso.js";
@@ -110,7 +110,7 @@ export function showCompare(compare) {
 
 // colour the points by class or by anomaly score (state.colourBy)
 export function recolour(map = state.map) {
-  const { labels, palette } = pointColours(state.run, state.colourBy === "anomaly" ? state.anomaly : null);
+  const { labels, palette } = pointColours(state.run, activeScores(state));
   scatter.setPoints(map.x, map.y, labels, palette);
 }
 
@@ -119,7 +119,8 @@ export function buildLegend() {
   legend.replaceChildren();
   const { class_names: names, class_colors: colours, labels } = state.run;
   scatter.hidden.clear();
-  if (state.colourBy === "anomaly" && state.anomaly) return legend.append(scoreLegend(state.anomaly));
+  const scores = activeScores(state);
+  if (scores) return legend.append(scoreLegend(scores));
   if (!labels || !names) return;
   names.forEach((name, c) => {
     const b = document.createElement("button");

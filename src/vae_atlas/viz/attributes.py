@@ -80,7 +80,7 @@ class AttributeTableDisplay:
         s = self.scores
         n_attr, n_dims = s.dim_corr.shape
         dims = np.argsort(-s.dim_corr.max(axis=0))[: self.max_dims]  # most informative first
-        fig, ax = new_axes(ax, (min(2.5 + 0.16 * len(dims), 13), 0.9 + 0.28 * n_attr))
+        fig, ax = new_axes(ax, (min(max(6.0, 3.5 + 0.16 * len(dims)), 13), 0.9 + 0.28 * n_attr))
         image = ax.imshow(s.dim_corr[:, dims], cmap="magma", vmin=0, vmax=1, aspect="auto")
         ax.set_yticks(range(n_attr), [_row_label(s, a) for a in range(n_attr)], fontsize=7)
         ax.set_xticks(range(len(dims)), [f"z{d + 1}" for d in dims], fontsize=6, rotation=90)

@@ -22,8 +22,10 @@ from ..explorer.conftest import local_client
 # two tiny trainings and three reports: about a minute on an idle core, minutes on a busy one
 pytestmark = pytest.mark.slow
 
-TINY = ["--image-size", "32", "--family", "conv", "--hidden", "8,16,32", "--latent-dim", "4",
-        "--epochs", "1", "--batch-size", "32", "--probe-size", "10", "--quiet", "--threads", "1"]  # fmt: skip
+TINY = [
+    "--image-size", "32", "--family", "conv", "--hidden", "8,16,32", "--latent-dim", "4",
+    "--epochs", "1", "--batch-size", "32", "--probe-size", "10", "--quiet", "--threads", "1",
+]  # fmt: skip
 N_IMAGES = 160  # partition: 128 train, 16 valid, 16 test
 
 

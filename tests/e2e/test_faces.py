@@ -146,3 +146,15 @@ def test_missing_attribute_file_is_one_line(faces, tmp_path, capsys) -> None:
         main([*args, "--attributes", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "r")]) == 1
     )
     assert "--attributes" in one_error(capsys) and not (tmp_path / "r").exists()
+
+
+def test_explorer_attributes_of_a_run_without_any(tmp_path) -> None:
+    from vae_atlas.data import load_digits
+    from vae_atlas.training import train
+
+    from ..tiny_runs import tiny_config
+
+    train(tiny_config(epochs=1), tmp_path / "d", dataset=load_digits(), progress=False, log=print)
+    client = local_client(create_app([load_run(tmp_path / "d")]))
+    assert client.get("/api/runs/d/attributes").json() == {"attributes": [], "sliders": []}
+    assert client.get("/api/runs/d/attributes/0").status_code == 404

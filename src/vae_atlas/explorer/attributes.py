@@ -85,6 +85,9 @@ def _computed(run: ExplorerRun) -> tuple[AttributeScores, list[int], np.ndarray]
 
 @router.get("/runs/{run_id}/attributes", response_model=AttributeSummary)
 def get_attributes(run: RunDep) -> AttributeSummary:
+    """The run's attributes; an empty list when its images carry none."""
+    if run.attribute_names is None or run.images.attributes is None:
+        return AttributeSummary(attributes=[], sliders=[])
     values = _values(run)
     scores, chosen, directions = _computed(run)
     rows = []

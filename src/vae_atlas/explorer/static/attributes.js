@@ -99,8 +99,9 @@ async function loadAttributes() {
   summary = null;
   update({ attributeColours: null });
   try {
-    summary = await getJSON(runPath("/attributes"));
-  } catch (_) { /* 404: this run's images carry no attributes */ }
+    const found = await getJSON(runPath("/attributes"));
+    summary = found.attributes.length ? found : null; // empty: the images carry no attributes
+  } catch (_) { /* the card stays away; the rest of the page works without it */ }
   if (!summary && String(state.colourBy).startsWith("attr:")) update({ colourBy: "class" });
   build();
 }

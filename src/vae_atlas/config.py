@@ -34,23 +34,6 @@ MAX_SEED = 2**32 - 1
 DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64, 128)}
 DEFAULT_BETA = {"ae": 1.0, "vae": 1.0, "beta-vae": 4.0, "iwae": 1.0}
 
-# Named recipes: config fields (``section.name``) a preset sets unless a flag sets them itself.
-# faces: the usual 64×64 RGB face VAE (strided-conv encoder, transposed-conv decoder, four
-# stages 64 → 4, a 64-D code) with a Gaussian likelihood whose σ is learned, so the
-# reconstruction weight is fitted instead of guessed; docs/faces.md has its measurements.
-PRESETS: dict[str, dict[str, object]] = {
-    "faces": {
-        "data.image_size": 64,
-        "model.family": "conv",
-        "model.hidden": (32, 64, 128, 256),
-        "model.latent_dim": 64,
-        "model.likelihood": "gaussian",
-        "model.learn_sigma": True,
-        "train.batch_size": 64,
-        "train.lr": 1e-3,
-    },
-}
-
 
 class ConfigError(ValueError):
     """A configuration value, or a config file, is invalid; the message names the field.

@@ -20,16 +20,10 @@ from vae_atlas.checkpoint import CONFIG, read_run_config
 from vae_atlas.cli.flags import add_options, check_out_dir, flag_message, given, quiet, say
 from vae_atlas.cli.run_access import data_access_from_args
 from vae_atlas.cli.train_options import DATA_OPTIONS, MODEL_OPTIONS, OPTIONS, TRAIN_OPTIONS
-from vae_atlas.config import (
-    PRESETS,
-    ConfigError,
-    DataConfig,
-    ModelConfig,
-    RunConfig,
-    TrainConfig,
-)
+from vae_atlas.config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.data import load_dataset, resolve_data_dir
 from vae_atlas.data.attributes import file_sha256
+from vae_atlas.presets import PRESETS
 from vae_atlas.training import TrainingError, TrainResult, train
 from vae_atlas.training.data_access import data_config_for_run
 

@@ -17,7 +17,8 @@ function card() {
   box = Object.assign(document.createElement("section"), { className: "card", id: "attributes-card" });
   // this card's own look, kept here so the shared stylesheet stays untouched
   const style = Object.assign(document.createElement("style"), {
-    textContent: `#attributes-card .slider .name { width: 120px; overflow: hidden; text-overflow: ellipsis; }
+    textContent: `#attributes-card .slider { grid-template-columns: 120px 1fr 40px; }
+      #attributes-card .slider .name { width: 120px; overflow: hidden; text-overflow: ellipsis; }
       #attr-table { max-height: 260px; overflow: auto; } #attr-table td { padding: 1px 6px 1px 0; }`,
   });
   box.innerHTML = `<h2>Attributes <span class="muted small">move the selection along a direction</span></h2>

@@ -192,7 +192,7 @@ def _subset_index(n_images: int, n: int | None, seed: int) -> torch.Tensor:
 
 
 def _subset_attributes(images: ImageSet, n: int | None, seed: int) -> np.ndarray:
-    """The attributes (n, A) of the images :func:`_images` picks with the same ``n``, ``seed``."""
+    """The attributes (n, A) of the images :func:`select_images` picks with the same n, seed."""
     assert images.attributes is not None  # the dataset carries attribute names
     return images.attributes[_subset_index(len(images), n, seed)].numpy()
 

@@ -468,14 +468,14 @@ def test_points_coloured_by_anomaly_score(page) -> None:
     page.wait_for_function("window.__atlas.state.colourBy === 'anomaly'")
     assert page.locator("#legend .colour-bar").is_visible()
     assert "ELBO" in page.locator("#legend .colour-bar .name").inner_text()
-    page.evaluate("new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)))")
-    # the ramp's ends: viridis(0.2) #414487 for the most typical points, #fde725 the most unusual
-    found = page.evaluate(
-        """() => { const c = document.getElementById('points');
+    # the ramp's ends: viridis(0.2) #414487 for the most typical points, #fde725 the most unusual;
+    # the points are drawn again once the view rests, so wait for the new snapshot
+    colours = """() => { const c = document.getElementById('points');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         const has = (r, g, b) => { for (let i = 0; i < d.length; i += 4)
           if (d[i] === r && d[i+1] === g && d[i+2] === b) return true; return false; };
         return [has(65, 68, 135), has(253, 231, 37), has(31, 119, 180)]; }"""
-    )
+    page.wait_for_function(f"({colours})()[0]", timeout=15_000)
+    found = page.evaluate(colours)
     assert found == [True, True, False]  # and no class colour left
     page.wait_for_function("location.search.includes('col=anomaly')")

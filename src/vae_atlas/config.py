@@ -205,7 +205,7 @@ class TrainConfig:
 
     epochs: int = 10
     batch_size: int = 128
-    lr: float = 5e-3  # with the cosine decay below; benchmarks/recipe_sweep.py, docs/train_speed.md
+    lr: float = 3e-3  # with the cosine decay below; benchmarks/recipe_sweep.py, docs/train_speed.md
     lr_final_fraction: float = 0.05
     weight_decay: float = 0.0
     adam_eps: float = 1e-8  # Adam's ε (Burda et al. 2016 used 1e-4)

@@ -51,7 +51,7 @@ def test_train_help_shows_the_config_defaults(capsys, monkeypatch):
     assert "(default: mlp" in helps["--family"]
     assert "(default: 2)" in helps["--latent-dim"]
     assert "(default: vae)" in helps["--objective"]
-    assert "(default: 0.005)" in helps["--lr"]
+    assert "(default: 0.003)" in helps["--lr"]
     assert "(default: 128" in helps["--batch-size"]
     assert "32,64,128 for conv" in helps["--hidden"]
     assert "4 for beta-vae" in helps["--beta"]

@@ -340,14 +340,13 @@ def test_class_colours_are_the_reports_palette(page) -> None:
         " (i) => getComputedStyle(i).backgroundColor)"
     )
     assert swatches[0] == "rgb(31, 119, 180)" and swatches[3] == "rgb(214, 39, 40)"
-    found = page.evaluate(
-        """() => { const c = document.getElementById('points');
+    # the points are drawn into a snapshot once the view rests: wait for it
+    colours = """() => { const c = document.getElementById('points');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         const has = (r, g, b) => { for (let i = 0; i < d.length; i += 4)
           if (d[i] === r && d[i+1] === g && d[i+2] === b) return true; return false; };
         return [has(31, 119, 180), has(214, 39, 40)]; }"""
-    )
-    assert found == [True, True]
+    page.wait_for_function(f"({colours})().every(Boolean)", timeout=15_000)
 
 
 def test_dimensions_are_numbered_from_one(page) -> None:

@@ -56,6 +56,12 @@ def log_standard_normal(x: torch.Tensor) -> torch.Tensor:
     return -0.5 * (x.square() + _LOG_2PI).sum(-1)
 
 
+def widened(t: torch.Tensor) -> torch.Tensor:
+    """``t`` in float32 when it is in a lower precision (bf16/fp16 from autocast); float32 and
+    float64 tensors are returned as they are."""
+    return t.to(torch.promote_types(t.dtype, torch.float32))
+
+
 class AutoEncoder(nn.Module):
     """Encoder + decoder + likelihood, built from one :class:`ModelConfig`.
 
@@ -100,9 +106,9 @@ class AutoEncoder(nn.Module):
 
     def log_px_given_z(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log p(x | z) in nats for images x (B, C, H, W) and codes z (B, D) -> (B,)."""
-        # float32 logits: under autocast the decoder may return bf16/fp16, and the likelihood's
-        # per-pixel terms and their sum are kept in float32 (a no-op on float32 models)
-        return self.likelihood.log_prob(x, self.decoder(z).float())
+        # at least float32 logits: under autocast the decoder may return bf16/fp16, and the
+        # likelihood's per-pixel terms and sums stay in float32 (float64 models keep theirs)
+        return self.likelihood.log_prob(x, widened(self.decoder(z)))
 
     @torch.no_grad()
     def init_output_bias(self, mean_image: torch.Tensor, eps: float = 1e-3) -> bool:
@@ -140,10 +146,10 @@ class AutoEncoder(nn.Module):
         """Loss terms of this model's objective on a batch x (B, C, H, W).
 
         The KL, the noise and every reduction run in float32 even when the encoder ran under
-        bf16/fp16 autocast (``.float()`` is a no-op on a float32 model)."""
+        bf16/fp16 autocast (:func:`widened` leaves float32 and float64 models as they are)."""
         mu, logvar = self.encode(x)
-        mu = mu.float()
-        logvar = None if logvar is None else logvar.float()
+        mu = widened(mu)
+        logvar = None if logvar is None else widened(logvar)
         if logvar is None:
             return ae_loss(self, x, mu)
         if self.cfg.objective == "iwae":

@@ -141,3 +141,12 @@ def test_edited_table_is_noticed_by_its_checksum(tmp_path) -> None:
     table.write_text(table.read_text().replace("img_0.png,0", "img_0.png,1"))
     with pytest.raises(DataError, match="the attribute table changed since the run was made"):
         load_folder(root, image_size=8, channels=1, attributes=table, attributes_sha256=recorded)
+
+
+def test_one_image_named_by_two_rows_is_refused() -> None:
+    from vae_atlas.data.attributes import AttributeTable
+
+    # the file name "a.png" and the relative path "cats/a.png" are two keys for the same image
+    table = AttributeTable("t.csv", ("a.png", "cats/a.png"), ("x",), np.array([[1.0], [0.0]]))
+    with pytest.raises(DataError, match=r"t\.csv: image cats/a\.png is named by two rows"):
+        match_attributes(table, ["cats/a.png"])

@@ -19,7 +19,6 @@ single-process algorithm:
 from __future__ import annotations
 
 import os
-import pickle
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -206,9 +205,12 @@ def on_writer(ctx: DistributedContext, action: Callable[[], T]) -> T:
 
 
 def _picklable(exc: Exception) -> Exception:
+    """``exc`` rebuilt from its type and message, which is how the other ranks will rebuild it
+    from the broadcast; an exception type that cannot be rebuilt that way becomes a
+    :class:`DistributedError` with the same message."""
     try:
-        return pickle.loads(pickle.dumps(exc))  # type: ignore[no-any-return]
-    except Exception:  # an exception that does not survive pickling still keeps its message
+        return type(exc)(str(exc))
+    except Exception:
         return DistributedError(str(exc))
 
 

@@ -9,9 +9,13 @@ Ctrl-C during start-up is an ordinary interruption too.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,8 +68,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+@contextlib.contextmanager
+def ctrl_c_exits_at_once() -> Iterator[None]:
+    """While the heavy modules import, a Ctrl-C ends the process at once with status 130.
+
+    An interrupt raised inside an import can leave a half-initialised module behind (numpy's lazy
+    ``linalg`` then recurses until ``RecursionError``), so it cannot be turned into the ordinary
+    ``KeyboardInterrupt`` path; nothing has been written yet, so there is nothing to save.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        os.write(2, b"interrupted\n")
+        os._exit(130)
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _run(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    with ctrl_c_exits_at_once():
+        parser = build_parser()
+    args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
     except user_errors() as exc:

@@ -12,6 +12,7 @@ import sys
 import time
 
 import pytest
+import torch
 
 import vae_atlas as va
 from vae_atlas.cli import main
@@ -187,3 +188,15 @@ def test_report_of_a_run_without_probe_inputs(tmp_path, capsys):
     assert main(report) == 0, capsys.readouterr().err
     page = (out / "report" / "index.html").read_text()
     assert "--probe-size 0" in page
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the message of a machine without CUDA")
+@pytest.mark.parametrize("command", ["report", "evaluate", "compare", "explore"])
+def test_device_cuda_without_one_is_one_line_for_every_run_command(tmp_path, capsys, command):
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), *TINY, "--epochs", "1", "--quiet"]) == 0
+    capsys.readouterr()
+    extra = {"compare": [str(out), "--out", str(tmp_path / "cmp")], "explore": ["--port", "0"]}
+    assert main([command, str(out), *extra.get(command, []), "--device", "cuda"]) == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert "--device cuda" in line and "no CUDA device" in line

@@ -68,3 +68,18 @@ def test_compiled_training_matches_eager_on_the_gpu(tmp_path):
     compiled = va.load_run(train_quietly(cfg, tmp_path / "compiled"))
     a, b = eager.metrics[-1]["test_neg_elbo"], compiled.metrics[-1]["test_neg_elbo"]
     assert b == pytest.approx(a, rel=1e-3)  # the same maths, fused kernels
+
+
+def test_report_evaluate_and_explorer_commands_take_device_cuda(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from vae_atlas.explorer import create_app
+
+    out = train_quietly(tiny_config(epochs=1, device="cuda"), tmp_path / "run")
+    assert main(["report", str(out), "--device", "cuda", "--no-gif"]) == 0
+    assert main(["evaluate", str(out), "--device", "cuda", "--quick"]) == 0
+    run = va.load_run(out, device="cuda")
+    client = TestClient(create_app([run]))
+    run_id = client.get("/api/runs").json()[0]["id"]
+    r = client.post(f"/api/runs/{run_id}/decode", json={"z": [[0.0, 0.0]], "format": "array"})
+    assert r.status_code == 200, r.text  # the server-side decode ran on the GPU model

@@ -9,7 +9,11 @@ from pathlib import Path
 
 from vae_atlas.cli.flags import check_out_dir, stage_line
 from vae_atlas.cli.report import add_figure_options, options_from_args
-from vae_atlas.cli.run_access import add_run_data_arguments, data_access_from_args
+from vae_atlas.cli.run_access import (
+    add_run_data_arguments,
+    data_access_from_args,
+    device_from_args,
+)
 from vae_atlas.config import ConfigError
 from vae_atlas.run import load_run
 from vae_atlas.training.lock import locked_run
@@ -35,7 +39,10 @@ def run_compare(args: argparse.Namespace) -> int:
         with ExitStack() as held:  # each run's projection cache is written into it
             for path in dict.fromkeys(p.resolve() for p in args.runs):
                 held.enter_context(locked_run(path, "compare"))
-            runs = [load_run(p, data=data_access_from_args(args)) for p in args.runs]
+            runs = [
+                load_run(p, device=device_from_args(args), data=data_access_from_args(args))
+                for p in args.runs
+            ]
             index = build_comparison(runs, args.out, options=options, progress=stage_line)
     except (ImportError, ValueError) as exc:
         raise ConfigError(str(exc)) from None

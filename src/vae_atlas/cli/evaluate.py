@@ -17,7 +17,11 @@ from vae_atlas.analysis.evaluation_file import (
     evaluation_table,
     write_evaluation,
 )
-from vae_atlas.cli.run_access import add_run_data_arguments, data_access_from_args
+from vae_atlas.cli.run_access import (
+    add_run_data_arguments,
+    data_access_from_args,
+    device_from_args,
+)
 from vae_atlas.config import ConfigError
 from vae_atlas.run import load_run
 from vae_atlas.training.lock import locked_run
@@ -69,7 +73,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace, settings: EvaluationSettings) -> int:
-    run = load_run(args.run, data=data_access_from_args(args))
+    run = load_run(args.run, device=device_from_args(args), data=data_access_from_args(args))
     print(f"evaluating {run.path} (k={settings.k}, "
           f"{'all' if settings.max_test_images is None else settings.max_test_images} "
           "test images) ...", file=sys.stderr)  # fmt: skip

@@ -13,7 +13,11 @@ import threading
 import webbrowser
 from pathlib import Path
 
-from vae_atlas.cli.run_access import add_run_data_arguments, data_access_from_args
+from vae_atlas.cli.run_access import (
+    add_run_data_arguments,
+    data_access_from_args,
+    device_from_args,
+)
 
 LOCALHOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -72,7 +76,10 @@ def run_explore(args: argparse.Namespace) -> int:
         ) from None
     port = sock.getsockname()[1]
     try:
-        runs = [load_run(path, data=data_access_from_args(args)) for path in args.runs]
+        runs = [
+            load_run(path, device=device_from_args(args), data=data_access_from_args(args))
+            for path in args.runs
+        ]
         print(f"preparing {len(runs)} run(s): encoding the test images ...", flush=True)
         app = create_app(runs, max_points=args.max_points, host=args.host, port=port)
     except BaseException:

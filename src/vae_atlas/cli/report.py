@@ -6,7 +6,11 @@ import argparse
 from pathlib import Path
 
 from vae_atlas.cli.flags import check_out_dir, stage_line
-from vae_atlas.cli.run_access import add_run_data_arguments, data_access_from_args
+from vae_atlas.cli.run_access import (
+    add_run_data_arguments,
+    data_access_from_args,
+    device_from_args,
+)
 from vae_atlas.config import ConfigError
 from vae_atlas.run import load_run
 from vae_atlas.training.lock import locked_run
@@ -144,7 +148,9 @@ def run_report(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"{args.attribute_csv}: no such attribute CSV")
     try:
         with locked_run(args.run, "report"):  # its cache and default report folder are in RUN
-            run = load_run(args.run, data=data_access_from_args(args))
+            run = load_run(
+                args.run, device=device_from_args(args), data=data_access_from_args(args)
+            )
             index = build_report(
                 run, args.out, ood=args.ood or None, options=options, progress=stage_line
             )

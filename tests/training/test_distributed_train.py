@@ -135,3 +135,38 @@ def test_sigkill_of_a_rank_then_resume_is_bit_identical(tmp_path, victim) -> Non
     for name in final:
         assert torch.equal(final[name], want[name]), name
     assert [m["epoch"] for m in va.load_run(run).metrics] == list(range(9))
+
+
+def test_nproc_flag_is_torchrun_without_the_launcher_noise(tmp_path) -> None:
+    out = tmp_path / "run"
+    text = finish(launch(*ARGS, "--epochs", "1", "--nproc", "2", "--out", str(out), nproc=0))
+    assert text.count("epoch 1/1") == 1, text  # rank 0's line only
+    assert "Traceback" not in text and "OMP_NUM_THREADS" not in text, text
+    _, meta = read_header(out / "checkpoint.safetensors")
+    assert meta is not None and meta["world_size"] == 2
+    refused = finish(launch(*ARGS, "--nproc", "0", "--out", str(tmp_path / "r0"), nproc=0), 1)
+    assert "error: --nproc 0 must be at least 1" in refused, refused
+
+
+@pytest.mark.slow  # two launches of 2 processes (~40 s on 2 cores)
+def test_ctrl_c_under_nproc_saves_every_rank_and_resumes(tmp_path) -> None:
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "vae_atlas.cli", *ARGS, "--epochs", "500", "--nproc", "2",
+           "--out", str(out)]  # fmt: skip
+    # its own process group, as a terminal's: Ctrl-C reaches the launcher and both workers
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    while not (out / "metrics.jsonl").is_file() or len(va.load_run(out).metrics) < 3:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read().decode()
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    text = finish(proc, returncode=130)
+    assert f"saved. Continue with: vae-atlas train --resume --out {out}" in text, text
+    assert "Traceback" not in text, text
+    done = va.load_run(out).metrics[-1]["epoch"]
+    assert 2 <= done < 500
+    resumed = [*ARGS, "--resume", "--epochs", str(done + 1), "--nproc", "2", "--out", str(out)]
+    finish(launch(*resumed, nproc=0))
+    assert va.load_run(out).metrics[-1]["epoch"] == done + 1

@@ -95,6 +95,7 @@ def _run(argv: Sequence[str] | None) -> int:
     with ctrl_c_exits_at_once():
         parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # a command may start itself again
     try:
         return int(args.handler(args) or 0)
     except user_errors() as exc:

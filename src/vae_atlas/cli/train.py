@@ -77,6 +77,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--no-progress", action="store_true",
                    help="one line per epoch instead of the progress bar")  # fmt: skip
     g.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    g.add_argument("--nproc", type=int,
+                   help="train with N processes on this machine (torchrun --standalone "
+                   "--nproc-per-node N; gloo on CPU, NCCL on CUDA)")  # fmt: skip
     g.add_argument("--threads", type=int,
                    help="CPU threads for torch (default: torch's choice; under torchrun the "
                    "cores split evenly over the processes on this machine)")  # fmt: skip
@@ -147,6 +150,15 @@ def run_train(args: argparse.Namespace) -> int:
     from vae_atlas.training.distributed import context_from_env
 
     ctx = context_from_env()  # several processes when started by torchrun
+    if args.nproc is not None and not ctx.distributed and args.nproc != 1:
+        from vae_atlas.cli.launch import run_under_torchrun
+
+        return run_under_torchrun(args.nproc, args.argv)
+    if args.nproc is not None and ctx.distributed and args.nproc != ctx.world_size:
+        raise ConfigError(
+            f"--nproc {args.nproc} starts its own processes; under torchrun (world size "
+            f"{ctx.world_size}) leave it out"
+        )
     set_threads(args.threads if args.threads is not None else default_threads(ctx))
     check_out_dir(args.out)
     log = quiet if args.quiet or not ctx.writes else say

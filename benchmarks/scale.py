@@ -2,6 +2,7 @@
 
     python benchmarks/scale.py throughput [--data-dir ../shared/datasets/mnist] [--threads 2]
     python benchmarks/scale.py pipeline --n 1000000 --work /tmp/scale [--threads 1]
+    python benchmarks/scale.py ranks [--epochs 3] [--repeats 1] [--steps-only]
 
 ``throughput``: the default MLP VAE trained one epoch on MNIST's 55,000 training images, once from
 the in-memory dataset and once from an image store prepared from the same files (identical
@@ -17,8 +18,11 @@ baseline), restarts the kernel's peak there (``/proc/self/clear_refs``) and read
 (``VmHWM``) after encoding. Target: peak − baseline < 1 GiB + the codes
 (N × D × 8 bytes for the means and as much again for the log-variances).
 
-Sections run by name (``SECTIONS``), each printing its own table and VERDICT lines; a run with
-several processes under torchrun adds its section there. Exit status 1 if a target is not met.
+``ranks``: 2 gloo ranks × 1 thread under torchrun against 1 process × 2 threads on the same
+global batch (see ``benchmarks/scale_ranks.py``). Target: 2 ranks ≥ 0.8× the 1-process throughput.
+
+Sections run by name (``SECTIONS``), each printing its own table and VERDICT lines. Exit status 1
+if a target is not met.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import scale_ranks
 from _common import MNIST_DIR, free_port, print_table, verdict
 
 GIB = 2**30
@@ -186,8 +191,7 @@ def pipeline(args: argparse.Namespace) -> bool:
     )
 
 
-# one entry per section; training with several processes under torchrun adds its own here
-SECTIONS = {"throughput": throughput, "pipeline": pipeline}
+SECTIONS = {"throughput": throughput, "pipeline": pipeline, "ranks": scale_ranks.section}
 
 
 def main() -> int:
@@ -195,7 +199,11 @@ def main() -> int:
     p.add_argument("sections", nargs="+", choices=sorted(SECTIONS))
     p.add_argument("--data-dir", type=Path, default=MNIST_DIR, help="MNIST's IDX files")
     p.add_argument("--threads", type=int, default=2, help="torch threads per process")
-    p.add_argument("--repeats", type=int, default=3, help="throughput: runs of each source")
+    p.add_argument("--repeats", type=int, default=3, help="throughput, ranks: runs of each side")
+    p.add_argument("--epochs", type=int, default=3, help="ranks: epochs of each training")
+    p.add_argument("--batch-size", type=int, default=128, help="ranks: the global batch")
+    p.add_argument("--steps-only", action="store_true",
+                   help="ranks: time steps only (the verdict compares steps)")  # fmt: skip
     p.add_argument("--n", type=int, default=1_000_000, help="pipeline: images in the store")
     p.add_argument("--work", default=None, help="pipeline: folder for the store and the run")
     args = p.parse_args()

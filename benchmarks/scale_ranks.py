@@ -17,9 +17,10 @@ steps on its 64-image slice with gradient synchronisation and blocks without it
 the same way, so the table also shows what is left once communication is taken out: how well
 one thread on half the batch does against two threads on all of it.
 
-Target: 2 ranks reach ≥ 0.8× the 1-process throughput. Run:
-``python benchmarks/scale_ddp.py --data-dir ../shared/datasets/mnist [--epochs 3] [--repeats 2]``
-(``--steps-only``: the step timings alone, about a minute, with the verdict on steps per second).
+Target: 2 ranks reach ≥ 0.8× the 1-process throughput. The ``ranks`` section of
+``benchmarks/scale.py`` (``--steps-only``: the step timings alone, about a minute, with the
+verdict on steps per second); this file runs directly only as the torchrun worker of the step
+timings.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from pathlib import Path
 
 import torch
 
-from _common import MNIST_DIR, print_table, verdict  # benchmarks/ is on sys.path
+from _common import print_table, verdict  # benchmarks/ is on sys.path
 
 MODEL_FLAGS = ["--latent-dim", "20", "--hidden", "512,256"]
 
@@ -164,26 +165,12 @@ def report_steps(profile: dict[str, dict[str, float]]) -> int:
     return 0 if met else 1
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--data-dir", type=Path, default=MNIST_DIR)
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--repeats", type=int, default=2)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--steps-only", action="store_true",
-                   help="time steps only (the verdict compares steps)")  # fmt: skip
-    p.add_argument("--profile-into", type=Path, help=argparse.SUPPRESS)  # a torchrun worker
-    args = p.parse_args()
-    if args.profile_into is not None:
-        torch.set_num_threads(1)
-        result = step_profile(args.batch_size)
-        if int(os.environ.get("RANK", "0")) == 0:
-            args.profile_into.write_text(json.dumps(result))
-        return 0
+def section(args: argparse.Namespace) -> bool:
+    """The ``ranks`` section of benchmarks/scale.py: its table and verdict; True when met."""
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, global batch {args.batch_size}")
     profile = profile_steps(args)
     if args.steps_only:
-        return report_steps(profile)
+        return report_steps(profile) == 0
     with tempfile.TemporaryDirectory() as scratch:
         seconds = time_training(args, Path(scratch))
     one, two = (statistics.median(seconds[k]) for k in seconds)
@@ -201,13 +188,25 @@ def main() -> int:
         f"{sync['no_sync'] / single:.2f}x the 1-process step"
     )
     ratio = one / two
-    met = verdict(
+    return verdict(
         "2 ranks x 1 thread >= 0.8x the throughput of 1 process x 2 threads",
         ratio >= 0.8,
         f"{ratio:.2f}x; all-reduce {share:.0%} of a step",
     )
-    return 0 if met else 1
+
+
+def worker() -> int:
+    """Under torchrun: time this rank's steps; rank 0 writes them to ``--profile-into``."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--profile-into", type=Path, required=True)
+    p.add_argument("--batch-size", type=int, required=True)
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    result = step_profile(args.batch_size)
+    if int(os.environ.get("RANK", "0")) == 0:
+        args.profile_into.write_text(json.dumps(result))
+    return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(worker())

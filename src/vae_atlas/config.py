@@ -32,6 +32,7 @@ MAX_SEED = 2**32 - 1
 # Family-dependent defaults: MLP widths vs conv channels per stride-2 stage, and the KL weight
 # of each objective (β = 4 is the usual β-VAE starting point, Higgins et al. 2017).
 DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64, 128)}
+CONV_IMAGE_SIZES = (28, 32, 64, 128)  # square sides the conv family supports, smallest first
 DEFAULT_BETA = {"ae": 1.0, "vae": 1.0, "beta-vae": 4.0, "iwae": 1.0}
 
 
@@ -186,10 +187,11 @@ class ModelConfig:
             )
         if self.family == "conv":
             c, h, w = self.image_shape
-            if c not in (1, 3) or (h, w) not in ((28, 28), (32, 32), (64, 64)):
+            if c not in (1, 3) or h != w or h not in CONV_IMAGE_SIZES:
+                sizes = ", ".join(f"{s}x{s}" for s in CONV_IMAGE_SIZES)
                 raise ConfigError(
                     f"model.image_shape={self.image_shape!r}: the conv family supports 1 or 3 "
-                    "channels at 28x28, 32x32 or 64x64 (use family='mlp' for other sizes)",
+                    f"channels at {sizes} (use family='mlp' for other sizes)",
                     field="model.image_shape",
                 )
 

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from vae_atlas.config import ModelConfig
+from vae_atlas.config import ConfigError, ModelConfig
 from vae_atlas.models import (
     BernoulliLikelihood,
     GaussianLikelihood,
@@ -13,7 +13,7 @@ from vae_atlas.models import (
     gaussian_kl_per_dim,
 )
 
-SHAPES = [(1, 28, 28), (3, 32, 32), (1, 64, 64), (3, 64, 64)]
+SHAPES = [(1, 28, 28), (3, 32, 32), (1, 64, 64), (3, 64, 64), (3, 128, 128)]
 
 
 @pytest.mark.parametrize("family", ["mlp", "conv"])
@@ -117,3 +117,9 @@ def test_user_module_satisfies_protocol_through_adapter():
 def test_adapter_rejects_module_without_encode():
     with pytest.raises(TypeError, match="encode"):
         as_latent_model(torch.nn.Linear(2, 2))
+
+
+@pytest.mark.parametrize("shape", [(3, 96, 96), (3, 64, 32), (2, 64, 64)])
+def test_conv_refuses_other_sizes_naming_the_ones_it_supports(shape):
+    with pytest.raises(ConfigError, match=r"1 or 3 channels at 28x28, 32x32, 64x64, 128x128"):
+        ModelConfig(family="conv", image_shape=shape)

@@ -17,11 +17,13 @@ from pathlib import Path
 
 from PIL import Image
 
+from vae_atlas.config import CONV_IMAGE_SIZES
 from vae_atlas.data.dataset import DataError
 from vae_atlas.data.folder import scan_folder
 
 GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
-CONV_SIZES = (28, 32, 64)  # the sizes the conv family supports, smallest first
+# the sizes chosen for a folder's images: 128 px is possible when asked for, but a slow default
+AUTO_SIZES = tuple(s for s in CONV_IMAGE_SIZES if s <= 64)
 TARGET_STEPS = 3000  # optimiser steps a folder gets by default: enough for a small VAE to settle
 EPOCH_RANGE = (10, 300)
 BATCH_RANGE = (16, 128)
@@ -82,7 +84,7 @@ def suggest_settings(
         why = "some images are in colour" if survey.colour else "every image is greyscale"
         out.append(Suggestion("data.channels", channels, why))
     if image_size is None:
-        fitting = [s for s in CONV_SIZES if s <= survey.short_side]
+        fitting = [s for s in AUTO_SIZES if s <= survey.short_side]
         image_size = fitting[-1] if fitting else max(4, survey.short_side)
         why = f"the images' median shorter side is {survey.short_side} px"
         out.append(Suggestion("data.image_size", image_size, why))
@@ -93,8 +95,8 @@ def suggest_settings(
 
 
 def _family(image_size: int, channels: int) -> Suggestion:
-    if image_size not in CONV_SIZES:
-        sizes = ", ".join(map(str, CONV_SIZES))
+    if image_size not in CONV_IMAGE_SIZES:
+        sizes = ", ".join(map(str, CONV_IMAGE_SIZES))
         return Suggestion("model.family", "mlp", f"the conv family needs {sizes} px images")
     if channels == 3:
         return Suggestion("model.family", "conv", "the images are in colour")

@@ -1,4 +1,5 @@
-"""Convolutional encoder and decoder for 28x28, 32x32 and 64x64 images with 1 or 3 channels.
+"""Convolutional encoder and decoder for 28x28, 32x32, 64x64 and 128x128 images with 1 or 3
+channels.
 
 Each stage halves the resolution with a 4x4 stride-2 convolution (the DCGAN / Higgins et al.
 2017 layout); the decoder mirrors it with transposed convolutions whose output sizes are pinned to

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import vae_atlas as va
+from vae_atlas.checkpoint import read_header
 from vae_atlas.cli import main
 
 from ..tiny_runs import tiny_config, train_quietly
@@ -58,6 +59,8 @@ def test_fp16_resume_continues_from_the_saved_run(tmp_path):
     cfg = tiny_config(epochs=2, device="cuda", precision="fp16")
     out = train_quietly(cfg, tmp_path / "run")
     longer = tiny_config(epochs=3, device="cuda", precision="fp16")
+    _, meta = read_header(out / "checkpoint.safetensors")
+    assert meta["scaler"]["scale"] > 0  # the loss scale a resumed run continues from
     result = va.train(longer, out, progress=False, log=lambda _: None, resume=True)
     assert result.status == "complete" and result.epochs_completed == 3
 

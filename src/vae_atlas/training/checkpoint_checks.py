@@ -262,3 +262,27 @@ def _check_rng(path: Path, state: torch.Tensor | None, generator: torch.Generato
     except RuntimeError as exc:
         raise RunFileError(f"{path}: tensor 'rng.train' is not a valid RNG state ({exc})") from None
     return state
+
+
+def check_scaler_state(path: Path, meta: dict[str, Any]) -> dict[str, Any] | None:
+    """The fp16 loss scaler's saved ``scale`` (finite, > 0) and ``growth_tracker`` (steps since
+    the scale last changed, >= 0) from ``meta``, or None when the run saved none."""
+    saved = meta.get("scaler")
+    if saved is None:
+        return None
+    scale = saved.get("scale") if isinstance(saved, dict) else None
+    tracker = saved.get("growth_tracker") if isinstance(saved, dict) else None
+    if (
+        isinstance(scale, bool)
+        or not isinstance(scale, (int, float))
+        or not math.isfinite(scale)
+        or scale <= 0
+        or isinstance(tracker, bool)
+        or not isinstance(tracker, int)
+        or tracker < 0
+    ):
+        raise RunFileError(
+            f"{path}: metadata field 'scaler'={saved!r} must hold a finite scale > 0 and an "
+            "integer growth_tracker >= 0"
+        )
+    return {"scale": float(scale), "growth_tracker": tracker}

@@ -204,6 +204,7 @@ class RunWriter:
                 trainer.generator,
                 trainer.position,
                 world_size=trainer.world_size,
+                scaler=trainer.scaler,
             )
 
     def save_best(self, weights: dict[str, torch.Tensor], epoch: int) -> None:

@@ -123,6 +123,7 @@ class TrainingSession:
             t.generator,
             n_train=t.train_x.shape[0],
             batch_size=t.config.train.batch_size,
+            scaler=t.scaler,
         )
         t.restore(position)
         pos = t.position

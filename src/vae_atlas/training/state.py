@@ -10,7 +10,7 @@ from torch import nn
 
 from vae_atlas.checkpoint import CHECKPOINT, WEIGHTS, load_tensors, save_tensors
 from vae_atlas.seeds import DERIVATION
-from vae_atlas.training.checkpoint_checks import check_checkpoint
+from vae_atlas.training.checkpoint_checks import check_checkpoint, check_scaler_state
 
 
 @dataclass
@@ -36,9 +36,11 @@ def save_checkpoint(
     pos: LoopPosition,
     *,
     world_size: int = 1,
+    scaler: torch.amp.GradScaler | None = None,
 ) -> None:
     """Write model.safetensors, then checkpoint.safetensors (everything --resume needs;
-    ``world_size``: how many processes trained the run)."""
+    ``world_size``: how many processes trained the run; ``scaler``: fp16's loss scaler, whose
+    scale and growth count a resumed run must continue from to take the same steps)."""
     weights = {k: v for k, v in model.state_dict().items()}
     tensors: dict[str, torch.Tensor] = {f"model.{k}": v for k, v in weights.items()}
     opt_state = optimizer.state_dict()
@@ -60,6 +62,12 @@ def save_checkpoint(
         "seeds": DERIVATION,
         "world_size": world_size,
     }
+    if scaler is not None and scaler.is_enabled():
+        scaler_state = scaler.state_dict()
+        meta["scaler"] = {
+            "scale": scaler_state["scale"],
+            "growth_tracker": scaler_state["_growth_tracker"],
+        }
     # weights first: if the checkpoint write then fails, --resume repeats this epoch from the
     # previous checkpoint and rewrites the weights, so the two never disagree after a resume
     save_tensors(run_dir / WEIGHTS, weights, {"epoch": pos.epoch, "step": pos.step})
@@ -74,8 +82,10 @@ def load_checkpoint(
     *,
     n_train: int,
     batch_size: int,
+    scaler: torch.amp.GradScaler | None = None,
 ) -> LoopPosition:
-    """Restore model, optimizer and RNG from checkpoint.safetensors; return the loop position.
+    """Restore model, optimizer, RNG (and fp16's loss ``scaler`` when the run saved one) from
+    checkpoint.safetensors; return the loop position.
 
     Every tensor and field is checked against the model and the data (``n_train`` training
     images in batches of ``batch_size``) before any of them is restored.
@@ -92,8 +102,17 @@ def load_checkpoint(
         n_train=n_train,
         batch_size=batch_size,
     )
+    saved_scaler = check_scaler_state(path, meta)
     model.load_state_dict(checked.weights)
     optimizer.load_state_dict(checked.optimizer_state)
     generator.set_state(checked.rng_state)
+    if scaler is not None and scaler.is_enabled() and saved_scaler is not None:
+        scaler.load_state_dict(
+            {
+                **scaler.state_dict(),
+                "scale": saved_scaler["scale"],
+                "_growth_tracker": saved_scaler["growth_tracker"],
+            }
+        )
     perm = None if checked.perm is None else checked.perm.to(generator.device)
     return LoopPosition(perm=perm, **checked.position)

@@ -89,7 +89,9 @@ def load_celeba(
 
     def part(code: int) -> ImageSet:
         index = torch.from_numpy(np.flatnonzero(split == code))
-        return ImageSet(images[index], attributes=attributes[index])
+        return ImageSet(
+            images[index], attributes=attributes[index], names=tuple(names[i] for i in index)
+        )
 
     return Dataset(
         name="celeba",

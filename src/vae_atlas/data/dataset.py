@@ -56,8 +56,9 @@ def binarize_images(images: ImageSet | torch.Tensor, seed: int) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class ImageSet:
-    """One split: images (N, C, H, W) uint8, optional labels (N,), factors (N, F) and
-    attributes (N, A).
+    """One split: images (N, C, H, W) uint8, optional labels (N,), factors (N, F),
+    attributes (N, A) and names (N,): where each image came from (an image folder's relative
+    paths, CelebA's file names), so a user can find an image they know by its file.
 
     ``release_rows(start, stop)``, set for a memory-mapped split (:mod:`vae_atlas.data.store`),
     lets a reader that is done with rows give their memory back; :meth:`chunks` calls it.
@@ -67,6 +68,7 @@ class ImageSet:
     labels: torch.Tensor | None = None
     factors: torch.Tensor | None = None
     attributes: torch.Tensor | None = None
+    names: tuple[str, ...] | None = None
     release_rows: Callable[[int, int], None] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -84,6 +86,8 @@ class ImageSet:
         for name, value in named:
             if value is not None and value.shape[0] != n:
                 raise DataError(f"{name} has {value.shape[0]} rows but there are {n} images")
+        if self.names is not None and len(self.names) != n:
+            raise DataError(f"names has {len(self.names)} entries but there are {n} images")
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
@@ -118,6 +122,7 @@ class ImageSet:
             labels=None if self.labels is None else self.labels[index],
             factors=None if self.factors is None else self.factors[index],
             attributes=None if self.attributes is None else self.attributes[index],
+            names=None if self.names is None else _pick(self.names, index),
             release_rows=release,
         )
 
@@ -134,6 +139,15 @@ class ImageSet:
             torch.index_select(self.images, 0, part, out=out[start : start + len(part)])
             self.release_rows(int(part.min()), int(part.max()) + 1)
         return out
+
+
+def _pick(names: tuple[str, ...], index: torch.Tensor | slice) -> tuple[str, ...]:
+    if isinstance(index, slice):
+        return names[index]
+    index = torch.as_tensor(index)
+    if index.dtype == torch.bool:
+        index = index.nonzero().squeeze(1)
+    return tuple(names[int(i)] for i in index.reshape(-1))
 
 
 def _release_shifted(
@@ -188,6 +202,7 @@ def split_train_test(
     test_fraction: float,
     seed: int,
     attributes: torch.Tensor | None = None,
+    names: tuple[str, ...] | None = None,
 ) -> tuple[ImageSet, ImageSet]:
     """Shuffle deterministically with ``seed`` and cut off the last ``test_fraction`` as test."""
     n = images.shape[0]
@@ -195,7 +210,7 @@ def split_train_test(
         raise DataError(f"need at least 2 images to split into train and test, got {n}")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     n_test = min(n - 1, max(1, round(n * test_fraction)))
-    whole = ImageSet(images, labels, factors, attributes)
+    whole = ImageSet(images, labels, factors, attributes, names)
     return whole.subset(order[n_test:]), whole.subset(order[:n_test])
 
 

@@ -119,12 +119,13 @@ def load_folder(
     if labels is not None:
         label_tensor = torch.tensor([labels[i] for i in kept], dtype=torch.int64)
     table = None
+    kept_paths = [files[i].relative_to(root).as_posix() for i in kept]
     if attributes is not None:
-        kept_paths = [files[i].relative_to(root).as_posix() for i in kept]
         table = folder_attributes(attributes, kept_paths, attributes_sha256)
     train, test = split_train_test(
         images, label_tensor, None, test_fraction=test_fraction, seed=seed,
         attributes=None if table is None else torch.from_numpy(table[1]),
+        names=tuple(kept_paths),
     )  # fmt: skip
     return Dataset(
         name="folder",

@@ -18,7 +18,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from vae_atlas.explorer import anomaly, api, attributes, codes, jobs, points, selection, uploads
+from vae_atlas.explorer import (
+    anomaly,
+    api,
+    attributes,
+    codes,
+    jobs,
+    names,
+    points,
+    selection,
+    uploads,
+)
 from vae_atlas.explorer.hosts import HostCheckMiddleware
 from vae_atlas.explorer.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from vae_atlas.explorer.state import ExplorerRun
@@ -73,7 +83,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, validation_error)
     app.state.anomaly_scores = {}
     app.state.map_jobs = jobs.MapJobs()
-    for module in (api, codes, uploads, anomaly, points, jobs, selection, attributes):
+    for module in (api, codes, uploads, anomaly, points, jobs, selection, attributes, names):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

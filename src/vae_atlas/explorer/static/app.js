@@ -155,7 +155,7 @@ async function loadRun(runId, restore = {}) {
     run, dims, sel: { a: null, b: null, last: null }, upload: null, samples: null,
     interp: { ...state.interp, ...restore.interp, data: null, hoverStep: null },
     anchor: Float64Array.from(run.mean), anchorSource: "mean", anomaly: null, map: null,
-    projection,
+    projection, found: null,
   });
   const decoderPromise = run.in_page_decoder ? MLPDecoder.load(run.id).catch(() => null) : Promise.resolve(null);
   buildControls();

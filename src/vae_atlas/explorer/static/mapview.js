@@ -41,7 +41,7 @@ export const compareMap = new ScatterMap($("points-2"), $("overlay-2"), {
 });
 compareMap.hidden = scatter.hidden; // hiding a class hides it on both maps
 
-const OVERLAY_KEYS = ["sel", "upload", "samples", "interp", "anchor"];
+const OVERLAY_KEYS = ["sel", "upload", "samples", "interp", "anchor", "found"];
 
 export function initMap() {
   subscribe((changed) => { if (OVERLAY_KEYS.some((k) => changed.has(k))) scatter.redrawOverlay(); });

@@ -89,8 +89,26 @@ function path(ctx, map, points) {
   ctx.restore();
 }
 
+// the points a file-name search found (search.js): a ring around each of the first MAX_RINGS
+const MAX_RINGS = 500;
+function rings(ctx, map) {
+  const found = state.found;
+  if (!found || found.runId !== state.run.id) return;
+  ctx.save();
+  ctx.strokeStyle = "#ffffff";
+  ctx.lineWidth = 1.5;
+  for (const i of found.indices.slice(0, MAX_RINGS)) {
+    const [sx, sy] = map.toScreen(map.x[i], map.y[i]);
+    ctx.beginPath();
+    ctx.arc(sx, sy, 6, 0, 2 * Math.PI);
+    ctx.stroke();
+  }
+  ctx.restore();
+}
+
 // hover: { sx, sy, point } while the pointer is over this map, else null
 export function drawOverlay(ctx, map, hover) {
+  rings(ctx, map);
   if (state.samples) {
     ctx.strokeStyle = "rgba(255,255,255,.7)";
     ctx.lineWidth = 1.2;

@@ -8,6 +8,7 @@ export const state = {
   interp: { method: "linear", steps: 10, data: null, hoverStep: null },
   view: { cx: 0, cy: 0, scale: 100 }, compare: null, hovering: false, ready: false,
   colourBy: "class", anomaly: null, mapMode: "points",
+  found: null, // { indices, runId }: the points a file-name search found
 };
 
 // instrumentation read by the browser tests and the latency benchmark

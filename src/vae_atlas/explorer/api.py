@@ -37,6 +37,13 @@ def get_run(request: Request, run_id: str) -> ExplorerRun:
 
 RunDep = Annotated[ExplorerRun, Depends(get_run)]
 DimsQuery = Annotated[str | None, Query(pattern=r"^\d{1,4},\d{1,4}$", description="e.g. 0,1")]
+OrbitQuery = Annotated[
+    str | None,
+    Query(
+        pattern=r"^-?\d{1,4}(\.\d{1,8})?,-?\d{1,4}(\.\d{1,8})?$",
+        description="the 3-D view's yaw,pitch in radians, e.g. 0.5,-0.3",
+    ),
+]
 
 
 def parse_dims(text: str | None) -> tuple[int, int] | None:
@@ -46,11 +53,26 @@ def parse_dims(text: str | None) -> tuple[int, int] | None:
     return int(a), int(b)
 
 
-def get_view(run: ExplorerRun, projection: str | None, dims: tuple[int, int] | None) -> LatentMap:
+def parse_orbit(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    yaw, pitch = text.split(",")
+    return float(yaw), float(pitch)
+
+
+def get_view(
+    run: ExplorerRun,
+    projection: str | None,
+    dims: tuple[int, int] | None,
+    orbit: tuple[float, float] | None = None,
+) -> LatentMap:
+    """The map a request names; ``orbit`` (yaw, pitch) turns the 3-D view (default 0, 0)."""
     projection = projection or run.default_projection
     if projection == "dims" and dims is None:
         dims = (0, 1)
     try:
+        if projection == "orbit" and projection in run.projections:
+            return run.orbit_view(orbit or (0.0, 0.0))
         return run.get_map(projection, dims)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
@@ -133,13 +155,16 @@ def get_map(
     projection: s.ProjectionName | None = None,
     dims: DimsQuery = None,
     points: Annotated[bool, Query(description="false: x and y empty (see map.bin)")] = True,
+    orbit: OrbitQuery = None,
 ):
-    lmap = get_view(run, projection, parse_dims(dims))
+    lmap = get_view(run, projection, parse_dims(dims), parse_orbit(orbit))
     linear = None
     if lmap.linear:
         linear = s.LinearMap(axes=lmap.axes.tolist(), center=lmap.center.tolist())
     xy = np.round(lmap.coords.astype(np.float64), 5) if points else np.zeros((0, 2))
+    basis = run.orbit()[0].tolist() if lmap.projection == "orbit" else None
     return s.MapResponse(
+        basis=basis,
         projection=lmap.projection,
         dims=lmap.dims,
         x=xy[:, 0].tolist(),
@@ -178,10 +203,11 @@ def point_detail(
     projection: s.ProjectionName | None = None,
     dims: DimsQuery = None,
     k: Annotated[int, Query(ge=0, le=32)] = 8,
+    orbit: OrbitQuery = None,
 ) -> s.PointDetail:
     if not 0 <= index < len(run.latents):
         raise HTTPException(404, f"point {index} does not exist; this run shows {len(run.latents)}")
-    lmap = get_view(run, projection, parse_dims(dims))
+    lmap = get_view(run, projection, parse_dims(dims), parse_orbit(orbit))
     sigma = None if run.latents.sigma is None else run.latents.sigma[index]
     post = describe(run, lmap, run.latents.mu[index], sigma, k=k, exclude=index)
     label = None if run.labels is None else int(run.labels[index])

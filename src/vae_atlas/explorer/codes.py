@@ -15,12 +15,14 @@ from vae_atlas.analysis.sampling import sample_codes, source_label
 from vae_atlas.explorer import schemas as s
 from vae_atlas.explorer.api import (
     DimsQuery,
+    OrbitQuery,
     RunDep,
     check_codes,
     get_run,
     get_view,
     images_as_uris,
     parse_dims,
+    parse_orbit,
 )
 from vae_atlas.explorer.images import to_png
 from vae_atlas.explorer.maps import LatentMap, lift, place
@@ -67,7 +69,7 @@ async def decode_png(
 def inspect_code(run: RunDep, body: s.InspectRequest) -> s.Posterior:
     rows = [body.z] if body.sigma is None else [body.z, body.sigma]
     checked = check_codes(run, rows)
-    lmap = get_view(run, body.projection, body.dims)
+    lmap = get_view(run, body.projection, body.dims, body.orbit)
     sigma = None if body.sigma is None else checked[1]
     return s.Posterior(**describe(run, lmap, checked[0], sigma, k=body.k))
 
@@ -75,7 +77,7 @@ def inspect_code(run: RunDep, body: s.InspectRequest) -> s.Posterior:
 @router.post("/runs/{run_id}/interpolate", response_model=s.PathResponse)
 def interpolate_codes(run: RunDep, body: s.InterpolateRequest) -> s.PathResponse:
     ab = check_codes(run, [body.a, body.b])
-    lmap = get_view(run, body.projection, body.dims)
+    lmap = get_view(run, body.projection, body.dims, body.orbit)
     method = "slerp" if body.method == "spherical" else "linear"
     z = interpolation_path(ab[0], ab[1], body.steps, method)
     return path_response(run, lmap, z)
@@ -92,7 +94,7 @@ def path_response(run: ExplorerRun, lmap: LatentMap, z: np.ndarray) -> s.PathRes
 
 @router.post("/runs/{run_id}/samples", response_model=s.SampleResponse)
 def sample(run: RunDep, body: s.SampleRequest) -> s.SampleResponse:
-    lmap = get_view(run, body.projection, body.dims)
+    lmap = get_view(run, body.projection, body.dims, body.orbit)
     source = body.source or run.sample_source
     z = sample_codes(body.n, run.latent_dim, source=source, codes=run.latents.mu, seed=body.seed)
     out = path_response(run, lmap, z)
@@ -101,7 +103,7 @@ def sample(run: RunDep, body: s.SampleRequest) -> s.SampleResponse:
 
 @router.post("/runs/{run_id}/place", response_model=list[tuple[float, float]])
 def place_codes(run: RunDep, body: s.PlaceRequest) -> list[tuple[float, float]]:
-    lmap = get_view(run, body.projection, body.dims)
+    lmap = get_view(run, body.projection, body.dims, body.orbit)
     return [(float(x), float(y)) for x, y in place(lmap, check_codes(run, body.z), run.neighbours)]
 
 
@@ -112,9 +114,10 @@ def lift_position(
     y: Annotated[float, Query(allow_inf_nan=False, ge=-1e6, le=1e6)],
     projection: s.ProjectionName | None = None,
     dims: DimsQuery = None,
+    orbit: OrbitQuery = None,
 ) -> s.LiftResponse:
     """A code under a map position; for UMAP/t-SNE an IDW blend of the nearest points' codes."""
-    lmap = get_view(run, projection, parse_dims(dims))
+    lmap = get_view(run, projection, parse_dims(dims), parse_orbit(orbit))
     if lmap.linear:
         z = run.mean + lmap.axes.T @ (np.array([x, y]) - lmap.axes @ (run.mean - lmap.center))
     else:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
 from vae_atlas.explorer import schemas as s
-from vae_atlas.explorer.api import DimsQuery, RunDep, get_view, parse_dims
+from vae_atlas.explorer.api import DimsQuery, OrbitQuery, RunDep, get_view, parse_dims, parse_orbit
 
 router = APIRouter(prefix="/api")
 BINARY = {200: {"content": {"application/octet-stream": {}}}}
@@ -24,11 +24,25 @@ def binary(data: np.ndarray) -> Response:
 
 @router.get("/runs/{run_id}/map.bin", response_class=Response, responses=BINARY)
 def map_points(
-    run: RunDep, projection: s.ProjectionName | None = None, dims: DimsQuery = None
+    run: RunDep,
+    projection: s.ProjectionName | None = None,
+    dims: DimsQuery = None,
+    orbit: OrbitQuery = None,
 ) -> Response:
     """The map's coordinates, float32 little-endian (N, 2) row-major."""
-    lmap = get_view(run, projection, parse_dims(dims))
+    lmap = get_view(run, projection, parse_dims(dims), parse_orbit(orbit))
     return binary(np.ascontiguousarray(lmap.coords, dtype="<f4"))
+
+
+@router.get("/runs/{run_id}/orbit.bin", response_class=Response, responses=BINARY)
+def orbit_points(run: RunDep) -> Response:
+    """The 3-D view's coordinates B (μ − c), float32 little-endian (N, 3) row-major; the page
+    turns them itself as the view orbits (B and c: GET .../map?projection=orbit)."""
+    if run.latent_dim < 3:
+        raise HTTPException(
+            422, f"the 3-D view needs latent_dim >= 3; this run's is {run.latent_dim}"
+        )
+    return binary(np.ascontiguousarray(run.orbit()[2], dtype="<f4"))
 
 
 @router.get("/runs/{run_id}/labels.bin", response_class=Response, responses=BINARY)

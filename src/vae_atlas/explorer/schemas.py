@@ -21,7 +21,8 @@ Coordinate = Annotated[
     float, Field(strict=True, allow_inf_nan=False, ge=-MAX_ABS_LATENT, le=MAX_ABS_LATENT)
 ]
 LatentVector = Annotated[list[Coordinate], Field(min_length=1, max_length=MAX_DIM)]
-ProjectionName = Literal["latent", "pca", "dims", "umap", "tsne"]
+ProjectionName = Literal["latent", "pca", "dims", "umap", "tsne", "orbit"]
+Angle = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-1e4, le=1e4)]
 ImageFormat = Literal["png", "array"]
 
 
@@ -94,6 +95,9 @@ class MapResponse(BaseModel):
     x: list[float]
     y: list[float]
     linear: LinearMap | None = Field(description="null for UMAP/t-SNE (not invertible)")
+    basis: list[list[float]] | None = Field(
+        None, description="the 3-D view's B (3, D): orbit.bin holds B (μ − center) per point"
+    )
     seconds: float = Field(description="time it took to compute this projection")
 
 
@@ -163,6 +167,9 @@ class UploadResult(Posterior):
 class ViewQuery(_Strict):
     projection: ProjectionName = "pca"
     dims: tuple[int, int] | None = None
+    orbit: tuple[Angle, Angle] | None = Field(
+        None, description="the 3-D view's (yaw, pitch) in radians (projection 'orbit')"
+    )
 
 
 MapPoint = tuple[

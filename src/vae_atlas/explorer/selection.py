@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api")
 
 @router.post("/runs/{run_id}/selection", response_model=s.SelectionSummary)
 def select_points(run: RunDep, body: s.SelectionRequest) -> s.SelectionSummary:
-    lmap = get_view(run, body.projection, body.dims)
+    lmap = get_view(run, body.projection, body.dims, body.orbit)
     inside = Polygon(np.asarray(body.polygon, dtype=np.float64)).contains_points(lmap.coords)
     indices = np.flatnonzero(inside)  # (M,)
     counts = None

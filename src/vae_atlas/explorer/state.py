@@ -31,6 +31,7 @@ from vae_atlas.analysis.traversal import dimension_ranking
 from vae_atlas.data import ImageSet
 from vae_atlas.explorer.images import LAYOUTS, border_brightness
 from vae_atlas.explorer.maps import NONLINEAR, LatentMap, compute_map
+from vae_atlas.explorer.orbit import orbit_basis, orbit_map
 from vae_atlas.explorer.weights import DecoderExport, export_mlp_decoder
 from vae_atlas.models import as_latent_model
 from vae_atlas.run import Run
@@ -95,6 +96,7 @@ class ExplorerRun:
         self._maps: dict[tuple[str, tuple[int, int] | None], LatentMap] = {}
         self._map_trees: dict[tuple[str, tuple[int, int] | None], object] = {}
         self._lock = threading.Lock()
+        self._orbit: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._key_locks: dict[tuple[str, tuple[int, int] | None], threading.Lock] = {}
         from sklearn.neighbors import NearestNeighbors
 
@@ -159,7 +161,22 @@ class ExplorerRun:
     def projections(self) -> list[str]:
         if self.latent_dim <= 2:
             return ["latent"]
-        return ["pca", "dims", "umap", "tsne"]
+        return ["pca", "dims", "umap", "tsne", "orbit"]
+
+    def orbit(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The 3-D view's basis B (3, D), centre c (D,) and the points' B (μ − c) (N, 3)."""
+        with self._lock:
+            if self._orbit is None:
+                basis, center = orbit_basis(self.latents.mu)
+                self._orbit = (basis, center, (self.latents.mu - center) @ basis.T)
+            return self._orbit
+
+    def orbit_view(self, angles: tuple[float, float]) -> LatentMap:
+        """The 3-D view turned by ``angles`` (yaw, pitch), as a linear map."""
+        if self.latent_dim < 3:
+            raise ValueError(f"the 3-D view needs latent_dim >= 3; this run's is {self.latent_dim}")
+        basis, center, coords3 = self.orbit()
+        return orbit_map(coords3, basis, center, angles)
 
     @property
     def labels(self) -> np.ndarray | None:

@@ -17,7 +17,14 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from vae_atlas.explorer import schemas as s
-from vae_atlas.explorer.api import DimsQuery, RunDep, get_view, parse_dims
+from vae_atlas.explorer.api import (
+    DimsQuery,
+    OrbitQuery,
+    RunDep,
+    get_view,
+    parse_dims,
+    parse_orbit,
+)
 from vae_atlas.explorer.images import (
     MAX_UPLOAD_BYTES,
     UploadError,
@@ -69,11 +76,13 @@ async def encode_upload(
     projection: s.ProjectionName | None = None,
     dims: DimsQuery = None,
     invert: Annotated[str, Query(pattern="^(auto|yes|no)$")] = "auto",
+    orbit: OrbitQuery = None,
 ) -> s.UploadResult:
     """Encode an uploaded PNG/JPEG (the raw file as the request body, at most 5 MB)."""
     data = await read_capped(request, MAX_UPLOAD_BYTES)
     pool: UploadPool = request.app.state.upload_pool
-    return await pool.run(lambda: encode_bytes(run, data, projection, parse_dims(dims), invert))
+    view = (projection, parse_dims(dims), parse_orbit(orbit))
+    return await pool.run(lambda: encode_bytes(run, data, view[0], view[1], invert, view[2]))
 
 
 def encode_bytes(
@@ -82,6 +91,7 @@ def encode_bytes(
     projection: str | None,
     dims: tuple[int, int] | None,
     invert: str,
+    orbit: tuple[float, float] | None = None,
 ) -> s.UploadResult:
     """Decode, lay out and encode one upload (on a worker thread: it may take a while)."""
     try:
@@ -95,7 +105,7 @@ def encode_bytes(
         )
     except UploadError as exc:
         raise HTTPException(exc.status, str(exc)) from None
-    lmap = get_view(run, projection, dims)
+    lmap = get_view(run, projection, dims, orbit)
     mu, sigma = run.encode(x[None])
     post = describe(run, lmap, mu[0], None if sigma is None else sigma[0], k=8)
     return s.UploadResult(

@@ -47,7 +47,7 @@ def test_run_detail_sorts_dimensions_by_kl(client: TestClient, vae2: Run) -> Non
 def test_plain_autoencoder_is_marked_deterministic(client: TestClient) -> None:
     d = client.get("/api/runs/ae5").json()
     assert d["stochastic"] is False
-    assert set(d["projections"]) == {"pca", "dims", "umap", "tsne"}
+    assert set(d["projections"]) == {"pca", "dims", "umap", "tsne", "orbit"}
     assert d["default_projection"] == "pca"
     assert "fitted" in d["prior"]
     variances = [dim["variance"] for dim in d["dims"]]

@@ -12,6 +12,7 @@ import { status } from "./status.js";
 import { metrics, runPath, state, subscribe, update, viewQuery } from "./store.js";
 import { clearLasso, initLasso, lasso } from "./lasso.js";
 import { initPad, padStats } from "./pad.js";
+import { turnMap } from "./orbit.js";
 import { initSearch } from "./search.js";
 import { initUpload } from "./upload.js";
 import { parseUrl, saveUrlSoon } from "./urlstate.js";
@@ -23,6 +24,13 @@ const SLOW = { umap: "UMAP", tsne: "t-SNE" };
 // parsing a million of either from JSON takes seconds
 async function fetchMap(run, projection) {
   const q = viewQuery(projection);
+  if (projection === "orbit") {
+    const [m, buffer] = await Promise.all([
+      getJSON(runPath(`/map?${q}&points=false`, run)), getBuffer(runPath("/orbit.bin", run)),
+    ]);
+    m.xyz = new Float32Array(buffer);
+    return turnMap(m, state.orbit);
+  }
   const [m, buffer] = await Promise.all([
     getJSON(runPath(`/map?${q}&points=false`, run)), getBuffer(runPath(`/map.bin?${q}`, run)),
   ]);
@@ -153,6 +161,7 @@ async function loadRun(runId, restore = {}) {
   if (restore.dims && restore.dims.every((d) => d < run.latent_dim)) dims = restore.dims;
   update({
     run, dims, sel: { a: null, b: null, last: null }, upload: null, samples: null,
+    orbit: restore.orbit || state.orbit,
     interp: { ...state.interp, ...restore.interp, data: null, hoverStep: null },
     anchor: Float64Array.from(run.mean), anchorSource: "mean", anomaly: null, map: null,
     projection, found: null,
@@ -199,7 +208,7 @@ async function main() {
   initLasso();
   initPad();
   subscribe((changed) => {
-    if (["run", "projection", "dims", "sel", "interp", "view", "compare", "colourBy", "mapMode"].some((k) => changed.has(k))) saveUrlSoon();
+    if (["run", "projection", "dims", "sel", "interp", "view", "compare", "colourBy", "mapMode", "orbit"].some((k) => changed.has(k))) saveUrlSoon();
   });
   const wanted = state.runs.find((r) => r.id === params.get("run")) || state.runs[0];
   try {

@@ -21,8 +21,30 @@ export function ticks(lo, hi, step) {
   return out;
 }
 
-// axes: { names: [x, y], origin: [x, y] (where z = 0 lands on the map) }
+// the 3-D view's furniture: the prior's radius-2 sphere (seen from any side, a circle of radius
+// 2) and its three axes from the centre, each 2 units long, named
+function drawTriad(ctx, map, axes) {
+  const [ox, oy] = map.toScreen(...axes.origin);
+  priorCircle(ctx, map, ox, oy);
+  const [cx, cy] = map.toScreen(0, 0);
+  ctx.font = "bold " + FONT;
+  ctx.lineWidth = 1.5;
+  axes.triad.forEach(([dx, dy], k) => {
+    const [ex, ey] = map.toScreen(PRIOR_RADIUS * dx, PRIOR_RADIUS * dy);
+    ctx.strokeStyle = "rgba(228, 233, 242, .55)";
+    ctx.beginPath();
+    ctx.moveTo(cx, cy);
+    ctx.lineTo(ex, ey);
+    ctx.stroke();
+    ctx.fillStyle = "#c9d2e2";
+    ctx.fillText(axes.names[k], ex + 4, ey - 4);
+  });
+}
+
+// axes: { names: [x, y], origin: [x, y] (where z = 0 lands on the map) }, plus `triad` (the
+// three axes' directions on screen) for the 3-D view
 export function drawAxes(ctx, map, axes) {
+  if (axes.triad) return drawTriad(ctx, map, axes);
   const { width, height } = map.cssSize();
   const [x0, y0] = map.toData(0, height), [x1, y1] = map.toData(width, 0);
   const step = tickStep(map.view.scale);
@@ -92,6 +114,12 @@ function labels(ctx, map, x0, x1, y0, y1, step, names) {
 // the axes of a map from the server: names in the page's numbering and where z = 0 lands
 export function mapAxes(map, project) {
   if (!map.linear) return null;
+  if (map.xyz) {
+    const names = map.basis[0].length === 3 ? [0, 1, 2].map(dimName) : ["PC1", "PC2", "PC3"];
+    const origin = project(new Float64Array(map.linear.center.length), map);
+    const triad = [0, 1, 2].map((k) => [0, 1].map((r) => map.linear.axes[r].reduce((acc, v, d) => acc + v * map.basis[k][d], 0)));
+    return { names, origin, triad };
+  }
   const names = map.projection === "pca" ? ["PC1", "PC2"]
     : (map.dims || [0, 1]).map(dimName);
   const origin = project(new Float64Array(map.linear.center.length), map);

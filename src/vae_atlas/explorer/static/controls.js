@@ -6,7 +6,7 @@ import { dimName, state, subscribe } from "./store.js";
 import { saveUrl } from "./urlstate.js";
 
 const $ = (id) => document.getElementById(id);
-const MAP_NAMES = { latent: "latent plane", pca: "PCA", dims: "two dimensions", umap: "UMAP", tsne: "t-SNE" };
+const MAP_NAMES = { latent: "latent plane", pca: "PCA", dims: "two dimensions", umap: "UMAP", tsne: "t-SNE", orbit: "3-D (orbit)" };
 
 // actions: { loadRun(id), setProjection(name, dims), setCompare(id or "", { refit }), setColourBy(mode) }
 export function initControls(actions) {

@@ -6,12 +6,13 @@ import { PRIOR_RADIUS, drawAxes, mapAxes } from "./axes.js";
 import { activeScores, pointColours, scoreLegend } from "./colouring.js";
 import { LatestOnly } from "./decoder.js";
 import { liftAt, liftLinear, project, showAnchor, showCode } from "./decoding.js";
+import { dragged, pointCode, replace, turnMap } from "./orbit.js";
 import { clearLasso, drawLasso, extendLasso, finishLasso, lasso, startLasso } from "./lasso.js";
 import { crosshair, drawOverlay } from "./overlay.js";
 import { clearSelection, select } from "./panels.js";
 import { status } from "./status.js";
 import { ScatterMap } from "./scatter.js";
-import { metrics, state, subscribe, update } from "./store.js";
+import { DEFAULT_ORBIT, metrics, state, subscribe, update } from "./store.js";
 
 const $ = (id) => document.getElementById(id);
 // ?renderer=webgl|webgl-points|canvas chooses the map's renderer (scatter.js); default "auto"
@@ -52,6 +53,14 @@ export function initMap() {
     if (e.key === "f" && e.target === document.body) fit();
   });
   $("fit").onclick = () => fit();
+  $("orbit-reset").onclick = () => { setOrbit(DEFAULT_ORBIT); fit(); };
+  const help = $("map-help").textContent;
+  subscribe((changed) => {
+    if (!changed.has("projection")) return;
+    const turning = state.projection === "orbit";
+    $("orbit-reset").hidden = !turning;
+    $("map-help").textContent = turning ? help.replace("drag to pan", "drag to turn") : help;
+  });
   $("map-mode").onchange = () => setMode($("map-mode").value);
   subscribe((changed) => { if (changed.has("mapMode")) $("map-mode").value = state.mapMode; });
 }
@@ -138,6 +147,25 @@ export function buildLegend() {
   });
 }
 
+// ---- the 3-D view: a drag turns it (coalesced to one turn per frame)
+let turnQueued = false;
+
+export function setOrbit(orbit) {
+  update({ orbit: { ...orbit } });
+  if (!turnQueued) { turnQueued = true; requestAnimationFrame(applyOrbit); }
+}
+
+function applyOrbit() {
+  turnQueued = false;
+  if (!state.map || !state.map.xyz) return;
+  clearLasso(); // drawn in the old orientation
+  scatter.movePoints(turnMap(state.map, state.orbit).x, state.map.y);
+  const other = state.compare && state.compare.map;
+  if (other && other.xyz) compareMap.movePoints(turnMap(other, state.orbit).x, other.y);
+  replace();
+  if (hover) { hover.t0 = performance.now(); hoverFrame(); }
+}
+
 // ---- pointer
 const liftWorker = new LatestOnly(async ({ x, y, t0 }) => {
   const z = await liftAt(x, y);
@@ -151,9 +179,11 @@ function hoverFrame() {
   const [x, y] = scatter.toData(h.sx, h.sy);
   const t0 = h.t0;
   h.t0 = null;
-  if (state.map.linear) showCode(liftLinear(x, y), `pointer at (${x.toFixed(2)}, ${y.toFixed(2)})`, t0);
-  else liftWorker.push({ x, y, t0 });
   h.point = scatter.pick(h.sx, h.sy); // the data point a click would select, if any
+  // in 3-D a screen position has no depth: the point under the pointer is decoded where it lies
+  if (state.map.xyz && h.point >= 0) showCode(pointCode(state.map, h.point, state.anchor), `test image #${h.point} (its place in 3-D)`, t0);
+  else if (state.map.linear) showCode(liftLinear(x, y), `pointer at (${x.toFixed(2)}, ${y.toFixed(2)})`, t0);
+  else liftWorker.push({ x, y, t0 });
   $("hover-point").textContent = h.point < 0 ? "" : describePoint(h.point);
   scatter.drawOverlay();
   if (state.compare) compareMap.drawOverlay();
@@ -184,7 +214,8 @@ function attachPointer(overlay, map, main) {
       if (drag.moved || Math.abs(dx) + Math.abs(dy) > 3) {
         drag.moved = true;
         overlay.classList.add("dragging");
-        map.pan(dx, dy);
+        if (state.map && state.map.xyz) setOrbit(dragged(state.orbit, dx, dy));
+        else map.pan(dx, dy);
         drag.x = e.clientX;
         drag.y = e.clientY;
       }

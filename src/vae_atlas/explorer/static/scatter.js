@@ -102,6 +102,18 @@ export class ScatterMap {
     this.redraw();
   }
 
+  // the same points at new positions (the 3-D view turning): colours and drawing order kept,
+  // the grid index rebuilt on the next pick
+  movePoints(x, y) {
+    const n = this.x.length, order = this.order;
+    this.x = Float32Array.from(x);
+    this.y = Float32Array.from(y);
+    for (let k = 0; k < n; k++) { this.drawX[k] = this.x[order[k]]; this.drawY[k] = this.y[order[k]]; }
+    this.index = null;
+    this.painter.setPoints(this.drawX, this.drawY);
+    this.redraw();
+  }
+
   // "points" or "density" (density.js)
   setMode(mode) {
     this.mode = mode;
@@ -294,7 +306,8 @@ export class ScatterMap {
 
   // nearest visible point within `radius` css pixels of a screen position, or -1
   pick(sx, sy, radius = 8) {
-    if (!this.index) return -1;
+    if (!this.x.length) return -1;
+    if (!this.index) this.index = new GridIndex(this.x, this.y);
     const [dx, dy] = this.toData(sx, sy);
     const { labels, hidden } = this;
     const accept = labels && hidden.size ? (i) => !hidden.has(labels[i]) : null;

@@ -9,7 +9,11 @@ export const state = {
   view: { cx: 0, cy: 0, scale: 100 }, compare: null, hovering: false, ready: false,
   colourBy: "class", anomaly: null, mapMode: "points",
   found: null, // { indices, runId }: the points a file-name search found
+  orbit: null, // the 3-D view's orientation { yaw, pitch } in radians (orbit.js)
 };
+// the 3-D view's first orientation, turned so that all three axes show
+export const DEFAULT_ORBIT = Object.freeze({ yaw: 0.6, pitch: 0.35 });
+state.orbit = DEFAULT_ORBIT;
 
 // instrumentation read by the browser tests and the latency benchmark
 // (firstDrawnMs: when the map's points were first drawn)
@@ -34,11 +38,13 @@ export const runPath = (path, run = state.run) => `api/runs/${encodeURIComponent
 export const viewBody = () => ({
   projection: state.projection,
   dims: state.projection === "dims" ? state.dims : null,
+  orbit: state.projection === "orbit" ? [state.orbit.yaw, state.orbit.pitch] : null,
 });
 
 export function viewQuery(projection = state.projection) {
   const q = new URLSearchParams({ projection });
   if (projection === "dims") q.set("dims", state.dims.join(","));
+  if (projection === "orbit") q.set("orbit", [state.orbit.yaw, state.orbit.pitch].map((v) => v.toFixed(6)).join(","));
   return q.toString();
 }
 

@@ -1,6 +1,6 @@
 // The URL keeps the view so it can be shared and reopened: run, projection, chosen dimensions,
 // selections A and B (data points by index, locations by code), interpolation settings, view,
-// the run shown beside it, the colouring and points or density.
+// the run shown beside it, the colouring, points or density, and the 3-D view's orientation.
 
 import { state } from "./store.js";
 
@@ -33,6 +33,8 @@ export function parseUrl(params) {
   out.compare = params.get("cmp");
   if (params.get("col") === "anomaly") out.colourBy = "anomaly";
   if (params.get("show") === "density") out.mapMode = "density";
+  const orb = (params.get("orb") || "").split(",").map(Number);
+  if (orb.length === 2 && orb.every(Number.isFinite) && Math.abs(orb[1]) <= Math.PI / 2) out.orbit = { yaw: orb[0], pitch: orb[1] };
   return out;
 }
 
@@ -42,10 +44,11 @@ export function saveUrlSoon() { clearTimeout(urlTimer); urlTimer = setTimeout(sa
 export function saveUrl() {
   if (!state.run) return;
   const q = new URLSearchParams(location.search);
-  for (const key of ["run", "proj", "dims", "a", "b", "m", "s", "v", "cmp", "col", "show"]) q.delete(key);
+  for (const key of ["run", "proj", "dims", "a", "b", "m", "s", "v", "cmp", "col", "show", "orb"]) q.delete(key);
   q.set("run", state.run.id);
   q.set("proj", state.projection);
   if (state.projection === "dims") q.set("dims", state.dims.join(","));
+  if (state.projection === "orbit") q.set("orb", [state.orbit.yaw, state.orbit.pitch].map((v) => v.toFixed(3)).join(","));
   const a = encodeSel(state.sel.a), b = encodeSel(state.sel.b);
   if (a) q.set("a", a);
   if (b) q.set("b", b);

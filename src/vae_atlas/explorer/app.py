@@ -10,7 +10,8 @@ uploads 413, requests addressed to another host 400.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -23,6 +24,7 @@ from vae_atlas.explorer import (
     api,
     attributes,
     codes,
+    follow,
     jobs,
     names,
     points,
@@ -43,6 +45,8 @@ def create_app(
     max_points: int | None = None,
     host: str = "127.0.0.1",
     port: int | None = None,
+    follow_runs: bool = False,
+    follow_interval: float = follow.DEFAULT_INTERVAL,
 ) -> FastAPI:
     """A FastAPI app exploring ``runs`` (loaded :class:`~vae_atlas.Run` or prepared
     :class:`ExplorerRun` objects; the first one is shown first).
@@ -58,11 +62,14 @@ def create_app(
     if not runs:
         raise ValueError("create_app needs at least one run")
     registry: dict[str, ExplorerRun] = {}
+    followed: dict[str, tuple[Path, int]] = {}
     for run in runs:
         if isinstance(run, Run):
-            run = ExplorerRun.from_run(
-                run, run_id=unique_id(run.name, registry), max_points=max_points
-            )
+            epoch = follow.weights_epoch(run.path) if follow_runs else 0
+            run_id = unique_id(run.name, registry)
+            if follow_runs:
+                followed[run_id] = (run.path, epoch)
+            run = ExplorerRun.from_run(run, run_id=run_id, max_points=max_points)
         elif run.id in registry:
             run.id = unique_id(run.id, registry)
         registry[run.id] = run
@@ -74,6 +81,7 @@ def create_app(
         # offline, so only the schema itself is served
         docs_url=None,
         redoc_url=None,
+        lifespan=stop_followers,
     )
     app.state.runs = registry
     app.state.upload_pool = uploads.UploadPool()
@@ -83,7 +91,19 @@ def create_app(
     app.add_exception_handler(RequestValidationError, validation_error)
     app.state.anomaly_scores = {}
     app.state.map_jobs = jobs.MapJobs()
-    for module in (api, codes, uploads, anomaly, points, jobs, selection, attributes, names):
+    app.state.followers = start_followers(app, followed, follow_interval)
+    for module in (
+        api,
+        codes,
+        uploads,
+        anomaly,
+        points,
+        jobs,
+        selection,
+        attributes,
+        names,
+        follow,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -92,6 +112,36 @@ def create_app(
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     return app
+
+
+def start_followers(
+    app: FastAPI, followed: dict[str, tuple[Path, int]], interval: float
+) -> dict[str, follow.RunFollower]:
+    """One follower per followed run; a reload forgets what was computed from the old weights."""
+    runs: dict[str, ExplorerRun] = app.state.runs
+
+    def swapper(run_id: str):
+        def swap(new: ExplorerRun) -> None:
+            runs[run_id] = new
+            app.state.anomaly_scores.pop(run_id, None)
+            app.state.map_jobs.forget(run_id)
+
+        return swap
+
+    followers = {}
+    for run_id, (path, epoch) in followed.items():
+        followers[run_id] = follow.RunFollower(
+            path, swapper(run_id), lambda r=run_id: runs[r], epoch, interval
+        )
+        followers[run_id].start()
+    return followers
+
+
+@asynccontextmanager
+async def stop_followers(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    for follower in app.state.followers.values():
+        follower.stop()
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:

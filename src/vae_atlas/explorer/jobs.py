@@ -52,6 +52,12 @@ class MapJobs:
         self._jobs: dict[tuple, MapJob] = {}
         self._lock = threading.Lock()
 
+    def forget(self, run_id: str) -> None:
+        """Drop a run's jobs (its weights changed: their maps belong to the old ones)."""
+        with self._lock:
+            for key in [k for k in self._jobs if k[0] == run_id]:
+                del self._jobs[key]
+
     def status(self, run: ExplorerRun, projection: str, dims: tuple[int, int] | None) -> MapJob:
         """The job for this map, started now if it has none (a failed one is not retried)."""
         key = (run.id, projection, dims)

@@ -132,6 +132,20 @@ class ExplorerRun:
             attribute_names=run.dataset.attribute_names,
         )
 
+    def with_model(self, model: nn.Module) -> ExplorerRun:
+        """The same points and settings explored with other weights (a run that trained on)."""
+        return ExplorerRun(
+            self.id,
+            self.name,
+            model,
+            self.images,
+            class_names=self.class_names,
+            info=self.info,
+            cache_dir=self.cache_dir,
+            upload_layout=self.upload_layout,
+            attribute_names=self.attribute_names,
+        )
+
     @classmethod
     def from_model(
         cls,

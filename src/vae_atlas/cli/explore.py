@@ -42,6 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="show at most this many test images per run (default: all)",
     )
+    p.add_argument(
+        "--follow",
+        action="store_true",
+        help="while `vae-atlas train` writes a run, show each new epoch's weights as it lands "
+        "(looks at the run's state.json once a second)",
+    )
     add_run_data_arguments(p)
     p.set_defaults(handler=run_explore)
 
@@ -81,7 +87,9 @@ def run_explore(args: argparse.Namespace) -> int:
             for path in args.runs
         ]
         print(f"preparing {len(runs)} run(s): encoding the test images ...", flush=True)
-        app = create_app(runs, max_points=args.max_points, host=args.host, port=port)
+        app = create_app(
+            runs, max_points=args.max_points, host=args.host, port=port, follow_runs=args.follow
+        )
     except BaseException:
         sock.close()
         raise

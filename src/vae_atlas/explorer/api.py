@@ -137,6 +137,7 @@ def run_detail(
         default_projection=run.default_projection,
         in_page_decoder=run.decoder is not None,
         prior=run.prior,
+        version=run.version,
     )
 
 

@@ -39,7 +39,7 @@ DEFAULT_INTERVAL = 1.0  # seconds between looks at state.json
 
 class FollowStatus(BaseModel):
     following: bool = Field(description="whether this run is reloaded as it trains")
-    version: int = Field(description="goes up by one with every reload")
+    version: int = Field(description="the shown weights' version (RunDetail.version)")
     epoch: int | None = Field(description="the epoch whose weights are shown")
     epochs: int | None = Field(description="the epochs the training was asked for")
     status: str | None = Field(description="state.json's status: running, complete, ...")
@@ -57,7 +57,6 @@ class RunFollower:
     current: Callable[[], ExplorerRun]
     shown_epoch: int
     interval: float = DEFAULT_INTERVAL
-    version: int = 0  # reloads so far
     status: dict = field(default_factory=dict)
     _stamp: tuple[int, int] | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -102,7 +101,6 @@ class RunFollower:
                 return
             self.swap(self.current().with_model(model))
             self.shown_epoch = epoch
-            self.version += 1
         rows = read_metrics(self.path / METRICS) if (self.path / METRICS).exists() else []
         numbers = {
             k: float(v)
@@ -136,7 +134,7 @@ def follow_status(request: Request, run: RunDep) -> FollowStatus:
     st = follower.status
     return FollowStatus(
         following=True,
-        version=follower.version,
+        version=run.version,
         epoch=follower.shown_epoch,
         epochs=st.get("epochs"),
         status=st.get("status"),

@@ -69,6 +69,9 @@ class RunDetail(RunSummary):
     default_projection: ProjectionName
     in_page_decoder: bool = Field(description="whether GET .../decoder serves MLP weights")
     prior: str = Field(description="what 'sample from the prior' draws from")
+    version: int = Field(
+        0, description="goes up each time newer weights are swapped in (explore --follow)"
+    )
 
 
 class AnomalyScores(BaseModel):

@@ -70,6 +70,7 @@ class ExplorerRun:
         if upload_layout not in LAYOUTS:
             raise ValueError(f"upload_layout={upload_layout!r} is not one of {', '.join(LAYOUTS)}")
         self.id = run_id
+        self.version = 0  # weights swapped in since the app started (explore --follow)
         self.cache_dir = cache_dir
         self.upload_layout = upload_layout
         self.name = name
@@ -134,7 +135,7 @@ class ExplorerRun:
 
     def with_model(self, model: nn.Module) -> ExplorerRun:
         """The same points and settings explored with other weights (a run that trained on)."""
-        return ExplorerRun(
+        new = ExplorerRun(
             self.id,
             self.name,
             model,
@@ -145,6 +146,8 @@ class ExplorerRun:
             upload_layout=self.upload_layout,
             attribute_names=self.attribute_names,
         )
+        new.version = self.version + 1
+        return new
 
     @classmethod
     def from_model(

@@ -11,6 +11,7 @@ import { buildSliders, initSliders } from "./sliders.js";
 import { status } from "./status.js";
 import { metrics, runPath, state, subscribe, update, viewQuery } from "./store.js";
 import { clearLasso, initLasso, lasso } from "./lasso.js";
+import { followRun } from "./follow.js";
 import { initPad, padStats } from "./pad.js";
 import { turnMap } from "./orbit.js";
 import { initSearch } from "./search.js";
@@ -186,6 +187,25 @@ async function loadRun(runId, restore = {}) {
   metrics.readyMs = performance.now();
   update({ ready: true });
   if (later) setProjection(later);
+  followRun(reloadWeights);
+}
+
+// the run trained on (explore --follow): the new weights' points, map and decoder, with the
+// view, selections and colouring kept; a t-SNE or UMAP is not recomputed per epoch
+async function reloadWeights() {
+  const run = await fetchRun(state.run.id);
+  const projection = SLOW[state.projection] ? run.default_projection : state.projection;
+  const [map, decoder] = await Promise.all([
+    fetchMap(run, projection), run.in_page_decoder ? MLPDecoder.load(run.id).catch(() => null) : null,
+  ]);
+  const mean = state.anchorSource === "mean" ? { anchor: Float64Array.from(run.mean) } : {};
+  update({ run, map, decoder, projection, anomaly: null, ...mean });
+  if (state.colourBy === "anomaly") await setColourBy("anomaly");
+  recolour(map);
+  showMapNote(map);
+  buildSliders();
+  await refreshPlacements();
+  showAnchor();
 }
 
 // the browser tests and the latency benchmark read the page through this, and only with ?test=1

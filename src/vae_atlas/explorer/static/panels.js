@@ -157,6 +157,7 @@ export async function refreshPlacements() {
     jobs.push(describe(sel).then((d) => {
       sel.detail = sel.kind === "upload" ? { ...sel.detail, ...d } : d;
       sel.position = d.position;
+      if (sel.kind === "point") sel.z = Float64Array.from(d.mu); // new weights, new code
     }).catch(() => {}));
   }
   const samples = state.samples;

@@ -5,6 +5,7 @@ newest weights' codes."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from vae_atlas import load_run, train
@@ -14,7 +15,7 @@ from ..explorer.conftest import tiny_config
 from ..explorer.test_explore_command import start, stop
 from .test_explorer_map_browser import browser, open_map, screen_points, settle
 
-pytestmark = __import__("pytest").mark.browser
+pytestmark = pytest.mark.browser
 __all__ = ["browser"]  # the chromium fixture, shared with the map tests
 
 
@@ -35,10 +36,8 @@ def test_the_page_follows_a_run_while_it_trains(browser, tmp_path) -> None:
         # train on while the page watches: two more epochs, as `train --resume --epochs 3` does
         cfg = tiny_config("vae", 2, epochs=3)
         train(cfg, out, dataset=data, resume=True, progress=False, log=print)
-        page.wait_for_function(
-            "document.getElementById('follow-chip').textContent.startsWith('epoch 3 of 3 · complete')",
-            timeout=60_000,
-        )
+        chip = "document.getElementById('follow-chip').textContent"
+        page.wait_for_function(f"{chip}.startsWith('epoch 3 of 3 · complete')", timeout=60_000)
         assert page.evaluate("window.__atlas.state.run.version") >= 1, page.locator(
             "#status"
         ).inner_text()

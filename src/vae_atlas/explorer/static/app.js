@@ -6,7 +6,7 @@ import { buildControls, initControls } from "./controls.js";
 import { MLPDecoder } from "./decoder.js";
 import { project, showAnchor } from "./decoding.js";
 import { buildLegend, compareMap, fit, initMap, recolour, scatter, setMode, showCompare, showMap } from "./mapview.js";
-import { initPanels, refreshPlacements, resetPanels, restoreSelection } from "./panels.js";
+import { initPanels, refreshPlacements, resetPanels, restoreSelection, select } from "./panels.js";
 import { buildSliders, initSliders } from "./sliders.js";
 import { status } from "./status.js";
 import { metrics, runPath, state, subscribe, update, viewQuery } from "./store.js";
@@ -205,7 +205,9 @@ async function reloadWeights() {
   showMapNote(map);
   buildSliders();
   await refreshPlacements();
-  showAnchor();
+  const last = state.sel.last;
+  if (last && state.sel[last]) await select(state.sel[last], { slot: last }); // its panel, redrawn
+  else showAnchor();
 }
 
 // the browser tests and the latency benchmark read the page through this, and only with ?test=1

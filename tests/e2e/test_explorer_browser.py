@@ -228,7 +228,13 @@ def test_samples_and_server_decoded_run(page) -> None:
     page.select_option("#run", "conv3")
     page.wait_for_function("window.__atlas.state.ready && window.__atlas.state.run.id === 'conv3'")
     assert page.evaluate("window.__atlas.state.decoder") is None
-    assert page.evaluate("window.__atlas.state.run.projections") == ["pca", "dims", "umap", "tsne", "orbit"]
+    assert page.evaluate("window.__atlas.state.run.projections") == [
+        "pca",
+        "dims",
+        "umap",
+        "tsne",
+        "orbit",
+    ]
     box = page.locator("#overlay").bounding_box()
     page.mouse.move(box["x"] + 200, box["y"] + 200)
     before = page.evaluate("window.__atlas.metrics.decodes")

@@ -95,7 +95,7 @@ class RunFollower:
             raise RunFileError(f"{self.path / STATE}: expected a JSON object")
         epoch = weights_epoch(self.path)
         if epoch != self.shown_epoch:
-            model = load_run(self.path).model
+            model = load_run(self.path, device=self.current().device).model  # the device in use
             if weights_epoch(self.path) != epoch:  # replaced while it loaded: look again
                 self._stamp = None
                 return

@@ -134,7 +134,6 @@ def test_missing_tensorboard_is_one_line_and_trains_nothing(tmp_path, capsys, mo
     assert main(["train", *TINY, "--epochs", "1", "--out", str(out), "--tensorboard"]) == 1
     err = capsys.readouterr().err
     assert err == (
-        "error: --tensorboard needs the tensorboard package: "
-        "pip install 'vae-atlas[tensorboard]'\n"
+        "error: --tensorboard needs the tensorboard package: pip install 'vae-atlas[tensorboard]'\n"
     )
     assert not out.exists()

@@ -35,6 +35,7 @@ def tracked(tmp_path_factory):
     args = ["train", *TINY, "--out", str(out), "--mlflow", uri, "--mlflow-experiment", "tests"]
     assert main([*args, "--epochs", "1"]) == 0
     assert main([*args, "--epochs", "2", "--resume"]) == 0
+    assert (root / "mlruns").is_dir()  # artifacts beside the database, not in the cwd
     return out, uri, mlflow.tracking.MlflowClient(tracking_uri=uri)
 
 

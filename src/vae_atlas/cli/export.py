@@ -44,7 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     ml.add_argument("run", type=Path, help="run directory")
     ml.add_argument(
         "--uri",
-        help="tracking URI (default: sqlite:///mlflow.db in this folder, artifacts in ./mlruns)",
+        help="tracking URI (default: sqlite:///mlflow.db in this folder, artifacts in mlruns/ "
+        "beside it)",
     )
     ml.add_argument("--experiment", default="vae-atlas", help="MLflow experiment")
     ml.set_defaults(handler=run_export_mlflow)

@@ -33,7 +33,7 @@ def add_tracker_arguments(p: argparse.ArgumentParser) -> None:
         const="",
         metavar="URI",
         help="log the config as params, per-epoch metrics and, at the end, the run files to "
-        "MLflow (default URI: sqlite:///mlflow.db in this folder, artifacts in ./mlruns; "
+        "MLflow (default URI: sqlite:///mlflow.db in this folder, artifacts in mlruns/ beside it; "
         "'vae-atlas export mlflow OUT' adds the report and evaluation.json)",
     )
     g.add_argument(

@@ -2,11 +2,12 @@
 run's files as artifacts.
 
 The store is MLflow's own default unless told otherwise: ``sqlite:///mlflow.db`` in the folder
-the command runs from, artifacts in ``./mlruns`` beside it (``mlflow ui`` started in that folder
-shows them). ``train --mlflow`` logs, at its end, the run files (config, metrics, state and
-weights); :func:`export_mlflow` logs an existing run, adding ``report/`` and
-``evaluation.json`` when they exist. Which MLflow run holds a vae-atlas run is kept in the run
-directory (``mlflow.json``), so a resume and a later export continue the same MLflow run.
+the command runs from; a new experiment in a sqlite store keeps its artifacts in ``mlruns``
+beside the database (``mlflow ui`` started in that folder shows both). ``train --mlflow`` logs,
+at its end, the run files (config, metrics, state and weights); :func:`export_mlflow` logs an
+existing run, adding ``report/`` and ``evaluation.json`` when they exist. Which MLflow run holds
+a vae-atlas run is kept in the run directory (``mlflow.json``), so a resume and a later export
+continue the same MLflow run.
 """
 
 from __future__ import annotations
@@ -40,6 +41,16 @@ _STATUS = {"complete": "FINISHED", "stopped": "FINISHED", "interrupted": "KILLED
 def default_tracking_uri(folder: Path | None = None) -> str:
     """``sqlite:///<folder>/mlflow.db`` (MLflow's default store, made absolute)."""
     return f"sqlite:///{(folder or Path.cwd()).resolve() / 'mlflow.db'}"
+
+
+def artifact_root(tracking_uri: str) -> str | None:
+    """Where a new experiment in a local sqlite store keeps its artifacts: ``mlruns`` beside
+    the database (MLflow's own default is ``./mlruns`` of whichever folder the experiment
+    happened to be created from). Other stores choose for themselves (None)."""
+    prefix = "sqlite:///"
+    if not tracking_uri.startswith(prefix):
+        return None
+    return (Path(tracking_uri[len(prefix) :]).resolve().parent / "mlruns").as_uri()
 
 
 def flat_params(config: RunConfig) -> dict[str, str]:
@@ -90,7 +101,9 @@ class MlflowTracker:
             experiment_id = (
                 experiment.experiment_id
                 if experiment is not None
-                else self.client.create_experiment(self.experiment)
+                else self.client.create_experiment(
+                    self.experiment, artifact_location=artifact_root(self.uri)
+                )
             )
             run = self.client.create_run(
                 experiment_id,

@@ -93,3 +93,43 @@ def test_missing_onnx_is_one_line(tmp_path, capsys, monkeypatch):
         "error: export onnx needs the onnxruntime package: pip install 'vae-atlas[onnx]'\n"
     )
     assert not (run_dir / "onnx").exists()
+
+
+def test_an_opset_the_exporter_does_not_write_is_refused(tmp_path, capsys):
+    run_dir = mlp_run(tmp_path / "run", "vae")
+    capsys.readouterr()
+    assert main(["export", "onnx", str(run_dir), "--opset", "17"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: --opset 17: the exporter writes opsets 18 to ")
+    assert err.count("\n") == 1
+    assert not (run_dir / "onnx").exists()
+
+
+class Untraceable(torch.nn.Module):
+    """Encodes fine; its decoder branches on the values of its input, which a graph with a
+    dynamic batch cannot hold."""
+
+    latent_dim, stochastic = 2, False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enc = torch.nn.Linear(16, 2)
+
+    def encode(self, x):
+        return self.enc(x.flatten(1)), None
+
+    def decode(self, z):
+        image = torch.sigmoid(z).repeat(1, 8).reshape(-1, 1, 4, 4)
+        return image if float(z.sum()) > 0 else 1 - image
+
+
+def test_a_model_that_cannot_be_exported_leaves_the_old_export(tmp_path):
+    from vae_atlas.integrations.onnx import OnnxExportError, export_onnx
+
+    out = tmp_path / "onnx"
+    out.mkdir()
+    (out / "encoder.onnx").write_bytes(b"earlier export")
+    with pytest.raises(OnnxExportError, match="torch.onnx.export failed on this model: "):
+        export_onnx(Untraceable(), out, torch.rand(4, 1, 4, 4))
+    assert sorted(p.name for p in out.iterdir()) == ["encoder.onnx"]
+    assert (out / "encoder.onnx").read_bytes() == b"earlier export"

@@ -17,11 +17,13 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from vae_atlas.config import ConfigError
 from vae_atlas.integrations.extras import require
 
 OPSET = 18
@@ -30,6 +32,10 @@ DECODER_FILE = "decoder.onnx"
 # the graphs are traced at this batch size; the check runs at another one, so a batch size
 # that was baked in instead of kept dynamic fails the check
 _TRACE_BATCH = 3
+
+
+class OnnxExportError(ConfigError):
+    """The model could not be exported, or onnxruntime cannot load what was exported."""
 
 
 @dataclass(frozen=True)
@@ -81,44 +87,58 @@ def export_onnx(
     """Write ``encoder.onnx`` and ``decoder.onnx`` of ``model`` into ``out_dir`` and check them.
 
     ``check_images`` (N, C, H, W) float in [0, 1] are encoded by both runtimes; the decoder is
-    checked on the PyTorch codes of those images. Each file is written under a temporary name
-    and renamed into place, so an existing export is replaced only by a complete one.
+    checked on the PyTorch codes of those images. Both files are written under temporary names
+    and renamed into place only once onnxruntime has run them, so an existing export is
+    replaced only by a complete one.
     """
-    require("onnx", "export onnx")
+    onnx = require("onnx", "export onnx")
     require("onnxscript", "export onnx")
     ort = require("onnxruntime", "export onnx")
+    newest = int(onnx.defs.onnx_opset_version())
+    if not OPSET <= opset <= newest:
+        raise ConfigError(f"--opset {opset}: the exporter writes opsets {OPSET} to {newest} here")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model = model.cpu().eval()
-    image_shape = tuple(int(s) for s in check_images.shape[1:])
-    latent_dim = int(model.latent_dim)
     outputs = encoder_outputs(model)
-    encoder = _export(
-        _EncoderGraph(model),
-        torch.rand(_TRACE_BATCH, *image_shape),
-        out / ENCODER_FILE,
-        ("image", outputs),
-        opset,
-    )
-    decoder = _export(
-        _DecoderGraph(model),
-        torch.randn(_TRACE_BATCH, latent_dim),
-        out / DECODER_FILE,
-        ("z", ("image",)),
-        opset,
-    )
-    x = check_images.detach().float().cpu()  # (N, C, H, W)
-    with torch.no_grad():
-        torch_codes = _EncoderGraph(model).eval()(x)
-        torch_images = model.decode(torch_codes[0])
-    onnx_codes = ort.InferenceSession(str(encoder)).run(None, {"image": x.numpy()})
-    onnx_images = ort.InferenceSession(str(decoder)).run(None, {"z": torch_codes[0].numpy()})
+    temps = {name: out / f".{name}.tmp" for name in (ENCODER_FILE, DECODER_FILE)}
+    try:
+        trace_x = torch.rand(_TRACE_BATCH, *check_images.shape[1:])
+        _export(_EncoderGraph(model), trace_x, temps[ENCODER_FILE], ("image", outputs), opset)
+        trace_z = torch.randn(_TRACE_BATCH, int(model.latent_dim))
+        _export(_DecoderGraph(model), trace_z, temps[DECODER_FILE], ("z", ("image",)), opset)
+        x = check_images.detach().float().cpu()  # (N, C, H, W)
+        with torch.no_grad():
+            torch_codes = _EncoderGraph(model).eval()(x)
+            torch_images = model.decode(torch_codes[0])
+        onnx_codes = _session(ort, temps[ENCODER_FILE]).run(None, {"image": x.numpy()})
+        z = torch_codes[0].numpy()
+        onnx_images = _session(ort, temps[DECODER_FILE]).run(None, {"z": z})
+        for name, temp in temps.items():
+            os.replace(temp, out / name)
+    finally:
+        for temp in temps.values():
+            temp.unlink(missing_ok=True)
     diffs = {
         f"encoder {name}": _max_diff(a, b)
         for name, a, b in zip(outputs, onnx_codes, torch_codes, strict=True)
     }
     diffs["decoder image"] = _max_diff(onnx_images[0], torch_images)
-    return OnnxExport(encoder, decoder, diffs, int(x.shape[0]))
+    return OnnxExport(out / ENCODER_FILE, out / DECODER_FILE, diffs, int(x.shape[0]))
+
+
+def _session(ort: Any, path: Path) -> Any:
+    try:
+        return ort.InferenceSession(str(path))
+    except Exception as exc:  # onnxruntime's own error types, one per failure
+        raise OnnxExportError(
+            f"onnxruntime cannot load the exported graph: {_first_line(exc)}"
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _max_diff(onnx_out: np.ndarray, torch_out: torch.Tensor) -> float:
@@ -133,24 +153,26 @@ def _export(
     path: Path,
     names: tuple[str, tuple[str, ...]],
     opset: int,
-) -> Path:
+) -> None:
     input_name, output_names = names
-    temp = path.with_name(f".{path.name}.tmp")
-    with _quiet_exporter():
-        torch.onnx.export(
-            graph.eval(),
-            (example,),
-            str(temp),
-            input_names=[input_name],
-            output_names=list(output_names),
-            opset_version=opset,
-            dynamo=True,
-            dynamic_shapes=({0: torch.export.Dim("batch")},),
-            external_data=False,
-            verbose=False,
-        )
-    os.replace(temp, path)
-    return path
+    try:
+        with _quiet_exporter():
+            torch.onnx.export(
+                graph.eval(),
+                (example,),
+                str(path),
+                input_names=[input_name],
+                output_names=list(output_names),
+                opset_version=opset,
+                dynamo=True,
+                dynamic_shapes=({0: torch.export.Dim("batch")},),
+                external_data=False,
+                verbose=False,
+            )
+    except Exception as exc:  # the exporter raises many types; a model it cannot trace is one
+        raise OnnxExportError(
+            f"torch.onnx.export failed on this model: {_first_line(exc)}"
+        ) from None
 
 
 @contextlib.contextmanager

@@ -62,7 +62,7 @@ def mlflow_uri(given: str | None) -> str:
     return given
 
 
-@dataclass
+@dataclass(frozen=True)
 class Trackers:
     """The trackers a ``train`` command was given: one ``on_epoch_end`` for them all, and
     ``finish`` once training returns or fails."""

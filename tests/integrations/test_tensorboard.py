@@ -72,10 +72,12 @@ def check_projector(log_dir, run):
     test = run.dataset.test
     n = test.images.shape[0]
     tensors = np.loadtxt(embedding / "tensors.tsv", delimiter="\t")
-    assert tensors.shape == (n, 2)
+    # a 2-D code gets a zero third column: the projector's PCA draws nothing below 3-D
+    assert tensors.shape == (n, 3)
+    assert not tensors[:, 2].any()
     with torch.no_grad():
         mu, _ = run.model.encode(test.images.float() / 255.0)
-    assert np.abs(tensors - mu.numpy()).max() < 1e-5
+    assert np.abs(tensors[:, :2] - mu.numpy()).max() < 1e-5
     labels = (embedding / "metadata.tsv").read_text().split("\n")[:n]
     assert labels == [str(int(c)) for c in test.labels]
     side = math.ceil(math.sqrt(n)) * 8

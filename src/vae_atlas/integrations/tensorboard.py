@@ -6,8 +6,9 @@ Scalars are the run's ``metrics.jsonl`` rows, renamed ``<quantity>/<split>`` (``
 the learning rate as ``schedule/lr`` and the KL weight β (warm-up included) as
 ``schedule/beta``; the step is the epoch. Images: test inputs over their reconstructions, and
 decoded prior draws (the same draws every epoch, so they show the decoder changing). At the end,
-the test set's latent means with their labels and a sprite of the images, in the projector's
-format (``projector_config.pbtxt``, ``tensors.tsv``, ``metadata.tsv``, ``sprite.png``).
+the test set's latent means (a 1-D or 2-D code padded with zero columns to the three
+dimensions the projector's PCA needs) with their labels and a sprite of the images, in the
+projector's format (``projector_config.pbtxt``, ``tensors.tsv``, ``metadata.tsv``, ``sprite.png``).
 
 :class:`TrainingListener` writes while training (handed to ``train(on_epoch_end=...)``);
 :func:`export_tensorboard` writes the same for an existing run from its files.
@@ -47,6 +48,7 @@ PROJECTOR_POINTS = 10_000
 DISPLAY_SEED = 0
 # TensorBoard's projector reads sprites up to 8192 pixels a side
 _SPRITE_SIDE = 8192
+_PROJECTOR_DIMS = 3
 _SPLITS = ("train", "val", "test")
 _RENAMED = {
     "lr": "schedule/lr",
@@ -78,6 +80,14 @@ def projector_points(n_images: int, image_side: int) -> int:
     """How many test images the projector gets: all, up to 10,000 and a sprite that fits."""
     per_side = _SPRITE_SIDE // max(image_side, 1)
     return min(n_images, PROJECTOR_POINTS, per_side * per_side)
+
+
+def projector_codes(mu: np.ndarray) -> np.ndarray:
+    """Latent means (N, D) as the projector gets them: codes of fewer than 3 dimensions padded
+    with zero columns to (N, 3), since the projector always runs its own 3-component PCA and
+    draws nothing (NaN variance) for 1-D or 2-D data."""
+    missing = max(0, _PROJECTOR_DIMS - mu.shape[1])
+    return np.hstack([mu, np.zeros((mu.shape[0], missing), dtype=mu.dtype)])
 
 
 class TensorBoardLogger:
@@ -122,7 +132,7 @@ class TensorBoardLogger:
             metadata = [names[c] if names else str(c) for c in latents.labels.tolist()]
         sprite = subset.images.float() / 255.0  # (n, C, H, W)
         self.writer.add_embedding(
-            torch.as_tensor(latents.mu, dtype=torch.float32),
+            torch.as_tensor(projector_codes(latents.mu), dtype=torch.float32),
             metadata=metadata,
             label_img=sprite,
             global_step=epoch,

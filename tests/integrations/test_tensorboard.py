@@ -128,6 +128,11 @@ def test_export_tensorboard_writes_an_existing_run(tmp_path, capsys):
     # per-epoch weights are not kept, so the images are the final weights' only
     assert [e.step for e in acc.Images("reconstructions")] == [2]
     assert check_projector(logs, va.load_run(out)) == 2
+    # a second export into the same folder would show every epoch twice
+    assert main(["export", "tensorboard", str(out), "--out", str(logs)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {logs} already holds TensorBoard logs; give --out another folder\n"
+    )
 
 
 def test_missing_tensorboard_is_one_line_and_trains_nothing(tmp_path, capsys, monkeypatch):

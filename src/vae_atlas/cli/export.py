@@ -11,6 +11,7 @@ import torch
 from vae_atlas.cli.flags import check_out_dir
 from vae_atlas.cli.run_access import add_run_data_arguments, data_access_from_args
 from vae_atlas.cli.trackers import mlflow_errors, mlflow_uri
+from vae_atlas.config import ConfigError
 from vae_atlas.data import DataError
 from vae_atlas.integrations import require
 from vae_atlas.run import Run, load_run
@@ -85,6 +86,9 @@ def run_export_tensorboard(args: argparse.Namespace) -> int:
 
     out = args.out or args.run / "tensorboard"
     check_out_dir(out)
+    if out.is_dir() and any(out.glob("events.out.tfevents.*")):
+        # TensorBoard would show every epoch twice, once from each writer
+        raise ConfigError(f"{out} already holds TensorBoard logs; give --out another folder")
     run = load_run(args.run, data=data_access_from_args(args))
     export_tensorboard(run, out)
     print(f"wrote {out}  (tensorboard --logdir {out})")

@@ -25,6 +25,7 @@ from vae_atlas.checkpoint import (
     atomic_write_json,
     read_json,
     read_metrics,
+    read_run_config,
 )
 from vae_atlas.config import RunConfig
 from vae_atlas.integrations.extras import require
@@ -208,8 +209,6 @@ def export_mlflow(
     """Log an existing run (params, every metrics row, its files, ``report/`` and
     ``evaluation.json`` when present) to the MLflow run linked to it in this store, or to a
     new one. Returns the MLflow run id and the artifacts logged."""
-    from vae_atlas.checkpoint import read_run_config
-
     tracker = MlflowTracker(run_dir, tracking_uri, experiment)
     config = read_run_config(Path(run_dir))
     run_id = tracker.start(config)

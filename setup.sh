@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install vae-atlas into ./.venv (CPU PyTorch first, so nothing pulls a CUDA build), with the test
-# extras, and the Debian chromium used by the browser tests when apt-get is available.
+# extras (which include the tensorboard, mlflow and onnx extras, so their tests run), and the
+# Debian chromium used by the browser tests when apt-get is available.
 #   ./setup.sh            install
 #   VENV=path ./setup.sh  install into another virtual environment
 set -euo pipefail

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from vae_atlas.cli import compare, demo, evaluate, explore, prepare, report, train
+    from vae_atlas.cli import compare, demo, evaluate, explore, export, prepare, report, train
     from vae_atlas.cli.flags import HelpFormatter
 
     parser = argparse.ArgumentParser(
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COMMAND",
         parser_class=functools.partial(argparse.ArgumentParser, formatter_class=HelpFormatter),
     )
-    for module in (demo, prepare, train, report, compare, explore, evaluate):
+    for module in (demo, prepare, train, report, compare, explore, evaluate, export):
         module.register(sub)
     return parser
 

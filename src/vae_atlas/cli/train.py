@@ -19,6 +19,12 @@ from vae_atlas.analysis.diagnostics import ACTIVE_KL_THRESHOLD, active_dimension
 from vae_atlas.checkpoint import CONFIG, read_run_config
 from vae_atlas.cli.flags import add_options, check_out_dir, flag_message, given, quiet, say
 from vae_atlas.cli.run_access import data_access_from_args
+from vae_atlas.cli.trackers import (
+    FAILED,
+    add_tracker_arguments,
+    check_tracker_packages,
+    trackers_from_args,
+)
 from vae_atlas.cli.train_options import DATA_OPTIONS, MODEL_OPTIONS, OPTIONS, TRAIN_OPTIONS
 from vae_atlas.config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.data import load_dataset, resolve_data_dir
@@ -83,6 +89,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--threads", type=int,
                    help="CPU threads for torch (default: torch's choice; under torchrun the "
                    "cores split evenly over the processes on this machine)")  # fmt: skip
+    add_tracker_arguments(p)
     p.set_defaults(handler=run_train)
 
 
@@ -165,6 +172,7 @@ def run_train(args: argparse.Namespace) -> int:
     progress = "off" if args.quiet else "lines" if args.no_progress else "bar"
     if args.restart and not args.resume:
         raise ConfigError("--restart only applies with --resume (it restarts an existing run)")
+    check_tracker_packages(args)
     try:
         if args.resume:
             config = _resumed_config(args)
@@ -180,6 +188,8 @@ def run_train(args: argparse.Namespace) -> int:
             config = config_from_args(args, dataset.image_shape)
     except ConfigError as exc:
         raise ConfigError(flag_message(exc, OPTIONS)) from None
+    trackers = trackers_from_args(args, config, dataset, log) if ctx.writes else None
+    status = FAILED
     try:
         result = train(
             config,
@@ -190,7 +200,9 @@ def run_train(args: argparse.Namespace) -> int:
             progress=progress,
             log=log,
             distributed=ctx,
+            on_epoch_end=trackers.on_epoch_end if trackers else None,
         )
+        status = result.status
     except BrokenPipeError:
         raise
     except OSError as exc:  # disk full or read-only while setting the run up
@@ -198,6 +210,9 @@ def run_train(args: argparse.Namespace) -> int:
         raise TrainingError(
             f"could not write to {args.out}: {exc.strerror or exc}{where}"
         ) from None
+    finally:
+        if trackers:
+            trackers.finish(status)
     print_summary(result, log)
     if result.message and args.quiet and ctx.writes:  # the loop logged it unless --quiet
         print(result.message, file=sys.stderr)

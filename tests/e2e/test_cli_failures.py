@@ -111,8 +111,8 @@ def test_ctrl_c_while_starting_is_one_line(tmp_path, monkeypatch, capsys):
 
 # An interrupt inside numpy's or scipy's import left half-initialised modules (RecursionError,
 # "cannot load module more than once") at 0.35-0.4 s on this machine; the sweep covers that band
-# on slower and faster machines too.
-@pytest.mark.parametrize("delay", [0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.7, 1.0, 2.0])
+# on slower and faster machines too (an interrupt before Python has started is not ours).
+@pytest.mark.parametrize("delay", [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.7, 1.0, 2.0])
 def test_ctrl_c_during_imports_prints_no_traceback(tmp_path, delay):
     proc = subprocess.Popen(
         [sys.executable, "-m", "vae_atlas.cli", "train", "--out", str(tmp_path / "r"), *TINY],

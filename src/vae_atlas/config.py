@@ -19,7 +19,7 @@ SCHEMA_VERSION = 2
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "shapes", "folder", "store", "celeba")
 FAMILIES = ("mlp", "conv")
-OBJECTIVES = ("ae", "vae", "beta-vae", "iwae")
+OBJECTIVES = ("ae", "vae", "beta-vae", "iwae", "vamp", "hvae")
 LIKELIHOODS = ("bernoulli", "gaussian")
 ACTIVATIONS = ("relu", "tanh", "elu", "leaky_relu")
 DEVICES = ("auto", "cpu", "cuda")
@@ -33,7 +33,7 @@ MAX_SEED = 2**32 - 1
 # of each objective (β = 4 is the usual β-VAE starting point, Higgins et al. 2017).
 DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64, 128)}
 CONV_IMAGE_SIZES = (28, 32, 64, 128)  # square sides the conv family supports, smallest first
-DEFAULT_BETA = {"ae": 1.0, "vae": 1.0, "beta-vae": 4.0, "iwae": 1.0}
+DEFAULT_BETA = {"ae": 1.0, "vae": 1.0, "beta-vae": 4.0, "iwae": 1.0, "vamp": 1.0, "hvae": 1.0}
 
 
 class ConfigError(ValueError):
@@ -151,6 +151,9 @@ class ModelConfig:
     sigma: float = 0.1
     learn_sigma: bool = False
     iwae_k: int = 1
+    # vamp: the VampPrior's number of pseudo-inputs K; hvae: the lower level's (z1) size
+    pseudo_inputs: int = 100
+    lower_latent_dim: int = 16
 
     def __post_init__(self) -> None:
         _check_choice("model.family", self.family, FAMILIES)
@@ -180,6 +183,8 @@ class ModelConfig:
         _check_int("model.capacity_steps", self.capacity_steps, 1)
         _check_positive("model.sigma", self.sigma)
         _check_int("model.iwae_k", self.iwae_k, 1)
+        _check_int("model.pseudo_inputs", self.pseudo_inputs, 1)
+        _check_int("model.lower_latent_dim", self.lower_latent_dim, 1)
         if self.objective == "vae" and self.beta != 1.0:
             raise ConfigError(
                 f"model.beta={self.beta} needs objective='beta-vae' (vae means β=1)",

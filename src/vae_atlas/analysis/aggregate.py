@@ -1,4 +1,5 @@
-"""The aggregate posterior q(z) = (1/N) Σ_n q(z | x_n) against the prior p(z) = N(0, I)
+"""The aggregate posterior q(z) = (1/N) Σ_n q(z | x_n) against the prior p(z) — N(0, I), or the
+model's own (:func:`vae_atlas.models.prior_of`: a VampPrior, a hierarchical model's level)
 (Makhzani et al. 2016; Hoffman & Johnson 2016, "ELBO surgery").
 
 Where the prior has mass but q(z) has almost none lie the "holes": prior samples drawn there
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vae_atlas.models.priors import MixturePrior
+
 HOLE_RATIO = 0.1
 """A point is in a hole when q(z) < HOLE_RATIO · p(z)."""
 
@@ -32,8 +35,10 @@ def hole_fraction(
     max_codes: int = 4000,
     k: int = HOLE_NEIGHBOURS,
     seed: int = 0,
+    prior: MixturePrior | None = None,
 ) -> float:
-    """Fraction of prior draws z ~ N(0, I) where q(z) < ``HOLE_RATIO`` · p(z), in [0, 1].
+    """Fraction of prior draws z ~ p(z) where q(z) < ``HOLE_RATIO`` · p(z), in [0, 1]; p is
+    ``prior``, N(0, I) when None.
 
     ``codes`` (N, D) are draws from the aggregate posterior: one z ~ q(z | x) per input (a plain
     autoencoder's codes themselves). For M = min(N, ``max_codes``) codes and a reference sample
@@ -48,12 +53,30 @@ def hole_fraction(
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(codes), size=min(max_codes, len(codes)), replace=False)
     m, d = len(pick), codes.shape[1]
-    reference = rng.standard_normal((m, d))
-    queries = rng.standard_normal((n_prior, d))
+    reference = draw_prior(prior, m, d, rng)
+    queries = draw_prior(prior, n_prior, d, rng)
     r_q = NearestNeighbors(n_neighbors=k).fit(codes[pick]).kneighbors(queries)[0][:, -1]
     r_p = NearestNeighbors(n_neighbors=k).fit(reference).kneighbors(queries)[0][:, -1]
     log_ratio = d * (np.log(r_p) - np.log(np.maximum(r_q, 1e-300)))
     return float(np.mean(log_ratio < np.log(HOLE_RATIO)))
+
+
+def draw_prior(prior: MixturePrior | None, n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    """n draws (n, d) from ``prior`` (N(0, I) when None or standard) with ``rng``: standard
+    normal ε, then, for a mixture, a component per draw and its mean + σ·ε."""
+    eps = rng.standard_normal((n, d))
+    if prior is None or prior.standard:
+        return eps
+    means, logvars = _numpy_components(prior)
+    pick = rng.integers(len(means), size=n)
+    return means[pick] + eps * np.exp(0.5 * logvars[pick])
+
+
+def _numpy_components(prior: MixturePrior) -> tuple[np.ndarray, np.ndarray]:
+    return (
+        prior.means.detach().cpu().double().numpy(),  # (K, D)
+        prior.logvars.detach().cpu().double().numpy(),
+    )
 
 
 def aggregate_codes(mu: np.ndarray, logvar: np.ndarray | None, *, seed: int = 0) -> np.ndarray:
@@ -95,8 +118,10 @@ def aggregate_density(
     size: int = 81,
     max_points: int = 4000,
     seed: int = 0,
+    prior: MixturePrior | None = None,
 ) -> AggregateDensity:
-    """Evaluate q(z) and p(z) on the plane of latent dims ``dims`` (a 1-D space is padded).
+    """Evaluate q(z) and p(z) on the plane of latent dims ``dims`` (a 1-D space is padded with
+    N(0, 1)); p is ``prior``'s exact marginal on the plane, N(0, I) when None.
 
     At most ``max_points`` inputs (a seeded subsample) form the mixture, for bounded time.
     """
@@ -114,7 +139,12 @@ def aggregate_density(
         sigmas = np.full_like(centers, _bandwidth(centers, extent))
         method = "kernel density of the codes (plain autoencoder)"
     q = _mixture_density(points, centers, sigmas).reshape(size, size)
-    p = np.exp(-0.5 * (gx**2 + gy**2)) / (2 * np.pi)
+    if prior is None or prior.standard:
+        p = np.exp(-0.5 * (gx**2 + gy**2)) / (2 * np.pi)
+    else:
+        means, logvars = _numpy_components(prior)
+        prior_sigmas = np.exp(0.5 * _plane(logvars, dims))
+        p = _mixture_density(points, _plane(means, dims), prior_sigmas).reshape(size, size)
     plane = _plane(mu, dims)
     outside = float(np.mean(np.any(np.abs(plane) > extent, axis=1)))
     return AggregateDensity(dims, axis, q, p, outside, method)

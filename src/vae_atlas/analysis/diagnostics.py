@@ -37,6 +37,7 @@ from torch import nn
 from vae_atlas.analysis.aggregate import HOLE_NEIGHBOURS, HOLE_RATIO, aggregate_codes, hole_fraction
 from vae_atlas.analysis.encode import LatentSet, decode_latents
 from vae_atlas.analysis.quality import interpolation_roughness, kl_per_dim
+from vae_atlas.models.priors import own_prior
 
 ACTIVE_KL_THRESHOLD = 0.01
 """Nats. Below it a dimension's posterior is (nearly) the prior whatever the input, so the
@@ -113,7 +114,11 @@ def measure_evidence(
         kl_per_dim=None if latents.logvar is None else kl_per_dim(latents),
         decoder_variance_ratio=decoder_variance_ratio(model, latents.mu[:n], images[:n]),
         hole_fraction=(
-            hole_fraction(aggregate_codes(latents.mu, latents.logvar, seed=seed), seed=seed)
+            hole_fraction(
+                aggregate_codes(latents.mu, latents.logvar, seed=seed),
+                seed=seed,
+                prior=own_prior(model),
+            )
             if len(latents) > HOLE_NEIGHBOURS
             else None
         ),

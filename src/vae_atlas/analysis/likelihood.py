@@ -22,6 +22,8 @@ by :func:`vae_atlas.data.binarize_images`, the function the training loop's test
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import torch
@@ -33,8 +35,9 @@ from vae_atlas.analysis.logistic_decoder import LogisticFormDecoder, is_binary
 from vae_atlas.data import ImageSet, binarize_images
 from vae_atlas.models.inference import eval_mode
 from vae_atlas.models.likelihood import BernoulliLikelihood
+from vae_atlas.models.priors import MixturePrior, own_prior
 from vae_atlas.models.protocol import has_likelihood
-from vae_atlas.models.vae import AutoEncoder, gaussian_kl_per_dim
+from vae_atlas.models.vae import AutoEncoder, gaussian_kl_per_dim, log_normal
 
 LOG_2 = math.log(2.0)
 
@@ -74,6 +77,9 @@ def neg_elbo_per_image(
     with eval_mode(model):
         for start in range(0, raw.shape[0], batch_size):
             x = raw[start : start + batch_size].to(device=device, dtype=torch.float32) * scale
+            if hasattr(model, "elbo_terms"):  # a prior or a proposal of its own
+                out.append(_own_neg_elbo(model, x, n_samples, gen).cpu())
+                continue
             mu, logvar = model.encode(x)
             if logvar is None:
                 out.append(-model.log_px_given_z(x, mu).double().cpu())
@@ -87,6 +93,18 @@ def neg_elbo_per_image(
     return torch.cat(out).numpy() if out else np.zeros(0)
 
 
+def _own_neg_elbo(
+    model: nn.Module, x: torch.Tensor, n_samples: int, gen: torch.Generator
+) -> torch.Tensor:
+    """−ELBO (B,) float64 from the model's own ``elbo_terms`` (reconstruction and KL at one
+    draw each), averaged over ``n_samples`` draws."""
+    total = torch.zeros(x.shape[0], dtype=torch.float64, device=x.device)
+    for _ in range(n_samples):
+        recon, kl, _ = model.elbo_terms(x, gen)
+        total += recon.double() + kl.double()
+    return total / n_samples
+
+
 def log_importance_weights(
     model: nn.Module,
     x: torch.Tensor,
@@ -94,6 +112,7 @@ def log_importance_weights(
     logvar: torch.Tensor,
     eps: torch.Tensor,
     fast_decoder: LogisticFormDecoder | None = None,
+    prior: MixturePrior | None = None,
 ) -> torch.Tensor:
     """log w = log p(x|z) + log p(z) − log q(z|x) for z = μ + σ·ε.
 
@@ -102,11 +121,14 @@ def log_importance_weights(
     x : images (B, C, H, W); mu, logvar : their posterior parameters (B, D);
     eps : standard normal draws (B, S, D), S per image.
     fast_decoder : the model's decoder in logistic form (used for binary x), or None.
+    prior : the model's prior (:func:`vae_atlas.models.prior_of`); None or a standard one is
+        N(0, I).
 
     Returns
     -------
     torch.Tensor
-        (B, S) log-weights in nats. The ½ log 2π terms of p(z) and q(z|x) cancel and are omitted.
+        (B, S) log-weights in nats. Under N(0, I) the ½ log 2π terms of p(z) and q(z|x) cancel
+        and are omitted.
     """
     batch, n_draws, dim = eps.shape
     z = mu[:, None] + eps * torch.exp(0.5 * logvar)[:, None]  # (B, S, D)
@@ -122,8 +144,11 @@ def log_importance_weights(
     else:
         x_rep = x.unsqueeze(1).expand(batch, n_draws, *x.shape[1:]).reshape(-1, *x.shape[1:])
         log_px = model.log_px_given_z(x_rep, flat_z).view(batch, n_draws)
-    # log p(z) - log q(z|x) = Σ_d −½ z² + ½ ε² + ½ logvar
-    log_prior_ratio = 0.5 * (eps.square() - z.square() + logvar[:, None]).sum(-1)  # (B, S)
+    if prior is None or prior.standard:
+        # log p(z) - log q(z|x) = Σ_d −½ z² + ½ ε² + ½ logvar
+        log_prior_ratio = 0.5 * (eps.square() - z.square() + logvar[:, None]).sum(-1)  # (B, S)
+    else:
+        log_prior_ratio = prior.log_prob(z) - log_normal(z, mu[:, None], logvar[:, None])
     return log_px + log_prior_ratio
 
 
@@ -160,42 +185,50 @@ def iwae_nll_per_image(
     gen = torch.Generator(device=device).manual_seed(seed)
     n_images = max(1, rows // k)  # images per block
     fast_decoder = LogisticFormDecoder.from_model(model)
+    prior = own_prior(model)  # None: N(0, I)
     out = []
     with eval_mode(model):
         for start in range(0, raw.shape[0], n_images):
             x = raw[start : start + n_images].to(device=device, dtype=torch.float32) * scale
-            mu, logvar = model.encode(x)
-            if logvar is None:
-                raise TypeError(
-                    "importance-weighted likelihoods need a stochastic encoder; this model is a "
-                    "plain autoencoder (encode returns no log-variance)"
-                )
             draws_per_call = max(1, rows // x.shape[0])
-            log_mean_w = _log_mean_weight(
-                model, x, (mu, logvar), k, draws_per_call, gen, fast_decoder
-            )
-            out.append(-log_mean_w)
+            if hasattr(model, "log_weights"):  # its own proposal and joint prior
+                draw = partial(model.log_weights, x, generator=gen)
+            else:
+                draw = _weights_drawer(model, x, gen, fast_decoder, prior)
+            out.append(-_log_mean_weight(draw, k, draws_per_call))
     return torch.cat(out).numpy() if out else np.zeros(0)
 
 
-def _log_mean_weight(
+def _weights_drawer(
     model: nn.Module,
     x: torch.Tensor,
-    posterior: tuple[torch.Tensor, torch.Tensor],
-    k: int,
-    draws_per_call: int,
     gen: torch.Generator,
     fast_decoder: LogisticFormDecoder | None,
+    prior: MixturePrior | None,
+) -> Callable[[int], torch.Tensor]:
+    """n -> (B, n) log-weights of n fresh draws from q(z|x) for the images x (B, C, H, W)."""
+    mu, logvar = model.encode(x)
+    if logvar is None:
+        raise TypeError(
+            "importance-weighted likelihoods need a stochastic encoder; this model is a "
+            "plain autoencoder (encode returns no log-variance)"
+        )
+
+    def draw(n: int) -> torch.Tensor:
+        eps = torch.randn((mu.shape[0], n, mu.shape[1]), generator=gen, device=mu.device)
+        return log_importance_weights(model, x, mu, logvar, eps.to(mu.dtype), fast_decoder, prior)
+
+    return draw
+
+
+def _log_mean_weight(
+    draw: Callable[[int], torch.Tensor], k: int, draws_per_call: int
 ) -> torch.Tensor:
-    """log (1/k) Σ_i w_i for a block of images (B,), float64, from chunks of ``draws_per_call``."""
-    mu, logvar = posterior
+    """log (1/k) Σ_i w_i for a block of images (B,), float64, from chunks of ``draws_per_call``
+    log-weights (B, n) drawn by ``draw(n)``."""
     chunk_lse = []
     for done in range(0, k, draws_per_call):
-        n = min(draws_per_call, k - done)
-        eps = torch.randn((mu.shape[0], n, mu.shape[1]), generator=gen, device=mu.device)
-        log_w = log_importance_weights(
-            model, x, mu, logvar, eps.to(mu.dtype), fast_decoder
-        )  # (B, n)
+        log_w = draw(min(draws_per_call, k - done))  # (B, n)
         chunk_lse.append(torch.logsumexp(log_w.double(), dim=1))  # (B,)
     return (torch.logsumexp(torch.stack(chunk_lse), dim=0) - math.log(k)).cpu()
 

@@ -55,6 +55,8 @@ def projection_key(model: nn.Module, images: torch.Tensor | np.ndarray) -> str:
         parts += [name, tensor.detach().cpu().contiguous().numpy()]
     pixels = images.numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
     parts.append(pixels)
+    if hasattr(model, "level"):  # a hierarchical model encodes the level it shows
+        parts.append(f"level {model.level}")
     return fingerprint(*parts)
 
 

@@ -1,7 +1,8 @@
 """Prior samples and reconstructions (Kingma & Welling 2014): codes drawn and decoded, and
 inputs passed through encoder mean and decoder.
 
-Codes come from one of two sources (:data:`SOURCES`): ``"prior"``, the VAE's prior N(0, I), or
+Codes come from one of two sources (:data:`SOURCES`): ``"prior"``, the model's prior (N(0, I), or
+its own: :func:`vae_atlas.models.prior_of`), or
 ``"fitted"``, a Gaussian with the mean and covariance of a set of codes (a plain autoencoder has
 no prior; drawing from the Gaussian its codes occupy is the closest stand-in). The report and the
 explorer both draw through :func:`sample_codes` and label what they show with
@@ -16,8 +17,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from vae_atlas.analysis.aggregate import draw_prior
 from vae_atlas.analysis.encode import decode_latents, encode_images
 from vae_atlas.data import ImageSet
+from vae_atlas.models.priors import STANDARD_LABEL, MixturePrior, own_prior
 
 
 @dataclass(frozen=True)
@@ -60,18 +63,20 @@ def sample_codes(
     source: str = "prior",
     codes: np.ndarray | None = None,
     seed: int = 0,
+    prior: MixturePrior | None = None,
 ) -> np.ndarray:
     """n codes (n, D) from ``source``, from a seeded generator.
 
-    ``"prior"``: N(0, I). ``"fitted"``: N(m, S) with m and S the mean and covariance of
+    ``"prior"``: ``prior`` (N(0, I) when None; a mixture's draws are its components' means +
+    σ·ε with the same ε). ``"fitted"``: N(m, S) with m and S the mean and covariance of
     ``codes`` (N, D), drawn as m + L ε with S + 1e-6 I = L Lᵀ and ε ~ N(0, I) — the same ε as
     the prior's for the same seed.
     """
     if source not in SOURCES:
         raise ValueError(f"source={source!r} is not one of {', '.join(SOURCES)}")
-    eps = sample_prior(n, latent_dim, seed=seed)
     if source == "prior":
-        return eps
+        return draw_prior(prior, n, latent_dim, np.random.default_rng(seed))
+    eps = sample_prior(n, latent_dim, seed=seed)
     if codes is None or codes.ndim != 2 or codes.shape[1] != latent_dim or len(codes) < 2:
         raise ValueError(f"source='fitted' needs codes of shape (N >= 2, {latent_dim})")
     codes = np.asarray(codes, dtype=np.float64)
@@ -80,10 +85,11 @@ def sample_codes(
     return codes.mean(0) + eps @ chol.T
 
 
-def source_label(source: str) -> str:
-    """What ``source`` is, in words for a caption or a page."""
+def source_label(source: str, prior: MixturePrior | None = None) -> str:
+    """What ``source`` is, in words for a caption or a page (``prior``: the model's, when not
+    N(0, I))."""
     if source == "prior":
-        return "the prior N(0, I)"
+        return STANDARD_LABEL if prior is None else prior.label
     if source == "fitted":
         return "a Gaussian fitted to the latent means (a plain autoencoder has no prior)"
     raise ValueError(f"source={source!r} is not one of {', '.join(SOURCES)}")
@@ -97,8 +103,10 @@ def prior_samples(
     source: str = "prior",
     codes: np.ndarray | None = None,
 ) -> Samples:
-    """Decode n codes drawn from ``source`` (see :func:`sample_codes`)."""
-    z = sample_codes(n, int(model.latent_dim), source=source, codes=codes, seed=seed)
+    """Decode n codes drawn from ``source`` (see :func:`sample_codes`; ``"prior"`` is the
+    model's own, :func:`vae_atlas.models.prior_of`)."""
+    prior = own_prior(model) if source == "prior" else None
+    z = sample_codes(n, int(model.latent_dim), source=source, codes=codes, seed=seed, prior=prior)
     return Samples(z, decode_latents(model, z))
 
 

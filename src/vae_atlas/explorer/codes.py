@@ -28,6 +28,7 @@ from vae_atlas.explorer.images import to_png
 from vae_atlas.explorer.maps import LatentMap, lift, place
 from vae_atlas.explorer.posterior import describe
 from vae_atlas.explorer.state import ExplorerRun
+from vae_atlas.models.priors import own_prior
 
 router = APIRouter(prefix="/api")
 
@@ -96,9 +97,13 @@ def path_response(run: ExplorerRun, lmap: LatentMap, z: np.ndarray) -> s.PathRes
 def sample(run: RunDep, body: s.SampleRequest) -> s.SampleResponse:
     lmap = get_view(run, body.projection, body.dims, body.orbit)
     source = body.source or run.sample_source
-    z = sample_codes(body.n, run.latent_dim, source=source, codes=run.latents.mu, seed=body.seed)
+    prior = own_prior(run.model)
+    z = sample_codes(
+        body.n, run.latent_dim, source=source, codes=run.latents.mu, seed=body.seed, prior=prior
+    )
     out = path_response(run, lmap, z)
-    return s.SampleResponse(**out.model_dump(), source=source_label(source), source_kind=source)
+    label = source_label(source, prior)
+    return s.SampleResponse(**out.model_dump(), source=label, source_kind=source)
 
 
 @router.post("/runs/{run_id}/place", response_model=list[tuple[float, float]])

@@ -33,7 +33,7 @@ from vae_atlas.explorer.images import LAYOUTS, border_brightness
 from vae_atlas.explorer.maps import NONLINEAR, LatentMap, compute_map
 from vae_atlas.explorer.orbit import orbit_basis, orbit_map
 from vae_atlas.explorer.weights import DecoderExport, export_mlp_decoder
-from vae_atlas.models import as_latent_model
+from vae_atlas.models import as_latent_model, own_prior
 from vae_atlas.run import Run
 
 
@@ -206,7 +206,7 @@ class ExplorerRun:
 
     @property
     def prior(self) -> str:
-        return source_label(self.sample_source)
+        return source_label(self.sample_source, own_prior(self.model))
 
     def slider_ranges(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-dimension slider range: the data's 0.5–99.5 % span, padded, and ±3 for a VAE."""

@@ -3,9 +3,13 @@ protocol that lets users bring their own ``nn.Module``."""
 
 from __future__ import annotations
 
+from torch import nn
+
 from vae_atlas.config import ModelConfig
+from vae_atlas.models.hierarchical import HierarchicalVAE
 from vae_atlas.models.inference import encode_batches, eval_mode, model_device
 from vae_atlas.models.likelihood import BernoulliLikelihood, GaussianLikelihood
+from vae_atlas.models.priors import MixturePrior, VampPriorVAE, own_prior, prior_of
 from vae_atlas.models.protocol import LatentModel, ModelAdapter, as_latent_model, has_likelihood
 from vae_atlas.models.vae import (
     AutoEncoder,
@@ -20,8 +24,10 @@ __all__ = [
     "AutoEncoder",
     "BernoulliLikelihood",
     "GaussianLikelihood",
+    "HierarchicalVAE",
     "LatentModel",
     "LossTerms",
+    "MixturePrior",
     "ModelAdapter",
     "as_latent_model",
     "build_model",
@@ -32,10 +38,16 @@ __all__ = [
     "log_normal",
     "log_standard_normal",
     "model_device",
+    "own_prior",
+    "prior_of",
     "reparameterize",
+    "VampPriorVAE",
 ]
+
+# objectives whose model is more than an AutoEncoder with another loss
+MODEL_CLASSES: dict[str, type[nn.Module]] = {"vamp": VampPriorVAE, "hvae": HierarchicalVAE}
 
 
 def build_model(cfg: ModelConfig) -> AutoEncoder:
     """Build the (untrained) model a :class:`ModelConfig` describes."""
-    return AutoEncoder(cfg)
+    return MODEL_CLASSES.get(cfg.objective, AutoEncoder)(cfg)

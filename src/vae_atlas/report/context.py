@@ -15,6 +15,7 @@ from vae_atlas.analysis.quality import knn_accuracy, silhouette_by_class
 from vae_atlas.analysis.sampling import spread_index
 from vae_atlas.analysis.traversal import dimension_ranking
 from vae_atlas.data import ImageSet
+from vae_atlas.models.priors import MixturePrior, own_prior
 from vae_atlas.models.protocol import has_likelihood
 from vae_atlas.report.options import ReportOptions
 from vae_atlas.report.source import AtlasSource
@@ -48,6 +49,11 @@ class AtlasContext:
     @cached_property
     def latents(self) -> LatentSet:
         return encode_images(self.source.model, self.test)
+
+    @cached_property
+    def prior(self) -> MixturePrior | None:
+        """The model's own prior (a VampPrior, a hierarchical level's), None for N(0, I)."""
+        return own_prior(self.source.model)
 
     @cached_property
     def train_latents(self) -> LatentSet:

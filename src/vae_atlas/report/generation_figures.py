@@ -16,7 +16,7 @@ from vae_atlas.analysis.attributes import (
 )
 from vae_atlas.analysis.encode import LatentSet, decode_latents
 from vae_atlas.analysis.interpolation import Interpolation, interpolation_path, pick_pair
-from vae_atlas.analysis.sampling import prior_samples, reconstruct, spread_index
+from vae_atlas.analysis.sampling import prior_samples, reconstruct, source_label, spread_index
 from vae_atlas.analysis.traversal import traverse
 from vae_atlas.report.context import AtlasContext
 from vae_atlas.report.items import FigureWriter
@@ -39,7 +39,8 @@ def add_samples(ctx: AtlasContext, w: FigureWriter) -> None:
         "samples",
         GENERATE,
         "Prior samples",
-        "50 codes drawn from the prior N(0, I) and decoded. If the encoded data fills the prior "
+        f"50 codes drawn from {source_label('prior', ctx.prior)} and decoded. If the encoded "
+        "data fills the prior "
         "these look like real inputs; a plain autoencoder's samples are often nonsense because "
         "nothing made its codes follow the prior.",
         lambda: plot_prior_samples(prior_samples(model, 50, seed=seed), ncols=10),

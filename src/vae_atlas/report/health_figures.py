@@ -36,7 +36,9 @@ def density(ctx: AtlasContext) -> AggregateDensity:
     cached = ctx.__dict__.get("_density")
     if cached is None:
         lat = ctx.latents
-        cached = aggregate_density(lat.mu, lat.logvar, dims=ctx.top_dims, seed=ctx.options.seed)
+        cached = aggregate_density(
+            lat.mu, lat.logvar, dims=ctx.top_dims, seed=ctx.options.seed, prior=ctx.prior
+        )
         ctx.__dict__["_density"] = cached
     return cached
 
@@ -46,7 +48,8 @@ def holes(ctx: AtlasContext) -> float:
     cached = ctx.__dict__.get("_holes")
     if cached is None:
         lat, seed = ctx.latents, ctx.options.seed
-        cached = hole_fraction(aggregate_codes(lat.mu, lat.logvar, seed=seed), seed=seed)
+        codes = aggregate_codes(lat.mu, lat.logvar, seed=seed)
+        cached = hole_fraction(codes, seed=seed, prior=ctx.prior)
         ctx.__dict__["_holes"] = cached
     return cached
 

@@ -35,9 +35,17 @@ def evaluate_elbo(
     """
     recon_sum = 0.0
     kl_dims_sum = torch.zeros(model.latent_dim, dtype=torch.float64)
+    kl_extra = 0.0  # the KL beyond the per-dimension terms (which need not sum to it)
     with eval_mode(model):
         for start in range(0, x.shape[0], batch_size):
             xb = x[start : start + batch_size]
+            own_terms = getattr(model, "elbo_terms", None)  # a prior or proposal of its own
+            if own_terms is not None:
+                recon_b, kl_b, kl_dims_b = own_terms(xb, generator)
+                recon_sum += float(recon_b.double().sum())
+                kl_dims_sum += kl_dims_b.sum(0).double().cpu()
+                kl_extra += float((kl_b.double() - kl_dims_b.double().sum(1)).sum())
+                continue
             mu, logvar = model.encode(xb)
             if logvar is None:
                 z = mu
@@ -47,5 +55,5 @@ def evaluate_elbo(
             recon_sum += float(-model.log_px_given_z(xb, z).double().sum())
     n = x.shape[0]
     kl_per_dim = (kl_dims_sum / n).tolist()
-    recon, kl = recon_sum / n, float(sum(kl_per_dim))
+    recon, kl = recon_sum / n, float(sum(kl_per_dim)) + kl_extra / n
     return ElboSummary(neg_elbo=recon + kl, recon=recon, kl=kl, kl_per_dim=kl_per_dim)

@@ -21,7 +21,7 @@ import torch
 from vae_atlas.checkpoint import CONFIG
 from vae_atlas.config import RunConfig
 from vae_atlas.data import Dataset, load_dataset, split_validation
-from vae_atlas.models import build_model
+from vae_atlas.models import VampPriorVAE, build_model
 from vae_atlas.seeds import derive_seed
 from vae_atlas.training.blueprint import model_blueprint
 from vae_atlas.training.data_access import DataAccess, data_config_for_run
@@ -183,6 +183,9 @@ def _build_trainer(
         torch.manual_seed(derive_seed(seed, "init"))
         model = build_model(config.model).to(device)
     model.init_output_bias(mean_image(data))
+    if isinstance(model, VampPriorVAE):  # the paper's start: pseudo-inputs are training images
+        pick = torch.Generator().manual_seed(derive_seed(seed, "pseudo-inputs"))
+        model.init_pseudo_inputs(data.train.images, pick)
     generator = torch.Generator(device=device).manual_seed(derive_seed(seed, "loop"))
     # uint8: each batch is made float when drawn (bit-identical to converting the whole split
     # at once), so a memory-mapped store is never copied, and in memory it takes a quarter

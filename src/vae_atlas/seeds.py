@@ -21,6 +21,7 @@ PURPOSES = (
     "binarize-validation",  # the one fixed binarisation of the validation set
     "epoch-eval",  # the z noise of the test −ELBO after epoch i
     "epoch-eval-validation",  # the z noise of the validation −ELBO after epoch i
+    "pseudo-inputs",  # which training images a VampPrior's pseudo-inputs start as
 )
 # torch generators take 64-bit seeds; 63 bits also fit a signed 64-bit integer everywhere
 SEED_BITS = 63

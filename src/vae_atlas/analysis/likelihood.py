@@ -73,6 +73,7 @@ def neg_elbo_per_image(
     raw, scale = raw_pixels(images)
     device = model_device(model)
     gen = torch.Generator(device=device).manual_seed(seed)
+    prior = own_prior(model)  # None: N(0, I)
     out = []
     with eval_mode(model):
         for start in range(0, raw.shape[0], batch_size):
@@ -84,11 +85,16 @@ def neg_elbo_per_image(
             if logvar is None:
                 out.append(-model.log_px_given_z(x, mu).double().cpu())
                 continue
-            kl = gaussian_kl_per_dim(mu, logvar).sum(1).double()
-            recon = torch.zeros_like(kl)
+            # KL(q ‖ N(0, I)) in closed form; against a prior of the model's own, the Monte
+            # Carlo log q(z|x) − log p(z) at the same draws as the reconstruction
+            kl = gaussian_kl_per_dim(mu, logvar).sum(1).double() if prior is None else 0.0
+            recon = torch.zeros(mu.shape[0], dtype=torch.float64, device=device)
             for _ in range(n_samples):
                 eps = torch.randn(mu.shape, generator=gen, device=device)
-                recon -= model.log_px_given_z(x, mu + eps * torch.exp(0.5 * logvar)).double()
+                z = mu + eps * torch.exp(0.5 * logvar)
+                recon -= model.log_px_given_z(x, z).double()
+                if prior is not None:
+                    kl = kl + (log_normal(z, mu, logvar) - prior.log_prob(z)).double() / n_samples
             out.append((recon / n_samples + kl).cpu())
     return torch.cat(out).numpy() if out else np.zeros(0)
 

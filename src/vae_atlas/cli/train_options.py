@@ -99,7 +99,7 @@ MODEL_OPTIONS = (
     Option(
         "--objective",
         "model.objective",
-        "ae (no KL), vae, beta-vae or iwae",
+        "ae (no KL), vae, beta-vae, iwae, vamp (VampPrior) or hvae (two-level)",
         {"choices": OBJECTIVES},
     ),
     Option("--beta", "model.beta", _beta_help(), {"type": float}),
@@ -129,6 +129,18 @@ MODEL_OPTIONS = (
         "iwae: importance samples per input",
         {"type": int},
         aliases=("--iwae-k",),
+    ),
+    Option(
+        "--pseudo-inputs",
+        "model.pseudo_inputs",
+        "vamp: learned pseudo-inputs K of the VampPrior",
+        {"type": int, "metavar": "K"},
+    ),
+    Option(
+        "--lower-latent-dim",
+        "model.lower_latent_dim",
+        "hvae: size of the lower level z1 (--latent-dim is the top level z2)",
+        {"type": int},
     ),
 )
 TRAIN_OPTIONS = (

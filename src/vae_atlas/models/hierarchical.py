@@ -135,9 +135,12 @@ class HierarchicalVAE(nn.Module):
         delta_mu, delta_logvar = widened(self.q_lower(torch.cat([h, z2.to(h)], 1))).chunk(2, 1)
         return delta_mu, delta_logvar
 
-    def infer(self, x: torch.Tensor, generator: torch.Generator | None) -> HierarchicalPass:
-        """One draw z2 ~ q(z2|x), z1 ~ q(z1|x, z2) for each image of x (B, C, H, W)."""
-        h = self._features(x)
+    def infer(
+        self, x: torch.Tensor, generator: torch.Generator | None, n_draws: int = 1
+    ) -> HierarchicalPass:
+        """``n_draws`` draws z2 ~ q(z2|x), z1 ~ q(z1|x, z2) for each image of x (B, C, H, W),
+        image-major (B·n_draws rows); the bottom-up pass runs once per image."""
+        h = self._features(x).repeat_interleave(n_draws, dim=0)  # (B·n, width)
         mu2, logvar2 = self._top_posterior(h)
         z2 = reparameterize(mu2, logvar2, generator)
         prior_mu1, prior_logvar1 = self.lower_prior(z2)
@@ -191,7 +194,7 @@ class HierarchicalVAE(nn.Module):
         the model's own proposal q(z2|x) q(z1|x, z2)."""
         batch = x.shape[0]
         x_rep = x.repeat_interleave(n_draws, dim=0)  # (B·n, C, H, W), image-major
-        p = self.infer(x_rep, generator)
+        p = self.infer(x, generator, n_draws)
         log_w = (
             self.likelihood.log_prob(x_rep, widened(self.decoder(p.z1)))
             + log_normal(p.z1, p.prior_mu1, p.prior_logvar1)

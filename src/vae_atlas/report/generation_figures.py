@@ -43,7 +43,11 @@ def add_samples(ctx: AtlasContext, w: FigureWriter) -> None:
         "data fills the prior "
         "these look like real inputs; a plain autoencoder's samples are often nonsense because "
         "nothing made its codes follow the prior.",
-        lambda: plot_prior_samples(prior_samples(model, 50, seed=seed), ncols=10),
+        lambda: plot_prior_samples(
+            prior_samples(model, 50, seed=seed),
+            ncols=10,
+            title=None if ctx.prior is None else f"Samples from {ctx.prior.label}",
+        ),
     )
     index = spread_index(ctx.latents.labels, 20, len(ctx.test), seed=seed)
     w.add(

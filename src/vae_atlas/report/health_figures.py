@@ -54,6 +54,13 @@ def holes(ctx: AtlasContext) -> float:
     return cached
 
 
+def prior_contours(ctx: AtlasContext) -> str:
+    """What the dashed contours of the aggregate figure are, in words."""
+    if ctx.prior is None:
+        return "the prior's 1-3 radius contours"
+    return f"contours of {ctx.prior.label} (its exact density on this plane)"
+
+
 def add_aggregate(ctx: AtlasContext, w: FigureWriter) -> None:
     """Figure 9."""
     d = density(ctx)
@@ -62,8 +69,8 @@ def add_aggregate(ctx: AtlasContext, w: FigureWriter) -> None:
         "aggregate",
         "Prior fit",
         "Aggregate posterior vs prior",
-        f"Left: where the encoded test data lives{where} — q(z), the {d.method} — with the "
-        "prior's 1-3 radius contours. Right: log q/p; red is prior mass the data never uses "
+        f"Left: where the encoded test data lives{where} — q(z), the {d.method} — with "
+        f"{prior_contours(ctx)}. Right: log q/p; red is prior mass the data never uses "
         f'("holes", hatched). In all {ctx.latents.latent_dim} dimensions the holes hold '
         f"{holes(ctx):.0%} of the prior's mass (prior draws where a nearest-neighbour estimate "
         f"puts q below {HOLE_RATIO:g}·p). Samples drawn from holes decode to inputs the model "

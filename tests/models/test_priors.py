@@ -16,10 +16,10 @@ from vae_atlas.config import ModelConfig
 from vae_atlas.models import MixturePrior, VampPriorVAE, build_model, prior_of
 
 
-def vamp(k: int = 7, latent_dim: int = 3, seed: int = 0) -> VampPriorVAE:
+def vamp(k: int = 7, latent_dim: int = 3, seed: int = 0, width: int = 16) -> VampPriorVAE:
     torch.manual_seed(seed)
     cfg = ModelConfig(
-        objective="vamp", image_shape=(1, 8, 8), hidden=(16,), latent_dim=latent_dim,
+        objective="vamp", image_shape=(1, 8, 8), hidden=(width,), latent_dim=latent_dim,
         pseudo_inputs=k,
     )  # fmt: skip
     model = build_model(cfg)
@@ -131,24 +131,27 @@ def test_pseudo_inputs_are_parameters_that_learn():
 
 
 def test_overfits_a_batch():
-    """16 digits, 600 full-batch Adam steps: −ELBO falls well below the untrained model's, and
-    below the 0.5-pixel Bernoulli baseline of 64·log 2 = 44.4 nats by a wide margin."""
+    """16 digits, 400 full-batch Adam steps at KL weight 0.01: the reconstruction NLL falls from
+    about 44 nats (untrained) to within 1 nat of the batch's own entropy, Σ H(pixel) (a
+    Bernoulli decoder's floor on grey-level targets), computed here by hand."""
     from vae_atlas.config import DataConfig
     from vae_atlas.data import load_dataset
 
-    data = load_dataset(DataConfig(name="digits"))
-    x = data.train.images[:16].float() / 255.0
-    model = vamp(k=4, latent_dim=4)
+    torch.set_num_threads(1)
+    x = load_dataset(DataConfig(name="digits")).train.images[:16].double() / 255.0
+    floor = float(-(x * x.clamp_min(1e-12).log() + (1 - x) * (1 - x).clamp_min(1e-12).log())
+                  .flatten(1).sum(1).mean())  # fmt: skip
+    x = x.float()
+    model = vamp(k=4, latent_dim=4, width=32)
     model.init_pseudo_inputs(x, torch.Generator().manual_seed(0))
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     gen = torch.Generator().manual_seed(0)
-    first = None
-    for _ in range(600):
-        terms = model.loss(x, generator=gen)
-        first = float(terms.neg_elbo) if first is None else first
+    for _ in range(400):
+        terms = model.loss(x, kl_weight=0.01, generator=gen)
         opt.zero_grad()
         terms.loss.backward()
         opt.step()
     with torch.no_grad():
-        final = np.mean([float(model.loss(x, generator=gen).neg_elbo) for _ in range(20)])
-    assert final < 0.6 * first and final < 25.0
+        recon = np.mean([float(model.loss(x, generator=gen).recon) for _ in range(20)])
+    assert recon < floor + 1.0
+    assert math.isfinite(float(terms.kl)) and float(terms.kl) > 0.5

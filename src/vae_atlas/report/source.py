@@ -67,6 +67,10 @@ def source_from_run(run: Run | str | Path) -> AtlasSource:
         "likelihood": cfg.model.likelihood,
         "epochs": run.metrics[-1]["epoch"] if run.metrics else 0,
     }
+    if hasattr(run.model, "level_label"):  # a hierarchical model: the figures show one level
+        summary["latent level shown"] = run.model.level_label()
+    if cfg.model.objective == "vamp":
+        summary["prior"] = f"VampPrior, {cfg.model.pseudo_inputs} learned pseudo-inputs"
     final = run.metrics[-1] if run.metrics else {}
     if final.get("test_neg_elbo") is not None:
         summary["final held-out −ELBO, training log (nats)"] = round(

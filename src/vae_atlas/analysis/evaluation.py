@@ -145,6 +145,12 @@ def evaluate_model(
     lat_train = LatentSet(lat_train.mu, lat_train.logvar, train_labels)
     like = _likelihood(model, x_test, lat_test, s, timer, notes)
     quality = _quality(model, lat_train, lat_test, s, timer, notes)
+    if hasattr(model, "elbo_terms") and lat_test.logvar is not None:
+        notes.append(
+            "KL per dimension / KL total: each shown dimension's KL to N(0, 1), from its "
+            "posterior alone; this model's ELBO and IWAE use its own prior (and a hierarchical "
+            "model's also the other level's KL)"
+        )
     dis = None
     if shapes_image_size is not None:
         oracle = ShapesOracle(model, image_size=shapes_image_size)

@@ -52,7 +52,8 @@ def build_comparison(
         writer,
         "samples",
         "Prior samples",
-        "50 decoded draws from N(0, I) per run, same seed. Where the codes follow "
+        "50 decoded draws from each run's prior (N(0, I) unless its model learns its own, "
+        "e.g. a VampPrior), same seed. Where the codes follow "
         "the prior (VAE) samples look like data; where they do not (plain AE) the "
         "prior lands in regions the decoder never saw.",
         lambda ctx: prior_samples(ctx.source.model, 50, seed=options.seed).images,

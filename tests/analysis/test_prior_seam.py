@@ -13,6 +13,8 @@ from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
 from vae_atlas.analysis.aggregate import aggregate_density, hole_fraction
+from vae_atlas.analysis.diagnostics import Evidence, diagnose, measure_evidence
+from vae_atlas.analysis.encode import encode_images
 from vae_atlas.analysis.likelihood import iwae_nll_per_image, neg_elbo_per_image
 from vae_atlas.analysis.sampling import prior_samples
 from vae_atlas.models import MixturePrior
@@ -113,3 +115,15 @@ def test_holes_are_measured_against_the_models_own_prior():
     assert hole_fraction(blob_codes, prior=prior) < 0.05
     assert hole_fraction(centred, prior=prior) > 0.9
     assert hole_fraction(blob_codes) > 0.5  # N(0, I): the centre is empty
+
+
+def test_the_far_from_n01_rule_is_left_out_for_a_models_own_prior():
+    """Means at radius 8 are "far outside the prior" only when the prior is N(0, I)."""
+    mu = np.tile([[8.0, 0.0]], (50, 1)) + np.random.default_rng(0).standard_normal((50, 2)) * 0.1
+    standard = {f.rule: f for f in diagnose(Evidence(mu=mu))}
+    assert standard["far"].severity == "warning"
+    own = {f.rule for f in diagnose(Evidence(mu=mu, prior_standard=False))}
+    assert "far" not in own
+    model, x = mixture_model()
+    latents = encode_images(model, x)
+    assert measure_evidence(model, latents, x.numpy()).prior_standard is False

@@ -87,6 +87,9 @@ class Evidence:
     silhouette: float | None = None
     n_classes: int | None = None
     roughness: float | None = None
+    # False for a model with a prior of its own (a VampPrior, a hierarchical level): the rules
+    # phrased against N(0, I) then do not apply, the holes are measured against its prior
+    prior_standard: bool = True
 
 
 def active_dimensions(kl_per_dim: np.ndarray | Sequence[float]) -> np.ndarray:
@@ -109,6 +112,7 @@ def measure_evidence(
     """The model-side evidence for ``latents`` of ``images`` (N, C, H, W) in [0, 1]: KL per
     dimension, decoder use at the codes, holes and roughness (class numbers are left None)."""
     n = min(len(latents), 2000)
+    prior = own_prior(model)
     return Evidence(
         mu=latents.mu,
         kl_per_dim=None if latents.logvar is None else kl_per_dim(latents),
@@ -117,12 +121,13 @@ def measure_evidence(
             hole_fraction(
                 aggregate_codes(latents.mu, latents.logvar, seed=seed),
                 seed=seed,
-                prior=own_prior(model),
+                prior=prior,
             )
             if len(latents) > HOLE_NEIGHBOURS
             else None
         ),
         roughness=median_roughness(model, latents.mu, seed=seed) if len(latents) > 1 else None,
+        prior_standard=prior is None,
     )
 
 
@@ -208,7 +213,9 @@ def _decoder(ev: Evidence) -> Finding | None:
     )
 
 
-def _far(ev: Evidence) -> Finding:
+def _far(ev: Evidence) -> Finding | None:
+    if not ev.prior_standard:  # distances from N(0, I) say nothing about another prior
+        return None
     mu = np.asarray(ev.mu)
     d = mu.shape[1]
     radius2 = float(chi2.ppf(1 - FAR_TAIL, d))

@@ -13,6 +13,7 @@ import torch
 import vae_atlas as va
 from vae_atlas.analysis.evaluation import evaluate_run
 from vae_atlas.checkpoint import load_tensors
+from vae_atlas.cli import main
 from vae_atlas.config import DataConfig
 from vae_atlas.explorer import create_app
 from vae_atlas.models import HierarchicalVAE, VampPriorVAE
@@ -107,3 +108,17 @@ def test_explorer_samples_the_models_prior_and_shows_the_lower_level(runs):
     assert len(sample["images"]) == 5
     lower = client.post(f"/api/runs/{ids[1]}/samples", json={**body, "projection": "pca"}).json()
     assert "p(z1)" in lower["source"] and len(lower["z"][0]) == 4  # the 4-D lower level
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--objective", "vamp", "--pseudo-inputs", "0"], "--pseudo-inputs 0 must be"),
+        (["--objective", "hvae", "--lower-latent-dim", "-3"], "--lower-latent-dim -3 must be"),
+    ],
+)
+def test_bad_flags_get_one_line_errors(tmp_path, capsys, flags, message):
+    assert main(["train", "--out", str(tmp_path / "r"), *flags, "--quiet"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert message in err and "Traceback" not in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "r").exists()

@@ -49,5 +49,6 @@ MODEL_CLASSES: dict[str, type[nn.Module]] = {"vamp": VampPriorVAE, "hvae": Hiera
 
 
 def build_model(cfg: ModelConfig) -> AutoEncoder:
-    """Build the (untrained) model a :class:`ModelConfig` describes."""
+    """Build the (untrained) model a :class:`ModelConfig` describes: an :class:`AutoEncoder`,
+    or for ``hvae`` a :class:`HierarchicalVAE` (the same protocol and loss signature)."""
     return MODEL_CLASSES.get(cfg.objective, AutoEncoder)(cfg)

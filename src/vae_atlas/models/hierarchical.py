@@ -97,8 +97,7 @@ class HierarchicalVAE(nn.Module):
             cfg.likelihood, sigma=cfg.sigma, learn_sigma=cfg.learn_sigma
         )
         self.level = TOP
-
-    stochastic = True
+        self.stochastic = True  # the protocol's flag: encode returns a log-variance
 
     @property
     def latent_dim(self) -> int:

@@ -70,3 +70,15 @@ def test_bring_your_own_model_runs(tmp_path: Path) -> None:
     notebook = run_notebook("bring_your_own_model.ipynb", tmp_path, EPOCHS=2)
     assert len(outputs(notebook, "image/png")) == 1  # the scatter Display, shown as its figure
     assert len(outputs(notebook, WIDGET)) == 1
+
+
+@pytest.mark.slow  # draws faces and trains a conv model: about a minute on the shared machine
+def test_faces_attributes_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VAE_ATLAS_DATA", str(tmp_path / "cache"))  # the kernel inherits it
+    notebook = run_notebook(
+        "faces_attributes.ipynb", tmp_path, N_IMAGES=160, EPOCHS=1, OUT=str(tmp_path / "runs")
+    )
+    cards = [h for h in outputs(notebook, "text/html") if "vae-atlas-run" in h]
+    assert len(cards) == 1 and "celeba" in cards[0]
+    assert len(outputs(notebook, WIDGET)) == 1
+    assert notebook.cells[-1].outputs[0]["data"]["text/plain"] == "[]"

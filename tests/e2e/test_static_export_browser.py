@@ -5,6 +5,7 @@ its neighbours, interpolates and steers with the sliders."""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,32 @@ def test_selection_shows_the_original_test_image_and_neighbours(page) -> None:
     assert np.array_equal(image_pixels(page, "#sel-original"), wanted)
     assert page.locator("#neighbours img").count() == 8
     assert "#17" in page.locator("#sel-meta").inner_text()
+
+
+def test_a_selection_is_described_as_the_server_describes_it(page, exported) -> None:
+    from vae_atlas.explorer import create_app
+    from vae_atlas.explorer.inprocess import InProcessClient
+
+    index = 25
+    page.keyboard.press("Escape")
+    page.mouse.click(*point_on_screen(page, index))
+    a = "window.__atlas.state.sel.a"
+    page.wait_for_function(f"{a} && {a}.index === {index} && {a}.detail")
+    mine = page.evaluate("window.__atlas.state.sel.a.detail")
+    client = InProcessClient(create_app([load_run(exported[0])]))
+    server = json.loads(client.get(f"/api/runs/vae2/points/{index}?projection=latent").body)
+    client.close()
+    assert mine["position"] == pytest.approx(server["position"], abs=1e-5)
+    assert mine["mu"] == pytest.approx(server["mu"], abs=1e-6)
+    assert mine["sigma"] == pytest.approx(server["sigma"], rel=1e-5)
+    for key in ("cx", "cy", "rx", "ry"):
+        assert mine["ellipse"][key] == pytest.approx(server["ellipse"][key], abs=1e-5), key
+    turn = (mine["ellipse"]["angle"] - server["ellipse"]["angle"]) % np.pi  # same axis either way
+    assert min(turn, np.pi - turn) < 1e-4
+    assert [n["index"] for n in mine["neighbours"]] == [n["index"] for n in server["neighbours"]]
+    assert [n["distance"] for n in mine["neighbours"]] == pytest.approx(
+        [n["distance"] for n in server["neighbours"]], abs=1e-5
+    )
 
 
 def test_two_selections_interpolate_and_sliders_steer(page) -> None:

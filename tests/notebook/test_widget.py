@@ -77,3 +77,18 @@ def test_errors_come_back_as_the_servers_4xx(widget) -> None:
     run_id = json.loads(ask(widget, "GET", "api/runs")[1])[0]["id"]
     reply, body = ask(widget, "POST", f"api/runs/{run_id}/decode", {"z": [[1.0, 2.0, 3.0]]})
     assert reply["status"] == 422 and "latent_dim is 2" in json.loads(body)["detail"]
+
+
+def test_without_anywidget_the_error_says_which_extra_to_install() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['anywidget'] = None\n"
+        "import vae_atlas as va\n"
+        "try:\n    va.explorer([])\nexcept ImportError as e:\n    print(e)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == (
+        "va.explorer needs anywidget (anywidget is missing): pip install 'vae-atlas[notebook]'"
+    ), out.stderr

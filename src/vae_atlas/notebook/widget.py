@@ -15,8 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import anywidget
-import traitlets
+try:
+    import anywidget
+    import traitlets
+except ImportError as exc:  # an optional extra: say how to get it
+    raise ImportError(
+        f"va.explorer needs anywidget ({exc.name} is missing): pip install 'vae-atlas[notebook]'"
+    ) from None
 
 from vae_atlas.explorer import ExplorerRun, create_app
 from vae_atlas.explorer.bundle import bundle_script, page_entries, page_html

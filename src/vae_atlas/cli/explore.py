@@ -133,7 +133,8 @@ def run_export(args: argparse.Namespace) -> int:
         check_folder(args.export)  # before the slow part: encoding every run
     except ExportError as exc:
         raise ConfigError(str(exc)) from None
-    runs = [load_run(path, data=data_access_from_args(args)) for path in args.runs]
+    device, access = device_from_args(args), data_access_from_args(args)
+    runs = [load_run(path, device=device, data=access) for path in args.runs]
     print(f"preparing {len(runs)} run(s): encoding the test images ...", flush=True)
     shown: dict[str, ExplorerRun] = {}
     for run in runs:

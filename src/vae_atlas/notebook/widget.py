@@ -28,7 +28,7 @@ from vae_atlas.explorer.bundle import bundle_script, page_entries, page_html
 from vae_atlas.explorer.inprocess import InProcessClient
 from vae_atlas.run import Run
 
-ESM = (Path(__file__).parent / "widget.js").read_text(encoding="utf-8")
+ESM = (Path(__file__).parent / "static" / "widget.js").read_text(encoding="utf-8")
 
 
 class ExplorerWidget(anywidget.AnyWidget):

@@ -4,11 +4,13 @@ decoders, and what data.js holds."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from vae_atlas.cli import main
 from vae_atlas.explorer import ExplorerRun
@@ -50,11 +52,29 @@ def test_export_over_an_earlier_export_is_allowed(vae2, tmp_path: Path) -> None:
     export_static([run], tmp_path / "site")
 
 
+def sprite_cell(uri: str, cols: int, index: int, size: int) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))) as image:
+        sheet = np.asarray(image)
+    r, c = divmod(index, cols)
+    return sheet[r * size : (r + 1) * size, c * size : (c + 1) * size]
+
+
 def test_conv_decoders_are_said_not_to_be_decoded_in_the_page(tmp_path: Path) -> None:
-    done = export_static([conv_explorer_run()], tmp_path / "site")
+    run = conv_explorer_run()
+    done = export_static([run], tmp_path / "site")
     assert done.not_decoded == ("conv3",)
     page = (tmp_path / "site" / "index.html").read_text()
     assert "conv decoders are not decoded in the static page" in page
+    data = read_data(tmp_path / "site")["runs"]["conv3"]
+    assert data["decoder"] is None
+    index = 5  # its reconstruction travels as a picture instead
+    cell = sprite_cell(data["recon_sprite"]["uri"], data["recon_sprite"]["cols"], index, 28)
+    with torch.no_grad():
+        mu = torch.as_tensor(run.latents.mu[index : index + 1], dtype=torch.float32)
+        wanted = run.model.decode(mu)[0, 0].numpy()
+    assert np.abs(cell / 255 - wanted).max() <= 0.5 / 255 + 1e-6
 
 
 @pytest.mark.parametrize("flag", ["--max-points=0"])

@@ -8,7 +8,8 @@ labels, its linear maps, the MLP decoder's weights), the latent means and σ the
 selections, neighbours and ellipses from, the shown test images as one PNG sprite (the originals
 of a selection), and a few batches of the server's samples. Hover decoding, sliders,
 interpolation and samples run the MLP decoder in the page (``static/host-static.js``); a conv
-decoder is not run there, and the page and the command say so.
+decoder is not run there, and the page and the command say so (its test points'
+reconstructions are embedded as a second sprite, so selections still show them).
 """
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ def run_data(client: InProcessClient, run: ExplorerRun) -> dict:
         for s in range(SAMPLE_BATCHES)
     ]
     sigma = run.latents.sigma
+    recons = None
+    if run.decoder is None:  # the page cannot decode: the points' reconstructions come along
+        images = run.decode(run.latents.mu)  # (N, C, H, W) in [0, 1]
+        recons = sprite(np.round(np.clip(images, 0, 1) * 255).astype(np.uint8))
     return {
         "detail": detail,
         "n_points": len(run.latents),
@@ -108,6 +113,7 @@ def run_data(client: InProcessClient, run: ExplorerRun) -> dict:
         "mu": b64(np.ascontiguousarray(run.latents.mu, dtype="<f4").tobytes()),
         "sigma": None if sigma is None else b64(np.ascontiguousarray(sigma, dtype="<f4").tobytes()),
         "sprite": sprite(run.images.images.numpy()),
+        "recon_sprite": recons,
         "samples": {"batches": batches, "label": source_label(source), "kind": source},
     }
 

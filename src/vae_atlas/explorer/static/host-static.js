@@ -31,15 +31,20 @@ function runData(id) {
     raw, id, n: raw.n_points, d: raw.latent_dim, shape: raw.image_shape,
     mu: floats(raw.mu), sigma: floats(raw.sigma),
     decoder: raw.decoder ? new MLPDecoder(raw.decoder.manifest, bytes(raw.decoder.weights)) : null,
-    sprite: new Promise((ok, fail) => {
-      const img = new Image();
-      img.onload = () => ok(img);
-      img.onerror = () => fail(new Error("the test images could not be read"));
-      img.src = raw.sprite.uri;
-    }),
+    sprite: loadImage(raw.sprite.uri),
+    recons: raw.recon_sprite ? loadImage(raw.recon_sprite.uri) : null,
   };
   runs.set(id, r);
   return r;
+}
+
+function loadImage(uri) {
+  return new Promise((ok, fail) => {
+    const img = new Image();
+    img.onload = () => ok(img);
+    img.onerror = () => fail(new Error("the test images could not be read"));
+    img.src = uri;
+  });
 }
 
 const row = (r, i) => r.mu.subarray(i * r.d, (i + 1) * r.d);
@@ -54,8 +59,9 @@ function codeURI(r, z) {
   if (!r.decoder) return "";
   return pixelsURI(r.decoder.decode(z), r.shape);
 }
-async function originalURI(r, i) {
-  const img = await r.sprite, [, h, w] = r.shape, cols = r.raw.sprite.cols;
+// test image i (or, from `recons`, its reconstruction) cut from a sprite of the images
+async function originalURI(r, i, sheet = r.sprite) {
+  const img = await sheet, [, h, w] = r.shape, cols = r.raw.sprite.cols;
   canvas.width = w; canvas.height = h;
   const ctx = canvas.getContext("2d");
   ctx.drawImage(img, (i % cols) * w, Math.floor(i / cols) * h, w, h, 0, 0, w, h);
@@ -132,7 +138,8 @@ async function describe(r, view, z, sigma, k = 8, exclude = null) {
   return {
     mu: Array.from(z), sigma: sigma ? Array.from(sigma) : null, position,
     ellipse: sigma ? ellipse(lin, position, sigma) : null, cloud,
-    reconstruction: codeURI(r, z), neighbours: await nearest(r, z, k, exclude),
+    reconstruction: !r.decoder && r.recons && exclude != null ? await originalURI(r, exclude, r.recons) : codeURI(r, z),
+    neighbours: await nearest(r, z, k, exclude),
   };
 }
 

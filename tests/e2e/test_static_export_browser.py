@@ -143,5 +143,34 @@ def test_two_selections_interpolate_and_sliders_steer(page) -> None:
     assert page.evaluate("window.__atlas.state.anchor")[dim] == pytest.approx(value)
 
 
+def test_a_lasso_selects_the_points_the_server_would(page, exported) -> None:
+    from vae_atlas.explorer import create_app
+    from vae_atlas.explorer.inprocess import InProcessClient
+
+    page.keyboard.press("Escape")
+    box = page.locator("#overlay").bounding_box()
+    x0, y0 = box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.25
+    x1, y1 = box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.65
+    page.keyboard.down("Shift")
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for x, y in ((x1, y0), (x1, y1), (x0, y1), (x0, y0 + 2)):
+        page.mouse.move(x, y, steps=5)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    page.wait_for_function("window.__atlas.lasso.result !== null")
+    mine = page.evaluate("window.__atlas.lasso.result")
+    polygon = page.evaluate("window.__atlas.lasso.path")
+    client = InProcessClient(create_app([load_run(exported[0])]))
+    body = json.dumps({"projection": "latent", "polygon": polygon}).encode()
+    server = json.loads(client.request("POST", "/api/runs/vae2/selection", body).body)
+    client.close()
+    assert len(server["indices"]) > 20  # the square holds a good part of the points
+    assert mine["indices"] == server["indices"] and mine["counts"] == server["counts"]
+    assert mine["mean"] == pytest.approx(server["mean"], abs=1e-5)
+    assert len(mine["members"]) == min(24, len(server["indices"]))
+    assert not page.locator("#lasso-card").is_hidden()
+
+
 def test_nothing_is_fetched_from_a_server(page) -> None:
     assert page.urls and all(u.startswith(("file:", "data:")) for u in page.urls), page.urls

@@ -195,9 +195,45 @@ function mapAnswer(r, params, binary) {
   }
   const lin = linearMap(r, { projection, dims });
   if (!binary) return reply({ projection, dims: lin.dims, x: [], y: [], linear: { axes: lin.axes, center: lin.center }, seconds: 0 });
+  return reply(mapXY(r, { projection, dims }).buffer);
+}
+
+// the points' map coordinates (x0, y0, x1, ...): as the server computed them, or for two chosen
+// dimensions read off the means
+function mapXY(r, view) {
+  const lin = linearMap(r, view);
+  if (lin.projection !== "dims") return new Float32Array(bytes(r.raw.maps[lin.projection].xy));
   const xy = new Float32Array(2 * r.n);
   for (let i = 0; i < r.n; i++) { xy[2 * i] = r.mu[i * r.d + lin.dims[0]]; xy[2 * i + 1] = r.mu[i * r.d + lin.dims[1]]; }
-  return reply(xy.buffer);
+  return xy;
+}
+
+function inside(polygon, x, y) {
+  let hit = false;
+  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
+    const [xi, yi] = polygon[i], [xj, yj] = polygon[j];
+    if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) hit = !hit;
+  }
+  return hit;
+}
+
+// a lasso: the points inside the polygon, per class, their mean code decoded, the first members
+async function lassoAnswer(r, view, polygon, members = 24) {
+  const xy = mapXY(r, view), indices = [];
+  for (let i = 0; i < r.n; i++) if (inside(polygon, xy[2 * i], xy[2 * i + 1])) indices.push(i);
+  const labels = r.raw.labels, names = r.raw.detail.class_names || [];
+  let counts = null;
+  if (labels) {
+    counts = new Array(Math.max(names.length, Math.max(...labels) + 1)).fill(0);
+    for (const i of indices) counts[labels[i]]++;
+  }
+  if (!indices.length) return { indices, counts, mean: null, mean_image: null, members: [] };
+  const mean = new Array(r.d).fill(0);
+  for (const i of indices) row(r, i).forEach((v, j) => { mean[j] += v / indices.length; });
+  return {
+    indices, counts, mean, mean_image: codeURI(r, mean) || null,
+    members: await Promise.all(indices.slice(0, members).map((i) => originalURI(r, i))),
+  };
 }
 
 async function answer(url, init = {}) {
@@ -224,6 +260,7 @@ async function answer(url, init = {}) {
   }
   if (what === "interpolate") return reply(path(r, view, interpolate(body.a, body.b, body.steps, body.method)));
   if (what === "samples") return reply(samples(r, view, body.n || 36, body.seed || 0));
+  if (what === "selection") return reply(await lassoAnswer(r, view, body.polygon, body.members ?? 24));
   if (what === "place") return reply(body.z.map((c) => place(linearMap(r, view), c)));
   return refuse(`${what.split("/")[0] || "this"}`);
 }

@@ -42,7 +42,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="show at most this many test images per run (default: all)",
     )
-    add_run_data_arguments(p)
     p.add_argument(
         "--follow",
         action="store_true",

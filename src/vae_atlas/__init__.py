@@ -34,6 +34,8 @@ _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 
 def __getattr__(name: str) -> Any:
+    if name == "explorer":  # the package, callable: va.explorer(run) is the notebook widget
+        return importlib.import_module("vae_atlas.explorer")
     if name not in _HOME_OF:
         raise AttributeError(f"module 'vae_atlas' has no attribute {name!r}")
     value = getattr(importlib.import_module(_HOME_OF[name]), name)

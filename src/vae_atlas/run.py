@@ -101,6 +101,20 @@ class Run:
             out.append(Snapshot(epoch, tensors["mu"], tensors.get("logvar")))
         return out
 
+    def _card_snapshot(self) -> tuple[int, Any, Any] | None:
+        snapshots = self.snapshots()
+        if not snapshots:
+            return None
+        _, labels = self.probe()
+        last = snapshots[-1]
+        return last.epoch, last.mu.numpy(), None if labels is None else labels.numpy()
+
+    def _repr_html_(self) -> str:
+        """A notebook shows a run as its card: config, status, final numbers, latent map."""
+        from vae_atlas.run_card import card_html
+
+        return card_html(self.name, self.config, self.state, self.metrics, self._card_snapshot())
+
     def probe(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Indices into the test split of the probe set, and their labels (or None)."""
         tensors, _ = load_tensors(self.path / SNAPSHOTS / PROBE)

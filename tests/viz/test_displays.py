@@ -4,6 +4,8 @@ expected number of panels/points."""
 
 from __future__ import annotations
 
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -249,3 +251,23 @@ def test_animated_displays_give_equal_sized_rgb_frames(make):
         f.shape == frames[0].shape and f.dtype == np.uint8 and f.shape[2] == 3 for f in frames
     )
     assert any(not np.array_equal(frames[0], f) for f in frames[1:])  # something moves
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    from PIL import Image
+
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    with Image.open(io.BytesIO(png)) as image:
+        return image.size
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_display_shows_itself_in_a_notebook(name):
+    factory, target, _ = CASES[name]
+    undrawn = factory()
+    w, h = _png_size(undrawn._repr_png_())  # drawn with plot()'s defaults first
+    assert isinstance(undrawn.figure_, Figure) and w > 50 and h > 50
+    fig = Figure(figsize=(3.0, 2.0), dpi=50)
+    drawn = factory()
+    drawn.plot(**({"ax": fig.add_subplot()} if target == "ax" else {"fig": fig}))
+    assert _png_size(drawn._repr_png_()) == (150, 100)  # the figure it was drawn on

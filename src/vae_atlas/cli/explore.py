@@ -49,6 +49,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(looks at the run's state.json once a second)",
     )
     add_run_data_arguments(p)
+    p.add_argument(
+        "--export",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write a static explorer into DIR (opens from file:// or any static host) "
+        "instead of serving",
+    )
     p.set_defaults(handler=run_explore)
 
 
@@ -61,10 +69,11 @@ def run_explore(args: argparse.Namespace) -> int:
     from vae_atlas.explorer import create_app
     from vae_atlas.run import load_run
 
+    if args.export is not None:
+        return run_export(args)
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port={args.port} must be in 0..65535")
-    if args.max_points is not None and args.max_points < 1:
-        raise ConfigError(f"--max-points={args.max_points} must be >= 1")
+    check_max_points(args)
     if args.host not in LOCALHOSTS:
         print(
             f"warning: listening on {args.host}: anyone who can reach this address can use the "
@@ -100,4 +109,47 @@ def run_explore(args: argparse.Namespace) -> int:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
     config = uvicorn.Config(app, log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+def check_max_points(args: argparse.Namespace) -> None:
+    from vae_atlas.config import ConfigError
+
+    if args.max_points is not None and args.max_points < 1:
+        raise ConfigError(f"--max-points={args.max_points} must be >= 1")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """``--export DIR``: the static explorer of every run, written into DIR."""
+    from vae_atlas.config import ConfigError
+    from vae_atlas.explorer.app import unique_id
+    from vae_atlas.explorer.state import ExplorerRun
+    from vae_atlas.explorer.static_export import CONV_NOTE, ExportError, check_folder, export_static
+    from vae_atlas.run import load_run
+
+    check_max_points(args)
+    try:
+        check_folder(args.export)  # before the slow part: encoding every run
+    except ExportError as exc:
+        raise ConfigError(str(exc)) from None
+    device, access = device_from_args(args), data_access_from_args(args)
+    runs = [load_run(path, device=device, data=access) for path in args.runs]
+    print(f"preparing {len(runs)} run(s): encoding the test images ...", flush=True)
+    shown: dict[str, ExplorerRun] = {}
+    for run in runs:
+        run_id = unique_id(run.name, shown)
+        shown[run_id] = ExplorerRun.from_run(run, run_id=run_id, max_points=args.max_points)
+    try:
+        done = export_static(list(shown.values()), args.export)
+    except ExportError as exc:
+        raise ConfigError(str(exc)) from None
+    sizes = ", ".join(f"{name} {size / 1e6:.2f} MB" for name, size in done.sizes.items())
+    print(
+        f"static explorer: {done.folder / 'index.html'}  ({sizes}; {done.total_bytes / 1e6:.2f} MB)"
+    )
+    if done.not_decoded:
+        print(
+            f"note: {CONV_NOTE} ({', '.join(done.not_decoded)}): the page shows the map, "
+            "selections and originals; hover, interpolation and samples need `vae-atlas explore`"
+        )
     return 0

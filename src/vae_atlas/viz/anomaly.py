@@ -7,10 +7,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from vae_atlas.analysis.anomaly import OODResult
+from vae_atlas.viz.display import FigureDisplay
 from vae_atlas.viz.style import LABEL_SIZE, TITLE_SIZE, new_figure, show_image, to_hwc
 
 
-class AnomalyDisplay:
+class AnomalyDisplay(FigureDisplay):
     """Score histogram, plus the ROC curve when an OOD set is given. Attributes: ``axes_``,
     ``figure_``."""
 

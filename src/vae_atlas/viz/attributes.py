@@ -10,13 +10,14 @@ from matplotlib.axes import Axes
 
 from vae_atlas.analysis.attribute_scores import AttributeScores
 from vae_atlas.data.attributes import is_binary
+from vae_atlas.viz.display import FigureDisplay
 from vae_atlas.viz.style import LABEL_SIZE, TITLE_SIZE, image_mosaic, new_axes, show_image
 
 BINARY_COLORS = ("#9aa5b1", "#d1495b")  # without (grey), with (red)
 CONTINUOUS_COLORMAP = "viridis"
 
 
-class AttributeScatterDisplay:
+class AttributeScatterDisplay(FigureDisplay):
     """2-D codes ``xy`` (N, 2) coloured by one attribute ``values`` (N,): two colours for a
     binary attribute, a colour bar for a continuous one. Attributes: ``ax_``, ``figure_``."""
 
@@ -42,7 +43,7 @@ class AttributeScatterDisplay:
         return self
 
 
-class DirectionGridDisplay:
+class DirectionGridDisplay(FigureDisplay):
     """Rows of decoded faces (R, S, C, H, W): each row one input, its code plus ``alphas[s]`` (S,)
     times an attribute direction (α < 0 removes it, 0 is the reconstruction, α > 0 adds it),
     ``row_labels`` (R,). Attributes: ``ax_``, ``figure_``."""
@@ -69,7 +70,7 @@ class DirectionGridDisplay:
         return self
 
 
-class AttributeTableDisplay:
+class AttributeTableDisplay(FigureDisplay):
     """Heatmap (A, D) of |correlation| between each attribute and each latent dimension, each row
     labelled with its held-out probe score. Attributes: ``ax_``, ``figure_``."""
 
@@ -99,7 +100,7 @@ def _row_label(s: AttributeScores, a: int) -> str:
     return f"{s.names[a]}  probe R² {s.r2[a]:.2f}"
 
 
-class AnalogyDisplay:
+class AnalogyDisplay(FigureDisplay):
     """Rows of four images (R, 4, C, H, W): A, B, C and the decoding of z_A − z_B + z_C.
     Attributes: ``ax_``, ``figure_``."""
 

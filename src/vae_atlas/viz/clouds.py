@@ -10,10 +10,11 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import EllipseCollection
 
+from vae_atlas.viz.display import FigureDisplay
 from vae_atlas.viz.style import LABEL_SIZE, TITLE_SIZE, class_colors, label_colors, new_axes
 
 
-class PosteriorCloudsDisplay:
+class PosteriorCloudsDisplay(FigureDisplay):
     """Means ``mu`` (N, 2) and standard deviations ``sigma`` (N, 2) or None in two latent dims.
 
     Attributes set by :meth:`plot`: ``ax_``, ``figure_``, ``ellipses_`` (one EllipseCollection per

@@ -7,10 +7,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from vae_atlas.analysis.aggregate import HOLE_RATIO, AggregateDensity
+from vae_atlas.viz.display import FigureDisplay
 from vae_atlas.viz.style import LABEL_SIZE, TITLE_SIZE, new_figure
 
 
-class AggregateDisplay:
+class AggregateDisplay(FigureDisplay):
     """Two panels: the aggregate posterior q(z) with the prior's contours, and the holes map
     (q / p on a log scale, holes hatched). Attributes: ``axes_``, ``figure_``."""
 

@@ -8,6 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from vae_atlas.analysis.grid import LatentGrid
+from vae_atlas.viz.display import FigureDisplay
 from vae_atlas.viz.style import LABEL_SIZE, TITLE_SIZE, image_mosaic, new_axes, show_image, to_hwc
 
 
@@ -30,7 +31,7 @@ def plot_image_grid(
     return fig
 
 
-class ManifoldDisplay:
+class ManifoldDisplay(FigureDisplay):
     """Decodings ``images`` (K*K, C, H, W) of a :class:`LatentGrid`, in the grid's order.
 
     Attributes set by :meth:`plot` / :meth:`overlay`: ``ax_``, ``figure_``, ``tiles_`` (the

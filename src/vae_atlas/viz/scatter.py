@@ -12,6 +12,7 @@ from matplotlib.lines import Line2D
 
 from vae_atlas.analysis.encode import LatentSet
 from vae_atlas.analysis.projection import Projection
+from vae_atlas.viz.display import FigureDisplay
 from vae_atlas.viz.style import (
     LABEL_SIZE,
     TITLE_SIZE,
@@ -41,7 +42,7 @@ def _class_names(labels: np.ndarray | None, names: Sequence[str] | None) -> list
     return [str(i) for i in range(int(np.max(labels)) + 1)]
 
 
-class LatentScatterDisplay:
+class LatentScatterDisplay(FigureDisplay):
     """Codes (N, 2) coloured by class, with a legend; axes named in latent or projection units.
 
     Attributes set by :meth:`plot`: ``ax_``, ``figure_``, ``points_`` (the PathCollection).
@@ -127,7 +128,7 @@ class LatentScatterDisplay:
         return self
 
 
-class LatentScatter3DDisplay:
+class LatentScatter3DDisplay(FigureDisplay):
     """A 3-D latent space seen from several fixed angles, and as rotating frames for a GIF.
 
     Attributes set by :meth:`plot`: ``axes_`` (one 3-D axes per angle), ``figure_``.

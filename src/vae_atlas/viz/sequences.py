@@ -13,6 +13,7 @@ from matplotlib.patches import Rectangle
 from vae_atlas.analysis.attributes import AttributeEdit
 from vae_atlas.analysis.interpolation import Interpolation
 from vae_atlas.analysis.traversal import Traversal
+from vae_atlas.viz.display import FigureDisplay
 from vae_atlas.viz.style import (
     LABEL_SIZE,
     TITLE_SIZE,
@@ -28,7 +29,7 @@ def _strip(images: np.ndarray, pad: int = 1) -> np.ndarray:
     return image_mosaic(images, len(images), pad=pad)
 
 
-class InterpolationDisplay:
+class InterpolationDisplay(FigureDisplay):
     """One row per :class:`Interpolation` (e.g. linear and slerp): the first original, the
     decoded path, the second original. Attributes: ``axes_``, ``figure_``."""
 
@@ -72,7 +73,7 @@ class InterpolationDisplay:
         return self
 
 
-class TraversalDisplay:
+class TraversalDisplay(FigureDisplay):
     """Rows = latent dimensions (most informative first), columns = swept values; inactive
     dimensions are shaded and labelled. Attributes: ``ax_``, ``figure_``, ``shaded_``."""
 
@@ -160,7 +161,7 @@ def _sweep_label(t: Traversal) -> str:
     return "k: the swept dimension at its codes' mean + k × their std"
 
 
-class AttributeDisplay:
+class AttributeDisplay(FigureDisplay):
     """An input, then its code moved along an attribute direction in steps α. Attributes:
     ``ax_``, ``figure_``."""
 

@@ -1,7 +1,7 @@
 """Shared look: the class colour map, image mosaics, fresh axes and rendering a figure to pixels.
 
-Classes use matplotlib's ``tab10`` (``tab20`` beyond ten classes) so a class has the same colour in
-every figure; unlabelled data is drawn in one neutral colour.
+Classes use :mod:`vae_atlas.palette` (matplotlib's ``tab10``, ``tab20`` beyond ten classes) so a
+class has the same colour in every figure; unlabelled data is drawn in one neutral colour.
 """
 
 from __future__ import annotations
@@ -10,29 +10,14 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from vae_atlas.palette import class_colors
+from vae_atlas.palette import class_hex_colors as class_hex_colors  # figures import it from here
+
 SINGLE_COLOR = "#4c72b0"
 SCORE_COLORMAP = "viridis"  # per-point scores (anomaly): dark = typical, bright yellow = unusual
 SCORE_COLORMAP_START = 0.2  # viridis below this is too dark to see on the explorer's dark map
 TITLE_SIZE = 11
 LABEL_SIZE = 9
-
-
-def class_colors(n_classes: int) -> np.ndarray:
-    """RGBA colours (n_classes, 4): tab10 up to ten classes, tab20 up to twenty, then hsv."""
-    from matplotlib import colormaps
-
-    if n_classes <= 10:
-        return colormaps["tab10"](np.arange(n_classes))
-    if n_classes <= 20:
-        return colormaps["tab20"](np.arange(n_classes))
-    return colormaps["hsv"](np.linspace(0, 1, n_classes, endpoint=False))
-
-
-def class_hex_colors(n_classes: int) -> list[str]:
-    """The same colours as :func:`class_colors` as ``#rrggbb`` strings (for the explorer page)."""
-    from matplotlib.colors import to_hex
-
-    return [to_hex(c) for c in class_colors(n_classes)]
 
 
 def score_hex_ramp(n_steps: int) -> list[str]:

@@ -12,6 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from vae_atlas.analysis.alignment import AlignedSnapshots
+from vae_atlas.viz.display import FigureDisplay
 from vae_atlas.viz.style import (
     LABEL_SIZE,
     TITLE_SIZE,
@@ -28,7 +29,7 @@ def _series(metrics: Sequence[Mapping[str, Any]], key: str) -> np.ndarray:
     return np.array([np.nan if m.get(key) is None else float(m[key]) for m in metrics])
 
 
-class TrainingCurvesDisplay:
+class TrainingCurvesDisplay(FigureDisplay):
     """Three panels (−ELBO, reconstruction, KL) with train, validation (when recorded) and test
     curves over epochs.
     Attributes: ``axes_``, ``figure_``, ``lines_`` (the drawn Line2D objects)."""
@@ -89,7 +90,7 @@ def _robust_ylim(ax: Axes, metrics: Sequence[Mapping[str, Any]], key: str) -> No
     ax.set_ylim(lo - 0.08 * span, hi + 0.25 * span)
 
 
-class KLHeatmapDisplay:
+class KLHeatmapDisplay(FigureDisplay):
     """Held-out KL per latent dimension (rows) over epochs (columns). Attributes: ``ax_``,
     ``figure_``, ``image_``."""
 
@@ -130,7 +131,7 @@ class KLHeatmapDisplay:
         return self
 
 
-class SnapshotsDisplay:
+class SnapshotsDisplay(FigureDisplay):
     """The probe set's codes at a few epochs, aligned to the final epoch, with shared axes.
     Attributes: ``axes_``, ``figure_``."""
 

@@ -1,4 +1,14 @@
-// Thin fetch helpers: JSON in and out, and the server's 4xx message as the error text.
+// The page's transport: every request the page makes goes through `request`, a fetch-like
+// function (url, init) -> Promise<Response>. Served by `vae-atlas explore` it is the browser's
+// fetch; a host that has no server (the notebook widget, the static export) sets its own with
+// `setTransport` before the page starts, so the page's components stay the same everywhere.
+// On top of it, thin helpers: JSON in and out, and the server's 4xx message as the error text.
+
+let transport = (url, init) => fetch(url, init);
+
+export function setTransport(fn) { transport = fn; }
+
+export function request(url, init) { return transport(url, init); }
 
 async function check(response) {
   if (response.ok) return response;
@@ -11,11 +21,11 @@ async function check(response) {
 }
 
 export async function getJSON(url) {
-  return (await check(await fetch(url))).json();
+  return (await check(await request(url))).json();
 }
 
 export async function postJSON(url, body) {
-  const response = await fetch(url, {
+  const response = await request(url, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
@@ -24,7 +34,7 @@ export async function postJSON(url, body) {
 }
 
 export async function postFile(url, file) {
-  const response = await fetch(url, {
+  const response = await request(url, {
     method: "POST",
     headers: { "Content-Type": file.type || "application/octet-stream" },
     body: file,
@@ -33,9 +43,9 @@ export async function postFile(url, file) {
 }
 
 export async function getBlob(url) {
-  return (await check(await fetch(url))).blob();
+  return (await check(await request(url))).blob();
 }
 
 export async function getBuffer(url) {
-  return (await check(await fetch(url))).arrayBuffer();
+  return (await check(await request(url))).arrayBuffer();
 }

@@ -1,7 +1,7 @@
 // vae-atlas explorer: loads runs and their maps into the store and wires the page's parts.
 // MLP decoders run in the page; other models decode through the server (see decoding.js).
 
-import { getBuffer, getJSON, postJSON } from "./api.js";
+import { getBuffer, getJSON, postJSON, request } from "./api.js";
 import { buildControls, initControls } from "./controls.js";
 import { MLPDecoder } from "./decoder.js";
 import { project, showAnchor } from "./decoding.js";
@@ -44,7 +44,7 @@ async function fetchMap(run, projection) {
 
 async function fetchRun(runId) {
   const run = await getJSON(`api/runs/${encodeURIComponent(runId)}?labels=false`);
-  const response = await fetch(runPath("/labels.bin", run));
+  const response = await request(runPath("/labels.bin", run));
   run.labels = response.ok ? new Int32Array(await response.arrayBuffer()) : null; // 404: unlabelled
   return run;
 }

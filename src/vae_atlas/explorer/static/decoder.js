@@ -1,6 +1,8 @@
 // Decoding in the page: an MLP decoder run in JavaScript from exported float32 weights
 // (GET /api/runs/{id}/decoder + decoder.bin), and drawing (C, H, W) images onto a canvas.
 
+import { request } from "./api.js";
+
 const ACT = {
   none: (v) => v,
   relu: (v) => (v > 0 ? v : 0),
@@ -20,8 +22,8 @@ export class MLPDecoder {
 
   static async load(runId) {
     const [m, b] = await Promise.all([
-      fetch(`api/runs/${encodeURIComponent(runId)}/decoder`),
-      fetch(`api/runs/${encodeURIComponent(runId)}/decoder.bin`),
+      request(`api/runs/${encodeURIComponent(runId)}/decoder`),
+      request(`api/runs/${encodeURIComponent(runId)}/decoder.bin`),
     ]);
     if (!m.ok || !b.ok) throw new Error("no in-page decoder");
     return new MLPDecoder(await m.json(), await b.arrayBuffer());

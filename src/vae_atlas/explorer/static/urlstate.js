@@ -59,5 +59,6 @@ export function saveUrl() {
   if (state.compare) q.set("cmp", state.compare.run.id);
   if (state.colourBy === "anomaly") q.set("col", "anomaly");
   if (state.mapMode === "density") q.set("show", "density");
-  history.replaceState(null, "", `?${q}`);
+  // a page without an address of its own (the notebook widget's frame) keeps the view in memory
+  try { history.replaceState(null, "", `?${q}`); } catch (_) { /* about:srcdoc */ }
 }

@@ -1,0 +1,3 @@
+"""The explorer's tiny digits runs, for the notebook widget's tests."""
+
+from ..explorer.conftest import digits_runs, vae2  # noqa: F401

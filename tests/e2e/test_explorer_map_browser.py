@@ -325,8 +325,10 @@ def test_search_by_class_name_and_by_test_index(browser, server, digits_run) -> 
     )
     assert abs(x - box["width"] / 2) < 1 and abs(y - box["height"] / 2) < 1  # centred
     search.fill("no such thing")
-    search.press("Enter")
-    assert "no class or test index matches" in page.locator("#status").inner_text()
+    search.press("Enter")  # not a class or an index: asked of the server's file names
+    page.wait_for_function(
+        "document.getElementById('status').innerText.includes('no class or test index matches')"
+    )
     search.fill("#100000")
     search.press("Enter")
     assert "there is no test image #100000" in page.locator("#status").inner_text()

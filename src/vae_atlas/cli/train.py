@@ -242,4 +242,7 @@ def print_summary(result: TrainResult, log: Callable[[str], None] = say) -> None
             f">= {ACTIVE_KL_THRESHOLD} nats"
         )
     elif "test_recon" in final:
-        log(f"held-out reconstruction NLL {final['test_recon']:.2f} nats (plain autoencoder)")
+        log(
+            f"held-out reconstruction NLL {final['test_recon']:.2f} nats "
+            "(no KL term: a deterministic encoder)"
+        )

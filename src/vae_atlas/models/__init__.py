@@ -19,6 +19,7 @@ from vae_atlas.models.vae import (
     log_standard_normal,
     reparameterize,
 )
+from vae_atlas.models.vq import VQAutoEncoder
 
 __all__ = [
     "AutoEncoder",
@@ -29,6 +30,7 @@ __all__ = [
     "LossTerms",
     "MixturePrior",
     "ModelAdapter",
+    "VQAutoEncoder",
     "as_latent_model",
     "build_model",
     "encode_batches",
@@ -45,7 +47,11 @@ __all__ = [
 ]
 
 # objectives whose model is more than an AutoEncoder with another loss
-MODEL_CLASSES: dict[str, type[nn.Module]] = {"vamp": VampPriorVAE, "hvae": HierarchicalVAE}
+MODEL_CLASSES: dict[str, type[nn.Module]] = {
+    "vamp": VampPriorVAE,
+    "hvae": HierarchicalVAE,
+    "vq-vae": VQAutoEncoder,
+}
 
 
 def build_model(cfg: ModelConfig) -> AutoEncoder:

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from vae_atlas.analysis.attribute_scores import score_attributes
+from vae_atlas.analysis.codebook import code_usage, is_vector_quantised
 from vae_atlas.analysis.disentanglement import ShapesOracle, disentanglement_scores
 from vae_atlas.analysis.encode import LatentSet, encode_images
 from vae_atlas.analysis.evaluation_file import EvaluationResult
@@ -166,12 +167,28 @@ def evaluate_model(
         attrs = timer.run("attribute probes", lambda: score_attributes(
             lat_test.mu, a_test, dataset.attribute_names, fit_mu=lat_train.mu, fit_values=a_train,
         ).as_dict())  # fmt: skip
+    codebook = _codebook(model, x_test, timer, notes) if is_vector_quantised(model) else None
     return EvaluationResult(
         run="", dataset=dataset.name, objective="vae" if lat_test.logvar is not None else "ae",
         latent_dim=lat_test.latent_dim, n_test=len(x_test), n_dims=int(np.prod(x_test.shape[1:])),
         binarized=binarize_seed is not None, disentanglement=dis, attributes=attrs, notes=notes,
+        codebook=codebook,
         settings=asdict(s), seconds=timer.seconds, **like, **quality,
     )  # fmt: skip
+
+
+def _codebook(
+    model: nn.Module, x: torch.Tensor, timer: _Timer, notes: list[str]
+) -> dict[str, float | int]:
+    """A VQ-VAE's code usage over the test images ``x``, and what does not apply to it."""
+    usage = timer.run("codebook", lambda: code_usage(model, x))
+    notes.append(
+        "vq-vae: no ELBO, IWAE, KL per dimension or total correlation (the posterior is one "
+        "code per cell, not a Gaussian); the interpolation numbers walk between quantised "
+        "grids through vectors that are not codes"
+    )
+    return {"perplexity": usage.perplexity, "codes_used": usage.used,
+            "codebook_size": len(usage.counts)}  # fmt: skip
 
 
 def select_images(

@@ -3,9 +3,10 @@
 A conv encoder maps an image to a grid of vectors z_e (D per cell); each is replaced by its
 nearest entry of a codebook of K vectors (z_q), and a conv decoder reconstructs the image from
 z_q. The codebook is not learned by gradient: it follows the encoder outputs assigned to each
-code with exponential moving averages (the paper's appendix A.1, decay γ = 0.99), and a code no
-input has chosen for :data:`RESTART_AFTER_STEPS` training steps is re-initialised from a random
-encoder output of the batch, so it gets another chance instead of staying dead. Gradients reach
+code with exponential moving averages (the paper's appendix A.1, decay γ = 0.99), starting
+from encoder outputs of the first training batch; a code no input has chosen for
+:data:`RESTART_AFTER_STEPS` training steps is re-initialised from a random encoder output of
+the batch, so it gets another chance instead of staying dead. Gradients reach
 the encoder through the straight-through estimator, and the commitment term β‖z_e − sg(z_q)‖²
 (β = 0.25) keeps the encoder close to its codes.
 
@@ -80,6 +81,17 @@ class EMACodebook(nn.Module):
         self.register_buffer("ema_count", torch.ones(size))  # (K,)
         self.register_buffer("ema_sum", embedding.clone())  # (K, D)
         self.register_buffer("unused_steps", torch.zeros(size, dtype=torch.int64))  # (K,)
+        self.register_buffer("initialised", torch.zeros((), dtype=torch.bool))
+
+    @torch.no_grad()
+    def init_from(self, flat: torch.Tensor, generator: torch.Generator | None) -> None:
+        """Start every code at a random row of the encoder outputs ``flat`` (M, D): codes
+        started far from the encoder's outputs would all lose to the one nearest them."""
+        pick = torch.randint(flat.shape[0], (self.size,), generator=generator, device=flat.device)
+        self.embedding.copy_(flat[pick])
+        self.ema_sum.copy_(flat[pick])
+        self.ema_count.fill_(1.0)
+        self.initialised.fill_(True)
 
     def assign(self, flat: torch.Tensor) -> torch.Tensor:
         """Index (M,) of the nearest code (squared Euclidean) to each row of ``flat`` (M, D)."""
@@ -227,6 +239,9 @@ class VQAutoEncoder(AutoEncoder):
         z_q, index = self.quantise(z_e)
         if self.training:
             flat = z_e.detach().permute(0, 2, 3, 1).reshape(-1, z_e.shape[1])  # (B·h·w, D)
+            if not self.codebook.initialised:
+                self.codebook.init_from(flat, generator)
+                z_q, index = self.quantise(z_e)
             self.codebook.update(flat, index.flatten(), generator)
         log_px = self.log_px_given_z(x, straight_through(z_e, z_q).flatten(1))
         return vq_loss(log_px, z_e, z_q, kl_weight)

@@ -167,6 +167,7 @@ class ModelConfig:
     pseudo_inputs: int = 100
     lower_latent_dim: int = 16
     codebook_size: int = 128
+    n_classes: int = 0  # cvae: the label's one-hot size, set from the dataset's classes
 
     def __post_init__(self) -> None:
         _check_choice("model.family", self.family, FAMILIES)
@@ -200,6 +201,12 @@ class ModelConfig:
         _check_int("model.pseudo_inputs", self.pseudo_inputs, 1)
         _check_int("model.lower_latent_dim", self.lower_latent_dim, 1)
         _check_int("model.codebook_size", self.codebook_size, 2)
+        _check_int("model.n_classes", self.n_classes, 0)
+        if self.n_classes and self.objective != "cvae":
+            raise ConfigError(
+                f"model.n_classes={self.n_classes} applies to objective='cvae' only",
+                field="model.n_classes",
+            )
         if self.objective == "vq-vae" and self.family != "conv":
             raise ConfigError(
                 "model.objective='vq-vae' needs family='conv' (--family conv): its encoder "

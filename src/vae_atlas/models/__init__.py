@@ -6,6 +6,7 @@ from __future__ import annotations
 from torch import nn
 
 from vae_atlas.config import ModelConfig
+from vae_atlas.models.conditional import ConditionalAutoEncoder, is_conditional
 from vae_atlas.models.hierarchical import HierarchicalVAE
 from vae_atlas.models.inference import encode_batches, eval_mode, model_device
 from vae_atlas.models.likelihood import BernoulliLikelihood, GaussianLikelihood
@@ -24,6 +25,7 @@ from vae_atlas.models.vq import VQAutoEncoder
 __all__ = [
     "AutoEncoder",
     "BernoulliLikelihood",
+    "ConditionalAutoEncoder",
     "GaussianLikelihood",
     "HierarchicalVAE",
     "LatentModel",
@@ -37,6 +39,7 @@ __all__ = [
     "eval_mode",
     "gaussian_kl_per_dim",
     "has_likelihood",
+    "is_conditional",
     "log_normal",
     "log_standard_normal",
     "model_device",
@@ -51,6 +54,7 @@ MODEL_CLASSES: dict[str, type[nn.Module]] = {
     "vamp": VampPriorVAE,
     "hvae": HierarchicalVAE,
     "vq-vae": VQAutoEncoder,
+    "cvae": ConditionalAutoEncoder,
 }
 
 

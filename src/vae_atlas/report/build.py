@@ -12,7 +12,8 @@ from torch import nn
 from vae_atlas.analysis.codebook import is_vector_quantised
 from vae_atlas.analysis.interpolation import pick_pair
 from vae_atlas.data import Dataset
-from vae_atlas.report import attribute_figures, vq_figures
+from vae_atlas.models import is_conditional
+from vae_atlas.report import attribute_figures, conditional_figures, vq_figures
 from vae_atlas.report import generation_figures as gen
 from vae_atlas.report import health_figures as health
 from vae_atlas.report import latent_figures as latent
@@ -100,6 +101,7 @@ def build_source_report(
     vq = is_vector_quantised(source.model)
     if vq:  # discrete codes: their own figures, and notes for the Gaussian ones
         vq_figures.add_vq_figures(ctx, writer)
+    skipped = conditional_figures.SKIPPED if is_conditional(source.model) else ()
     for step in (
         latent.add_scatter,
         latent.add_clouds,
@@ -112,11 +114,14 @@ def build_source_report(
         add_training,
         health.add_aggregate,
     ):
-        if not vq:
+        if not vq and step not in skipped:
             step(ctx, writer)
-    aucs = _anomalies(ctx, writer, ood)
+    if skipped:  # a conditional model: its own decoding figures
+        conditional_figures.add_cvae_figures(ctx, writer)
+    aucs = [] if skipped else _anomalies(ctx, writer, ood)
     t0 = time.perf_counter()
-    findings = [] if vq else health.findings(ctx)  # the diagnostics read a Gaussian posterior
+    # the diagnostics read a Gaussian posterior and decode codes without a class
+    findings = [] if vq or skipped else health.findings(ctx)
     diagnostics_seconds = time.perf_counter() - t0
     index = _write_page(ctx, writer, findings, aucs)
     timings = {i.key: round(i.seconds, 3) for i in writer.items}

@@ -1,0 +1,60 @@
+"""What a conditional VAE (Sohn et al. 2015) separates: the class it is told, and the style z
+it encodes. The same z decoded under every class ("this handwriting, every digit") and prior
+draws decoded per class show it."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from vae_atlas.analysis.encode import decode_latents, encode_images
+from vae_atlas.analysis.sampling import sample_prior
+from vae_atlas.data import ImageSet
+from vae_atlas.models.inference import eval_mode, model_device
+from vae_atlas.models.vae import gaussian_kl_per_dim, reparameterize
+
+
+def decode_every_class(model: nn.Module, z: np.ndarray, n_classes: int) -> np.ndarray:
+    """Each code of ``z`` (N, D) decoded under every class: (N, n_classes, C, H, W)."""
+    n = len(z)
+    codes = np.repeat(np.asarray(z), n_classes, axis=0)  # (N·K, D), each code K times
+    labels = np.tile(np.arange(n_classes), n)  # (N·K,) classes 0..K-1 per code
+    images = decode_latents(model, codes, labels=labels)
+    return images.reshape(n, n_classes, *images.shape[1:])
+
+
+def style_transfer(model: nn.Module, images: ImageSet, index: np.ndarray) -> np.ndarray:
+    """The test inputs ``images[index]`` encoded with their own class and their codes decoded
+    under every class: (len(index), n_classes, C, H, W)."""
+    subset = images.subset(torch.as_tensor(np.asarray(index, dtype=np.int64)))
+    return decode_every_class(model, encode_images(model, subset).mu, int(model.n_classes))
+
+
+def prior_samples_per_class(model: nn.Module, n: int, *, seed: int = 0) -> np.ndarray:
+    """``n`` draws z ~ N(0, I), the same for every class, decoded under each class:
+    (n_classes, n, C, H, W)."""
+    z = sample_prior(n, int(model.latent_dim), seed=seed)  # (n, D)
+    return decode_every_class(model, z, int(model.n_classes)).transpose(1, 0, 2, 3, 4)
+
+
+@torch.no_grad()
+def conditional_neg_elbo_per_image(
+    model: nn.Module, images: ImageSet, *, batch_size: int = 1024, seed: int = 0
+) -> np.ndarray:
+    """−ELBO of each labelled image (N,) in nats under its own class: one z ~ q(z | x, y),
+    −log p(x | z, y) + KL(q(z | x, y) ‖ N(0, I))."""
+    if images.labels is None:
+        raise ValueError("a conditional model scores images given the class: these have no labels")
+    device = model_device(model)
+    gen = torch.Generator(device=device).manual_seed(seed)
+    out = []
+    with eval_mode(model):
+        for start in range(0, len(images), batch_size):
+            x = images.images[start : start + batch_size].to(device, torch.float32) / 255.0
+            y = images.labels[start : start + batch_size].to(device)
+            mu, logvar = model.encode(x, y)
+            z = reparameterize(mu, logvar, gen)
+            kl = gaussian_kl_per_dim(mu, logvar).sum(1)
+            out.append((kl - model.log_px_given_z(x, z, y)).double().cpu())
+    return torch.cat(out).numpy() if out else np.zeros(0)

@@ -101,7 +101,7 @@ def test_vq_vae_overfits_one_batch():
     model = build_model(vq_config(latent_dim=8, hidden=(16, 32), codebook_size=32))
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     gen = torch.Generator().manual_seed(0)
-    for _ in range(400):
+    for _ in range(200):
         opt.zero_grad()
         model.loss(x, kl_weight=0.25, generator=gen).loss.backward()
         opt.step()

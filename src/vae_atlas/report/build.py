@@ -171,6 +171,7 @@ def check_choices(ctx: AtlasContext) -> None:
     if ctx.options.attribute_classes is not None:
         gen.class_pair(ctx)
     attribute_figures.check_attribute_choice(ctx)
+    vq_figures.check_vq_choices(ctx)
     d = ctx.source.latent_dim
     if ctx.options.dims is not None and max(ctx.options.dims) >= d:
         named = ", ".join(f"z{i + 1}" for i in ctx.options.dims)

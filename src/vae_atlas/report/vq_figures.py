@@ -13,6 +13,7 @@ from vae_atlas.analysis.codebook import (
     code_neighbours,
     code_usage,
     decode_codes,
+    is_vector_quantised,
     tiled_codes,
 )
 from vae_atlas.analysis.sampling import reconstruct, spread_index
@@ -42,6 +43,17 @@ NOT_DRAWN = (
     "to sample from)",
     "How the space formed: not drawn (snapshots align continuous codes)",
 )
+
+
+def check_vq_choices(ctx: AtlasContext) -> None:
+    """A VQ-VAE asked for figures of a Gaussian posterior: one ValueError saying why not."""
+    if not is_vector_quantised(ctx.source.model):
+        return
+    if ctx.options.dims is not None or ctx.options.grid_base is not None:
+        raise ValueError(
+            f"dimensions for posterior clouds or a manifold grid do not apply to a VQ-VAE "
+            f"({POINT_MASS}); leave --dims and --grid-base out"
+        )
 
 
 class CodebookContext:

@@ -58,3 +58,12 @@ def conditional_neg_elbo_per_image(
             kl = gaussian_kl_per_dim(mu, logvar).sum(1)
             out.append((kl - model.log_px_given_z(x, z, y)).double().cpu())
     return torch.cat(out).numpy() if out else np.zeros(0)
+
+
+def nearest_labels(codes: np.ndarray, labels: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """The label (Q,) of the code in ``codes`` (N, D) nearest each of ``z`` (Q, D): an encoded
+    input's own class for its own code, the class of the neighbourhood elsewhere."""
+    from sklearn.neighbors import NearestNeighbors
+
+    index = NearestNeighbors(n_neighbors=1).fit(codes).kneighbors(np.asarray(z))[1][:, 0]
+    return np.asarray(labels)[index]

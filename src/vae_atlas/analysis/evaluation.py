@@ -183,9 +183,8 @@ def _codebook(
     """A VQ-VAE's code usage over the test images ``x``, and what does not apply to it."""
     usage = timer.run("codebook", lambda: code_usage(model, x))
     notes.append(
-        "vq-vae: no ELBO, IWAE, KL per dimension or total correlation (the posterior is one "
-        "code per cell, not a Gaussian); the interpolation numbers walk between quantised "
-        "grids through vectors that are not codes"
+        "vq-vae: the posterior is one code per cell, not a Gaussian; the interpolation "
+        "numbers walk between quantised grids through vectors that are not codes"
     )
     return {"perplexity": usage.perplexity, "codes_used": usage.used,
             "codebook_size": len(usage.counts)}  # fmt: skip
@@ -239,7 +238,7 @@ def _likelihood(
     if lat.logvar is None:
         recon = neg_elbo_per_image(model, x, seed=s.seed)
         out["recon_nll"] = float(recon.mean())
-        notes.append("likelihood: plain autoencoder (no posterior, no KL), so no ELBO or IWAE "
+        notes.append("likelihood: deterministic encoder (no posterior, no KL), so no ELBO or IWAE "
                      "bound; recon_nll is -log p(x | z = encoder(x))")  # fmt: skip
         return out
     elbo = timer.run("elbo", lambda: neg_elbo_per_image(model, x, n_samples=1, seed=s.seed))
@@ -285,7 +284,7 @@ def _quality(
     if lat_test.logvar is not None:
         out["total_correlation"] = timer.run("tc", lambda: total_correlation(lat_test, seed=s.seed))
     else:
-        notes.append("total correlation: a plain AE has no posterior q(z|x)")
+        notes.append("total correlation: a deterministic encoder has no posterior q(z|x)")
     out["smoothness"] = timer.run(
         "smoothness", lambda: interpolation_smoothness(model, lat_test, seed=s.seed)
     )

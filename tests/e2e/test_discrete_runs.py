@@ -1,5 +1,6 @@
-"""Reports and evaluations of a VQ-VAE and a cvae on tiny digits runs: their own figures are
-drawn, the figures that do not apply are named with a reason, and the numbers are right."""
+"""Reports, evaluations and the explorer on a VQ-VAE and a cvae (tiny digits runs): their own
+figures are drawn, the figures that do not apply are named with a reason, the numbers are right,
+and the explorer decodes a cvae's point under its own class or refuses a VQ-VAE in one line."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import vae_atlas as va
 from vae_atlas.analysis.evaluation import evaluate_run
 from vae_atlas.cli import main
 from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from vae_atlas.explorer import ExplorerRun
 from vae_atlas.report import build_report
 
 from ..tiny_runs import train_quietly
@@ -75,7 +77,8 @@ def test_vq_evaluate_reports_usage_by_hand_and_names_what_does_not_apply(vq_run)
     expected = math.exp(-sum(q * math.log(q) for q in p if q > 0))
     assert result.codebook["perplexity"] == pytest.approx(expected)
     assert result.codebook["codes_used"] == int((p > 0).sum())
-    assert any("vq-vae" in note and "IWAE" in note for note in result.notes)
+    assert any("vq-vae" in note and "not a Gaussian" in note for note in result.notes)
+    assert any("no ELBO or IWAE" in note for note in result.notes)
 
 
 def test_cvae_report_draws_every_class_and_per_class_samples(cvae_run, tmp_path):
@@ -85,3 +88,24 @@ def test_cvae_report_draws_every_class_and_per_class_samples(cvae_run, tmp_path)
     assert "samples.png" not in files
     page = index.read_text()
     assert "Prior samples: not drawn (a cvae decodes a code only under a class" in page
+
+
+def test_the_explorer_decodes_a_cvae_point_under_its_own_class(cvae_run):
+    run = va.load_run(cvae_run)
+    explorer = ExplorerRun.from_run(run, max_points=50)
+    x = run.dataset.test.images[:50].float() / 255.0
+    y = run.dataset.test.labels[:50]
+    with torch.no_grad():
+        mu, _ = run.model.encode(x, y)
+        own = run.model.decode(mu[:5], y[:5]).numpy()
+        other = run.model.decode(mu[:5], (y[:5] + 1) % 10).numpy()
+    decoded = explorer.decode(mu[:5].numpy())
+    assert np.allclose(decoded, own, atol=1e-5)
+    chosen = explorer.decode(mu[:5].numpy(), classes=((y[:5] + 1) % 10).numpy())
+    assert np.allclose(chosen, other, atol=1e-5) and not np.allclose(chosen, own, atol=1e-3)
+
+
+def test_the_explorer_refuses_a_vq_vae_in_one_line(vq_run, capsys):
+    assert main(["explore", str(vq_run), "--port", "0"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "VQ-VAE" in err[0]

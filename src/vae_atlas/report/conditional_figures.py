@@ -50,7 +50,9 @@ def add_cvae_figures(ctx: AtlasContext, w: FigureWriter) -> None:
         "This handwriting, every class",
         "Each row: a test input (left, encoded with its own class) and its code z decoded "
         "under every class. The decoder is told the class, so z keeps the rest — slant, "
-        "thickness, size — and each row writes every class in the input's style.",
+        "thickness, size — and each row writes every class in the input's style. The latent "
+        "scatter shows the same split: told the class, the codes of different classes "
+        "overlap instead of forming clusters.",
         lambda: plot_every_class(ctx.images[index], style_transfer(model, ctx.test, index), names),
     )
     w.add(

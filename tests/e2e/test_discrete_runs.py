@@ -109,3 +109,13 @@ def test_the_explorer_refuses_a_vq_vae_in_one_line(vq_run, capsys):
     assert main(["explore", str(vq_run), "--port", "0"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and "VQ-VAE" in err[0]
+
+
+def test_cvae_evaluate_scores_each_image_under_its_own_class(cvae_run):
+    run = va.load_run(cvae_run)
+    result = evaluate_run(run, quick=True)
+    assert result.objective == "cvae" and result.iwae_nll is None
+    # the training loop scored the same test images under their labels with other noise
+    assert result.neg_elbo == pytest.approx(run.metrics[-1]["test_neg_elbo"], rel=0.05)
+    assert result.knn_accuracy is not None and result.smoothness is None
+    assert any("own class" in note for note in result.notes)

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vae_atlas.analysis.encode import decode_latents, encode_images
+from vae_atlas.analysis.encode import decode_latents, encode_images, raw_pixels
 from vae_atlas.analysis.sampling import sample_prior
 from vae_atlas.data import ImageSet
 from vae_atlas.models.inference import eval_mode, model_device
@@ -40,19 +40,28 @@ def prior_samples_per_class(model: nn.Module, n: int, *, seed: int = 0) -> np.nd
 
 @torch.no_grad()
 def conditional_neg_elbo_per_image(
-    model: nn.Module, images: ImageSet, *, batch_size: int = 1024, seed: int = 0
+    model: nn.Module,
+    images: ImageSet | torch.Tensor,
+    *,
+    labels: np.ndarray | None = None,
+    batch_size: int = 1024,
+    seed: int = 0,
 ) -> np.ndarray:
-    """−ELBO of each labelled image (N,) in nats under its own class: one z ~ q(z | x, y),
-    −log p(x | z, y) + KL(q(z | x, y) ‖ N(0, I))."""
-    if images.labels is None:
+    """−ELBO of each image (N,) in nats under its own class (the set's labels, or ``labels``
+    (N,) for a bare tensor): one z ~ q(z | x, y), −log p(x | z, y) + KL(q(z | x, y) ‖ N(0, I))."""
+    if isinstance(images, ImageSet) and labels is None:
+        labels = None if images.labels is None else images.labels.numpy()
+    if labels is None:
         raise ValueError("a conditional model scores images given the class: these have no labels")
+    raw, scale = raw_pixels(images)
+    y_all = torch.as_tensor(np.asarray(labels), dtype=torch.int64)
     device = model_device(model)
     gen = torch.Generator(device=device).manual_seed(seed)
     out = []
     with eval_mode(model):
-        for start in range(0, len(images), batch_size):
-            x = images.images[start : start + batch_size].to(device, torch.float32) / 255.0
-            y = images.labels[start : start + batch_size].to(device)
+        for start in range(0, raw.shape[0], batch_size):
+            x = raw[start : start + batch_size].to(device, torch.float32) * scale
+            y = y_all[start : start + batch_size].to(device)
             mu, logvar = model.encode(x, y)
             z = reparameterize(mu, logvar, gen)
             kl = gaussian_kl_per_dim(mu, logvar).sum(1)

@@ -62,6 +62,7 @@ def encode_images(
     images: ImageSet | torch.Tensor,
     *,
     batch_size: int = 1024,
+    labels: np.ndarray | None = None,
 ) -> LatentSet:
     """Posterior means and log-variances of every image, encoded ``batch_size`` at a time.
 
@@ -69,9 +70,9 @@ def encode_images(
     in [0, 1]. Only one batch is converted to float at a time and the codes go straight into
     float64 arrays allocated once, so peak memory is the N×D codes plus a batch; a memory-mapped
     split (:mod:`vae_atlas.data.store`) also gives each batch's pages back once encoded.
-    A conditional model (:func:`~vae_atlas.models.is_conditional`) is given the set's labels.
+    A conditional model (:func:`~vae_atlas.models.is_conditional`) is given the set's labels
+    (``labels`` (N,) for a bare tensor).
     """
-    labels = None
     if isinstance(images, ImageSet) and images.labels is not None:
         labels = images.labels.numpy()
     raw, scale = raw_pixels(images)

@@ -25,6 +25,7 @@ from torch import nn
 
 from vae_atlas.analysis.attribute_scores import score_attributes
 from vae_atlas.analysis.codebook import code_usage, is_vector_quantised
+from vae_atlas.analysis.conditional import conditional_neg_elbo_per_image
 from vae_atlas.analysis.disentanglement import ShapesOracle, disentanglement_scores
 from vae_atlas.analysis.encode import LatentSet, encode_images
 from vae_atlas.analysis.evaluation_file import EvaluationResult
@@ -45,6 +46,7 @@ from vae_atlas.analysis.quality import (
     total_correlation,
 )
 from vae_atlas.data import Dataset, ImageSet
+from vae_atlas.models import is_conditional
 from vae_atlas.models.protocol import has_likelihood
 from vae_atlas.run import Run
 from vae_atlas.training.heldout import binarization_seed
@@ -140,9 +142,11 @@ def evaluate_model(
     notes: list[str] = []
     x_test, labels = select_images(dataset.test, s.max_test_images, s.seed, binarize_seed)
     x_train, train_labels = select_images(dataset.train, s.max_train_images, s.seed, binarize_seed)
-    lat_test = timer.run("encode", lambda: encode_images(model, x_test))
+    lat_test = timer.run("encode", lambda: encode_images(model, x_test, labels=labels))
     lat_test = LatentSet(lat_test.mu, lat_test.logvar, labels)
-    lat_train = timer.run("encode train", lambda: encode_images(model, x_train))
+    lat_train = timer.run(
+        "encode train", lambda: encode_images(model, x_train, labels=train_labels)
+    )
     lat_train = LatentSet(lat_train.mu, lat_train.logvar, train_labels)
     like = _likelihood(model, x_test, lat_test, s, timer, notes)
     quality = _quality(model, lat_train, lat_test, s, timer, notes)
@@ -235,6 +239,17 @@ def _likelihood(
     if not has_likelihood(model):
         notes.append("likelihood: the model has no log_px_given_z, so no ELBO / NLL")
         return out
+    if is_conditional(model):
+        elbo = conditional_neg_elbo_per_image(model, x, labels=lat.labels, seed=s.seed)
+        out.update(
+            neg_elbo=float(elbo.mean()),
+            neg_elbo_bits_per_dim=float(nats_to_bits_per_dim(elbo.mean(), n_dims)),
+        )
+        notes.append(
+            "likelihood: the cvae's −ELBO is given each image's own class; its IWAE "
+            "bound is not computed"
+        )
+        return out  # fmt: skip
     if lat.logvar is None:
         recon = neg_elbo_per_image(model, x, seed=s.seed)
         out["recon_nll"] = float(recon.mean())
@@ -285,6 +300,9 @@ def _quality(
         out["total_correlation"] = timer.run("tc", lambda: total_correlation(lat_test, seed=s.seed))
     else:
         notes.append("total correlation: a deterministic encoder has no posterior q(z|x)")
+    if is_conditional(model):  # interpolated codes would need a class to decode under
+        notes.append("smoothness / roughness: a cvae decodes a code only under a class")
+        return {**out, "smoothness": None, "roughness": None}
     out["smoothness"] = timer.run(
         "smoothness", lambda: interpolation_smoothness(model, lat_test, seed=s.seed)
     )

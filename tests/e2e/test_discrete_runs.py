@@ -119,3 +119,10 @@ def test_cvae_evaluate_scores_each_image_under_its_own_class(cvae_run):
     assert result.neg_elbo == pytest.approx(run.metrics[-1]["test_neg_elbo"], rel=0.05)
     assert result.knn_accuracy is not None and result.smoothness is None
     assert any("own class" in note for note in result.notes)
+
+
+def test_compare_refuses_a_vq_vae_or_a_cvae_in_one_line(vq_run, cvae_run, tmp_path, capsys):
+    for run, named in ((vq_run, "VQ-VAE"), (cvae_run, "cvae")):
+        assert main(["compare", str(run), str(run), "--out", str(tmp_path / "cmp")]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: ") and named in err[0]

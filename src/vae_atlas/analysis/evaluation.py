@@ -253,8 +253,8 @@ def _likelihood(
     if lat.logvar is None:
         recon = neg_elbo_per_image(model, x, seed=s.seed)
         out["recon_nll"] = float(recon.mean())
-        notes.append("likelihood: deterministic encoder (no posterior, no KL), so no ELBO or IWAE "
-                     "bound; recon_nll is -log p(x | z = encoder(x))")  # fmt: skip
+        notes.append("likelihood: plain autoencoder or VQ-VAE (no posterior, no KL), so no "
+                     "ELBO or IWAE bound; recon_nll is -log p(x | z = encoder(x))")  # fmt: skip
         return out
     elbo = timer.run("elbo", lambda: neg_elbo_per_image(model, x, n_samples=1, seed=s.seed))
     iwae = timer.run("iwae", lambda: iwae_nll_per_image(model, x, k=s.k, seed=s.seed))
@@ -299,7 +299,7 @@ def _quality(
     if lat_test.logvar is not None:
         out["total_correlation"] = timer.run("tc", lambda: total_correlation(lat_test, seed=s.seed))
     else:
-        notes.append("total correlation: a deterministic encoder has no posterior q(z|x)")
+        notes.append("total correlation: a plain AE or a VQ-VAE has no posterior q(z|x)")
     if is_conditional(model):  # interpolated codes would need a class to decode under
         notes.append("smoothness / roughness: a cvae decodes a code only under a class")
         return {**out, "smoothness": None, "roughness": None}

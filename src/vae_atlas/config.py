@@ -19,7 +19,7 @@ SCHEMA_VERSION = 2
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "shapes", "folder", "store", "celeba")
 FAMILIES = ("mlp", "conv")
-OBJECTIVES = ("ae", "vae", "beta-vae", "iwae", "vamp", "hvae")
+OBJECTIVES = ("ae", "vae", "beta-vae", "iwae", "vamp", "hvae", "cvae", "vq-vae")
 LIKELIHOODS = ("bernoulli", "gaussian")
 ACTIVATIONS = ("relu", "tanh", "elu", "leaky_relu")
 DEVICES = ("auto", "cpu", "cuda")
@@ -33,7 +33,19 @@ MAX_SEED = 2**32 - 1
 # of each objective (β = 4 is the usual β-VAE starting point, Higgins et al. 2017).
 DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64, 128)}
 CONV_IMAGE_SIZES = (28, 32, 64, 128)  # square sides the conv family supports, smallest first
-DEFAULT_BETA = {"ae": 1.0, "vae": 1.0, "beta-vae": 4.0, "iwae": 1.0, "vamp": 1.0, "hvae": 1.0}
+# (vq-vae: beta is the commitment weight, 0.25 as in van den Oord et al. 2017.)
+DEFAULT_BETA = {
+    "ae": 1.0,
+    "vae": 1.0,
+    "beta-vae": 4.0,
+    "iwae": 1.0,
+    "vamp": 1.0,
+    "hvae": 1.0,
+    "cvae": 1.0,
+    "vq-vae": 0.25,
+}
+# vq-vae's conv stages: two by default, a 7x7 grid of codes on 28x28 images
+VQ_HIDDEN = (32, 64)
 
 
 class ConfigError(ValueError):
@@ -154,6 +166,8 @@ class ModelConfig:
     # vamp: the VampPrior's number of pseudo-inputs K; hvae: the lower level's (z1) size
     pseudo_inputs: int = 100
     lower_latent_dim: int = 16
+    codebook_size: int = 128
+    n_classes: int = 0  # cvae: the label's one-hot size, set from the dataset's classes
 
     def __post_init__(self) -> None:
         _check_choice("model.family", self.family, FAMILIES)
@@ -161,7 +175,8 @@ class ModelConfig:
         # the one place a default depends on another field: resolved here, so every config (from
         # Python, the CLI or JSON) holds concrete values and compares equal to its spelled-out form
         if self.hidden is None:
-            object.__setattr__(self, "hidden", DEFAULT_HIDDEN[self.family])
+            hidden = VQ_HIDDEN if self.objective == "vq-vae" else DEFAULT_HIDDEN[self.family]
+            object.__setattr__(self, "hidden", hidden)
         if self.beta is None:
             object.__setattr__(self, "beta", DEFAULT_BETA[self.objective])
         _check_choice("model.likelihood", self.likelihood, LIKELIHOODS)
@@ -185,12 +200,25 @@ class ModelConfig:
         _check_int("model.iwae_k", self.iwae_k, 1)
         _check_int("model.pseudo_inputs", self.pseudo_inputs, 1)
         _check_int("model.lower_latent_dim", self.lower_latent_dim, 1)
+        _check_int("model.codebook_size", self.codebook_size, 2)
+        _check_int("model.n_classes", self.n_classes, 0)
+        if self.n_classes and self.objective != "cvae":
+            raise ConfigError(
+                f"model.n_classes={self.n_classes} applies to objective='cvae' only",
+                field="model.n_classes",
+            )
+        if self.objective == "vq-vae" and self.family != "conv":
+            raise ConfigError(
+                "model.objective='vq-vae' needs family='conv' (--family conv): its encoder "
+                "maps an image to a grid of codes",
+                field="model.family",
+            )
         if self.objective == "vae" and self.beta != 1.0:
             raise ConfigError(
                 f"model.beta={self.beta} needs objective='beta-vae' (vae means β=1)",
                 field="model.beta",
             )
-        if self.family == "conv":
+        if self.family == "conv" and self.objective != "vq-vae":
             c, h, w = self.image_shape
             if c not in (1, 3) or h != w or h not in CONV_IMAGE_SIZES:
                 sizes = ", ".join(f"{s}x{s}" for s in CONV_IMAGE_SIZES)
@@ -203,7 +231,7 @@ class ModelConfig:
     @property
     def stochastic(self) -> bool:
         """Whether the encoder outputs a distribution (False for a plain autoencoder)."""
-        return self.objective != "ae"
+        return self.objective not in ("ae", "vq-vae")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from vae_atlas.data import ImageSet
+from vae_atlas.models.conditional import is_conditional
 from vae_atlas.models.inference import collect_codes, encode_stream, eval_mode, model_device
 
 
@@ -61,6 +62,7 @@ def encode_images(
     images: ImageSet | torch.Tensor,
     *,
     batch_size: int = 1024,
+    labels: np.ndarray | None = None,
 ) -> LatentSet:
     """Posterior means and log-variances of every image, encoded ``batch_size`` at a time.
 
@@ -68,8 +70,9 @@ def encode_images(
     in [0, 1]. Only one batch is converted to float at a time and the codes go straight into
     float64 arrays allocated once, so peak memory is the N×D codes plus a batch; a memory-mapped
     split (:mod:`vae_atlas.data.store`) also gives each batch's pages back once encoded.
+    A conditional model (:func:`~vae_atlas.models.is_conditional`) is given the set's labels
+    (``labels`` (N,) for a bare tensor).
     """
-    labels = None
     if isinstance(images, ImageSet) and images.labels is not None:
         labels = images.labels.numpy()
     raw, scale = raw_pixels(images)
@@ -78,20 +81,37 @@ def encode_images(
         chunks = images.chunks(batch_size)
     else:
         chunks = (raw[start : start + batch_size] for start in range(0, n, batch_size))
-    mu, logvar = collect_codes(encode_stream(model, chunks, scale=scale), n, dtype=torch.float64)
+    given = None
+    if is_conditional(model):
+        if labels is None:
+            raise ValueError(
+                "a conditional model encodes given the class: these images have no labels"
+            )
+        given = (torch.as_tensor(labels[s : s + batch_size]) for s in range(0, n, batch_size))
+    stream = encode_stream(model, chunks, scale=scale, labels=given)
+    mu, logvar = collect_codes(stream, n, dtype=torch.float64)
     if mu is None:
         return LatentSet(np.zeros((0, int(getattr(model, "latent_dim", 0)))), None, labels)
     return LatentSet(mu.numpy(), None if logvar is None else logvar.numpy(), labels)
 
 
 @torch.no_grad()
-def decode_latents(model: nn.Module, z: np.ndarray, *, batch_size: int = 1024) -> np.ndarray:
-    """Mean images (N, C, H, W) float32 in [0, 1] for codes z (N, D), decoded in batches."""
+def decode_latents(
+    model: nn.Module,
+    z: np.ndarray,
+    *,
+    batch_size: int = 1024,
+    labels: np.ndarray | None = None,
+) -> np.ndarray:
+    """Mean images (N, C, H, W) float32 in [0, 1] for codes z (N, D), decoded in batches; a
+    conditional model decodes each code under its class in ``labels`` (N,)."""
     device = model_device(model)
     out = []
     z_t = torch.as_tensor(np.asarray(z), dtype=torch.float32)
+    y_t = None if labels is None else torch.as_tensor(np.asarray(labels), dtype=torch.int64)
     with eval_mode(model):
         for start in range(0, z_t.shape[0], batch_size):
             zb = z_t[start : start + batch_size].to(device)
-            out.append(model.decode(zb).float().cpu().numpy())
+            given = () if y_t is None else (y_t[start : start + batch_size].to(device),)
+            out.append(model.decode(zb, *given).float().cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0,), dtype=np.float32)

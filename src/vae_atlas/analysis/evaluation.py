@@ -24,6 +24,8 @@ import torch
 from torch import nn
 
 from vae_atlas.analysis.attribute_scores import score_attributes
+from vae_atlas.analysis.codebook import code_usage, is_vector_quantised
+from vae_atlas.analysis.conditional import conditional_neg_elbo_per_image
 from vae_atlas.analysis.disentanglement import ShapesOracle, disentanglement_scores
 from vae_atlas.analysis.encode import LatentSet, encode_images
 from vae_atlas.analysis.evaluation_file import EvaluationResult
@@ -44,6 +46,7 @@ from vae_atlas.analysis.quality import (
     total_correlation,
 )
 from vae_atlas.data import Dataset, ImageSet
+from vae_atlas.models import is_conditional
 from vae_atlas.models.protocol import has_likelihood
 from vae_atlas.run import Run
 from vae_atlas.training.heldout import binarization_seed
@@ -139,9 +142,11 @@ def evaluate_model(
     notes: list[str] = []
     x_test, labels = select_images(dataset.test, s.max_test_images, s.seed, binarize_seed)
     x_train, train_labels = select_images(dataset.train, s.max_train_images, s.seed, binarize_seed)
-    lat_test = timer.run("encode", lambda: encode_images(model, x_test))
+    lat_test = timer.run("encode", lambda: encode_images(model, x_test, labels=labels))
     lat_test = LatentSet(lat_test.mu, lat_test.logvar, labels)
-    lat_train = timer.run("encode train", lambda: encode_images(model, x_train))
+    lat_train = timer.run(
+        "encode train", lambda: encode_images(model, x_train, labels=train_labels)
+    )
     lat_train = LatentSet(lat_train.mu, lat_train.logvar, train_labels)
     like = _likelihood(model, x_test, lat_test, s, timer, notes)
     quality = _quality(model, lat_train, lat_test, s, timer, notes)
@@ -166,12 +171,27 @@ def evaluate_model(
         attrs = timer.run("attribute probes", lambda: score_attributes(
             lat_test.mu, a_test, dataset.attribute_names, fit_mu=lat_train.mu, fit_values=a_train,
         ).as_dict())  # fmt: skip
+    codebook = _codebook(model, x_test, timer, notes) if is_vector_quantised(model) else None
     return EvaluationResult(
         run="", dataset=dataset.name, objective="vae" if lat_test.logvar is not None else "ae",
         latent_dim=lat_test.latent_dim, n_test=len(x_test), n_dims=int(np.prod(x_test.shape[1:])),
         binarized=binarize_seed is not None, disentanglement=dis, attributes=attrs, notes=notes,
+        codebook=codebook,
         settings=asdict(s), seconds=timer.seconds, **like, **quality,
     )  # fmt: skip
+
+
+def _codebook(
+    model: nn.Module, x: torch.Tensor, timer: _Timer, notes: list[str]
+) -> dict[str, float | int]:
+    """A VQ-VAE's code usage over the test images ``x``, and what does not apply to it."""
+    usage = timer.run("codebook", lambda: code_usage(model, x))
+    notes.append(
+        "vq-vae: the posterior is one code per cell, not a Gaussian; the interpolation "
+        "numbers walk between quantised grids through vectors that are not codes"
+    )
+    return {"perplexity": usage.perplexity, "codes_used": usage.used,
+            "codebook_size": len(usage.counts)}  # fmt: skip
 
 
 def select_images(
@@ -219,11 +239,22 @@ def _likelihood(
     if not has_likelihood(model):
         notes.append("likelihood: the model has no log_px_given_z, so no ELBO / NLL")
         return out
+    if is_conditional(model):
+        elbo = conditional_neg_elbo_per_image(model, x, labels=lat.labels, seed=s.seed)
+        out.update(
+            neg_elbo=float(elbo.mean()),
+            neg_elbo_bits_per_dim=float(nats_to_bits_per_dim(elbo.mean(), n_dims)),
+        )
+        notes.append(
+            "likelihood: the cvae's −ELBO is given each image's own class; its IWAE "
+            "bound is not computed"
+        )
+        return out  # fmt: skip
     if lat.logvar is None:
         recon = neg_elbo_per_image(model, x, seed=s.seed)
         out["recon_nll"] = float(recon.mean())
-        notes.append("likelihood: plain autoencoder (no posterior, no KL), so no ELBO or IWAE "
-                     "bound; recon_nll is -log p(x | z = encoder(x))")  # fmt: skip
+        notes.append("likelihood: plain autoencoder or VQ-VAE (no posterior, no KL), so no "
+                     "ELBO or IWAE bound; recon_nll is -log p(x | z = encoder(x))")  # fmt: skip
         return out
     elbo = timer.run("elbo", lambda: neg_elbo_per_image(model, x, n_samples=1, seed=s.seed))
     iwae = timer.run("iwae", lambda: iwae_nll_per_image(model, x, k=s.k, seed=s.seed))
@@ -268,7 +299,10 @@ def _quality(
     if lat_test.logvar is not None:
         out["total_correlation"] = timer.run("tc", lambda: total_correlation(lat_test, seed=s.seed))
     else:
-        notes.append("total correlation: a plain AE has no posterior q(z|x)")
+        notes.append("total correlation: a plain AE or a VQ-VAE has no posterior q(z|x)")
+    if is_conditional(model):  # interpolated codes would need a class to decode under
+        notes.append("smoothness / roughness: a cvae decodes a code only under a class")
+        return {**out, "smoothness": None, "roughness": None}
     out["smoothness"] = timer.run(
         "smoothness", lambda: interpolation_smoothness(model, lat_test, seed=s.seed)
     )

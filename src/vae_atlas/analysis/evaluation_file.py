@@ -71,6 +71,8 @@ class EvaluationResult:
     # per attribute of the dataset (CelebA, a folder's table): held-out linear-probe numbers,
     # see vae_atlas.analysis.attribute_scores.AttributeScores.as_dict
     attributes: dict[str, dict[str, Any]] | None = None
+    # a VQ-VAE's codebook over the test codes: perplexity, codes_used, codebook_size
+    codebook: dict[str, float | int] | None = None
     notes: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -170,7 +172,7 @@ def evaluation_table(r: EvaluationResult, *, omit: Collection[str] = ()) -> dict
     whose keys are in ``omit`` (``run``, ``n_test``, ``neg_elbo``, ``iwae_nll``,
     ``iwae_bits_per_dim``, ``recon_nll``, ``knn_accuracy``, ``linear_probe_accuracy``,
     ``silhouette``, ``active``, ``kl_total``, ``total_correlation``, ``smoothness``,
-    ``roughness``, ``disentanglement``, ``attributes``)."""
+    ``roughness``, ``disentanglement``, ``codebook``, ``attributes``)."""
     iwae = _num(r.iwae_nll)
     if iwae is not None and r.iwae_nll_stderr is not None:
         iwae += f" ± {r.iwae_nll_stderr:.2f}"
@@ -192,6 +194,12 @@ def evaluation_table(r: EvaluationResult, *, omit: Collection[str] = ()) -> dict
     ]  # fmt: skip
     for key, name in DISENTANGLEMENT_NAMES.items():
         rows.append(("disentanglement", name, _num((r.disentanglement or {}).get(key), ".3f")))
+    if r.codebook is not None:
+        size = r.codebook["codebook_size"]
+        rows.append(
+            ("codebook", "codebook perplexity", f"{r.codebook['perplexity']:.1f} of {size}")
+        )
+        rows.append(("codebook", "codes used", f"{r.codebook['codes_used']} of {size}"))
     for name, entry in (r.attributes or {}).items():
         rows.append(("attributes", f"attribute probe: {name}", _attribute_text(entry)))
     return {label: text for key, label, text in rows if text is not None and key not in omit}

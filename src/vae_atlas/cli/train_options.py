@@ -99,7 +99,8 @@ MODEL_OPTIONS = (
     Option(
         "--objective",
         "model.objective",
-        "ae (no KL), vae, beta-vae, iwae, vamp (VampPrior) or hvae (two-level)",
+        "ae (no KL), vae, beta-vae, iwae, vamp (VampPrior), hvae (two-level), cvae "
+        "(conditioned on the label) or vq-vae (discrete codes; needs --family conv)",
         {"choices": OBJECTIVES},
     ),
     Option("--beta", "model.beta", _beta_help(), {"type": float}),
@@ -122,6 +123,13 @@ MODEL_OPTIONS = (
         "model.learn_sigma",
         "gaussian: learn the pixel std",
         {"action": "store_true"},
+    ),
+    Option(
+        "--codebook-size",
+        "model.codebook_size",
+        "vq-vae: number of codes K (--latent-dim is each code's size, --beta the commitment "
+        "weight)",
+        {"type": int},
     ),
     Option(
         "--k",

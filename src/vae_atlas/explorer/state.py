@@ -25,15 +25,18 @@ from vae_atlas.analysis import (
     kl_per_dim,
     model_device,
 )
+from vae_atlas.analysis.codebook import is_vector_quantised
+from vae_atlas.analysis.conditional import nearest_labels
 from vae_atlas.analysis.projection_cache import projection_key
 from vae_atlas.analysis.sampling import source_label
 from vae_atlas.analysis.traversal import dimension_ranking
+from vae_atlas.config import ConfigError
 from vae_atlas.data import ImageSet
 from vae_atlas.explorer.images import LAYOUTS, border_brightness
 from vae_atlas.explorer.maps import NONLINEAR, LatentMap, compute_map
 from vae_atlas.explorer.orbit import orbit_basis, orbit_map
 from vae_atlas.explorer.weights import DecoderExport, export_mlp_decoder
-from vae_atlas.models import as_latent_model, own_prior
+from vae_atlas.models import as_latent_model, is_conditional, own_prior
 from vae_atlas.run import Run
 
 
@@ -69,6 +72,11 @@ class ExplorerRun:
     ) -> None:
         if upload_layout not in LAYOUTS:
             raise ValueError(f"upload_layout={upload_layout!r} is not one of {', '.join(LAYOUTS)}")
+        if is_vector_quantised(model):
+            raise ConfigError(
+                f"{name}: a VQ-VAE's codes are discrete (one code per grid cell), so there is no "
+                f"latent map to explore; `vae-atlas report` draws its codebook and code maps"
+            )
         self.id = run_id
         self.version = 0  # weights swapped in since the app started (explore --follow)
         self.cache_dir = cache_dir
@@ -93,7 +101,10 @@ class ExplorerRun:
         self.n_active = int(active.sum())
         self.mean = self.latents.mu.mean(0)
         self.background = border_brightness(images.images[:2000].numpy() / 255.0)
-        self.decoder: DecoderExport | None = export_mlp_decoder(self.model)
+        # a conditional decoder also reads the class, which the in-page decoder does not know
+        self.decoder: DecoderExport | None = (
+            None if is_conditional(self.model) else export_mlp_decoder(self.model)
+        )
         self._maps: dict[tuple[str, tuple[int, int] | None], LatentMap] = {}
         self._map_trees: dict[tuple[str, tuple[int, int] | None], object] = {}
         self._lock = threading.Lock()
@@ -262,8 +273,15 @@ class ExplorerRun:
                 self._map_trees[key] = NearestNeighbors().fit(lmap.coords)
             return self._map_trees[key]
 
-    def decode(self, z: np.ndarray) -> np.ndarray:
-        """Images (B, C, H, W) float32 in [0, 1] for codes z (B, D) (B is capped by the API)."""
+    def decode(self, z: np.ndarray, classes: np.ndarray | None = None) -> np.ndarray:
+        """Images (B, C, H, W) float32 in [0, 1] for codes z (B, D) (B is capped by the API).
+
+        A conditional model decodes under ``classes`` (B,), by default each code's own class:
+        that of the nearest test code (an encoded test image's own label)."""
+        if is_conditional(self.model):
+            if classes is None:
+                classes = nearest_labels(self.latents.mu, self.latents.labels, z)
+            return decode_latents(self.model, z, labels=classes)
         if len(z) > 1024:
             return decode_latents(self.model, z)
         # the hot path of the hover fallback: no per-call eval()/train() toggling

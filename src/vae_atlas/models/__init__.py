@@ -6,6 +6,7 @@ from __future__ import annotations
 from torch import nn
 
 from vae_atlas.config import ModelConfig
+from vae_atlas.models.conditional import ConditionalAutoEncoder, is_conditional
 from vae_atlas.models.hierarchical import HierarchicalVAE
 from vae_atlas.models.inference import encode_batches, eval_mode, model_device
 from vae_atlas.models.likelihood import BernoulliLikelihood, GaussianLikelihood
@@ -19,22 +20,26 @@ from vae_atlas.models.vae import (
     log_standard_normal,
     reparameterize,
 )
+from vae_atlas.models.vq import VQAutoEncoder
 
 __all__ = [
     "AutoEncoder",
     "BernoulliLikelihood",
+    "ConditionalAutoEncoder",
     "GaussianLikelihood",
     "HierarchicalVAE",
     "LatentModel",
     "LossTerms",
     "MixturePrior",
     "ModelAdapter",
+    "VQAutoEncoder",
     "as_latent_model",
     "build_model",
     "encode_batches",
     "eval_mode",
     "gaussian_kl_per_dim",
     "has_likelihood",
+    "is_conditional",
     "log_normal",
     "log_standard_normal",
     "model_device",
@@ -45,7 +50,12 @@ __all__ = [
 ]
 
 # objectives whose model is more than an AutoEncoder with another loss
-MODEL_CLASSES: dict[str, type[nn.Module]] = {"vamp": VampPriorVAE, "hvae": HierarchicalVAE}
+MODEL_CLASSES: dict[str, type[nn.Module]] = {
+    "vamp": VampPriorVAE,
+    "hvae": HierarchicalVAE,
+    "vq-vae": VQAutoEncoder,
+    "cvae": ConditionalAutoEncoder,
+}
 
 
 def build_model(cfg: ModelConfig) -> AutoEncoder:

@@ -35,19 +35,26 @@ def model_device(model: nn.Module) -> torch.device:
 
 
 def encode_stream(
-    model: nn.Module, chunks: Iterable[torch.Tensor], *, scale: float = 1.0
+    model: nn.Module,
+    chunks: Iterable[torch.Tensor],
+    *,
+    scale: float = 1.0,
+    labels: Iterable[torch.Tensor] | None = None,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
     """Posterior means (B, D) and log-variances (B, D), or None for a deterministic encoder,
     of each chunk of images (B, C, H, W), on the CPU in the model's dtype, in eval mode.
 
     Each chunk is moved to the model's device as float32 and multiplied by ``scale`` (1/255 for
     uint8 pixels) only when its turn comes, so a caller that keeps nothing but the codes holds
-    one chunk of images at a time, however many there are.
+    one chunk of images at a time, however many there are. A conditional model is given each
+    chunk's ``labels`` (B,) too.
     """
     device = model_device(model)
+    label_chunks = iter(labels) if labels is not None else None
     with eval_mode(model), torch.no_grad():
         for chunk in chunks:
-            mu, logvar = model.encode(chunk.to(device=device, dtype=torch.float32) * scale)
+            given = () if label_chunks is None else (next(label_chunks).to(device),)
+            mu, logvar = model.encode(chunk.to(device=device, dtype=torch.float32) * scale, *given)
             yield mu.cpu(), None if logvar is None else logvar.cpu()
 
 
@@ -75,14 +82,22 @@ def collect_codes(
 
 
 def encode_batches(
-    model: nn.Module, x: torch.Tensor, *, batch_size: int = 1024, scale: float = 1.0
+    model: nn.Module,
+    x: torch.Tensor,
+    *,
+    batch_size: int = 1024,
+    scale: float = 1.0,
+    labels: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Posterior means (N, D) and log-variances (N, D), or None for a deterministic encoder, of
-    images ``x`` (N, C, H, W), on the CPU in the model's dtype, ``batch_size`` at a time (see
-    :func:`encode_stream` and :func:`collect_codes`)."""
+    images ``x`` (N, C, H, W) (and, for a conditional model, their ``labels`` (N,)), on the CPU
+    in the model's dtype, ``batch_size`` at a time (see :func:`encode_stream` and
+    :func:`collect_codes`)."""
     n = x.shape[0]
-    batches = (x[start : start + batch_size] for start in range(0, n, batch_size))
-    mu, logvar = collect_codes(encode_stream(model, batches, scale=scale), n)
+    starts = range(0, n, batch_size)
+    batches = (x[start : start + batch_size] for start in starts)
+    label_batches = None if labels is None else (labels[s : s + batch_size] for s in starts)
+    mu, logvar = collect_codes(encode_stream(model, batches, scale=scale, labels=label_batches), n)
     if mu is None:
         return torch.zeros(0, int(getattr(model, "latent_dim", 0))), None
     return mu, logvar

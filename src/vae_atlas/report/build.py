@@ -9,9 +9,11 @@ from pathlib import Path
 
 from torch import nn
 
+from vae_atlas.analysis.codebook import is_vector_quantised
 from vae_atlas.analysis.interpolation import pick_pair
 from vae_atlas.data import Dataset
-from vae_atlas.report import attribute_figures
+from vae_atlas.models import is_conditional
+from vae_atlas.report import attribute_figures, conditional_figures, vq_figures
 from vae_atlas.report import generation_figures as gen
 from vae_atlas.report import health_figures as health
 from vae_atlas.report import latent_figures as latent
@@ -96,6 +98,10 @@ def build_source_report(
     ctx = AtlasContext(source, options)
     check_choices(ctx)
     writer = FigureWriter(out_dir, dpi=options.dpi, progress=progress)
+    vq = is_vector_quantised(source.model)
+    if vq:  # discrete codes: their own figures, and notes for the Gaussian ones
+        vq_figures.add_vq_figures(ctx, writer)
+    skipped = conditional_figures.SKIPPED if is_conditional(source.model) else ()
     for step in (
         latent.add_scatter,
         latent.add_clouds,
@@ -108,10 +114,14 @@ def build_source_report(
         add_training,
         health.add_aggregate,
     ):
-        step(ctx, writer)
-    aucs = _anomalies(ctx, writer, ood)
+        if not vq and step not in skipped:
+            step(ctx, writer)
+    if skipped:  # a conditional model: its own decoding figures
+        conditional_figures.add_cvae_figures(ctx, writer)
+    aucs = [] if skipped else _anomalies(ctx, writer, ood)
     t0 = time.perf_counter()
-    findings = health.findings(ctx)
+    # the diagnostics read a Gaussian posterior and decode codes without a class
+    findings = [] if vq or skipped else health.findings(ctx)
     diagnostics_seconds = time.perf_counter() - t0
     index = _write_page(ctx, writer, findings, aucs)
     timings = {i.key: round(i.seconds, 3) for i in writer.items}
@@ -125,7 +135,11 @@ def _write_page(
     ctx: AtlasContext, writer: FigureWriter, findings: list, aucs: list[tuple[str, float]]
 ) -> Path:
     source = ctx.source
-    numbers = {**health.summary_numbers(ctx), **{f"OOD ROC AUC ({k})": f"{v:.3f}" for k, v in aucs}}
+    summary = vq_figures.vq_summary_numbers if is_vector_quantised(source.model) else None
+    numbers = {
+        **(summary or health.summary_numbers)(ctx),
+        **{f"OOD ROC AUC ({k})": f"{v:.3f}" for k, v in aucs},
+    }
     intro = (
         '<div class="summary">'
         + table({k: v for k, v in source.summary.items()})
@@ -157,6 +171,7 @@ def check_choices(ctx: AtlasContext) -> None:
     if ctx.options.attribute_classes is not None:
         gen.class_pair(ctx)
     attribute_figures.check_attribute_choice(ctx)
+    vq_figures.check_vq_choices(ctx)
     d = ctx.source.latent_dim
     if ctx.options.dims is not None and max(ctx.options.dims) >= d:
         named = ", ".join(f"z{i + 1}" for i in ctx.options.dims)

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from vae_atlas.analysis.codebook import is_vector_quantised
 from vae_atlas.analysis.interpolation import pick_pair, random_pairs, typical_pair
 from vae_atlas.analysis.quality import pair_roughness
 from vae_atlas.analysis.sampling import prior_samples
+from vae_atlas.models import is_conditional
 from vae_atlas.report import comparison_figures as cf
 from vae_atlas.report import health_figures as health
 from vae_atlas.report.build import check_choices, prepare_dir
@@ -42,6 +44,8 @@ def build_comparison(
     out = Path(out_dir)
     prepare_dir(out)
     sources = distinct_names([source_from_run(r) for r in runs])
+    for source in sources:
+        _check_comparable(source)
     contexts = [AtlasContext(s, options) for s in sources]
     check_choices(contexts[0])
     writer = FigureWriter(out, dpi=options.dpi, progress=progress)
@@ -79,6 +83,21 @@ def build_comparison(
     index = out / "index.html"
     index.write_text(page, encoding="utf-8")
     return index
+
+
+def _check_comparable(source: AtlasSource) -> None:
+    """``compare`` draws every model's continuous latent space decoded without a class: a
+    VQ-VAE or a cvae among them is one ValueError saying why not."""
+    if is_vector_quantised(source.model):
+        why = "a VQ-VAE (its codes are discrete, one per grid cell)"
+    elif is_conditional(source.model):
+        why = "a cvae (it decodes a code only under a class)"
+    else:
+        return
+    raise ValueError(
+        f"compare draws continuous latent spaces decoded without a class, and {source.name} is "
+        f"{why}; see its own report (vae-atlas report)"
+    )
 
 
 def distinct_names(sources: list[AtlasSource]) -> list[AtlasSource]:

@@ -7,6 +7,7 @@ from functools import cached_property
 import numpy as np
 import torch
 
+from vae_atlas.analysis.conditional import conditional_neg_elbo_per_image
 from vae_atlas.analysis.encode import LatentSet, encode_images
 from vae_atlas.analysis.likelihood import neg_elbo_per_image
 from vae_atlas.analysis.projection import Projection, project_latents
@@ -15,6 +16,7 @@ from vae_atlas.analysis.quality import knn_accuracy, silhouette_by_class
 from vae_atlas.analysis.sampling import spread_index
 from vae_atlas.analysis.traversal import dimension_ranking
 from vae_atlas.data import ImageSet
+from vae_atlas.models import is_conditional
 from vae_atlas.models.priors import MixturePrior, own_prior
 from vae_atlas.models.protocol import has_likelihood
 from vae_atlas.report.options import ReportOptions
@@ -104,6 +106,10 @@ class AtlasContext:
         """−ELBO per test image, or None when the model cannot score images."""
         if not has_likelihood(self.source.model):
             return None
+        if is_conditional(self.source.model):  # scored under each input's own class
+            return conditional_neg_elbo_per_image(
+                self.source.model, self.test, seed=self.options.seed
+            )
         return neg_elbo_per_image(self.source.model, self.test, seed=self.options.seed)
 
     @cached_property

@@ -28,10 +28,12 @@ def evaluate_elbo(
     *,
     batch_size: int = 2048,
     generator: torch.Generator | None = None,
+    labels: torch.Tensor | None = None,
 ) -> ElboSummary:
     """−ELBO = E_q[−log p(x|z)] + KL(q(z|x) ‖ p(z)), one z sample per image, over x (N, C, H, W).
 
-    A plain AE is scored on its deterministic code (the KL terms are then zero).
+    A plain AE is scored on its deterministic code (the KL terms are then zero); a conditional
+    model is given the images' ``labels`` (N,).
     """
     recon_sum = 0.0
     kl_dims_sum = torch.zeros(model.latent_dim, dtype=torch.float64)
@@ -46,13 +48,14 @@ def evaluate_elbo(
                 kl_dims_sum += kl_dims_b.sum(0).double().cpu()
                 kl_extra += float((kl_b.double() - kl_dims_b.double().sum(1)).sum())
                 continue
-            mu, logvar = model.encode(xb)
+            given = () if labels is None else (labels[start : start + batch_size],)
+            mu, logvar = model.encode(xb, *given)
             if logvar is None:
                 z = mu
             else:
                 z = reparameterize(mu, logvar, generator)
                 kl_dims_sum += gaussian_kl_per_dim(mu, logvar).sum(0).double().cpu()
-            recon_sum += float(-model.log_px_given_z(xb, z).double().sum())
+            recon_sum += float(-model.log_px_given_z(xb, z, *given).double().sum())
     n = x.shape[0]
     kl_per_dim = (kl_dims_sum / n).tolist()
     recon, kl = recon_sum / n, float(sum(kl_per_dim)) + kl_extra / n

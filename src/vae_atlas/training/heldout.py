@@ -11,7 +11,7 @@ import torch
 
 from vae_atlas.config import TrainConfig
 from vae_atlas.data import Dataset, ImageSet, binarize_images
-from vae_atlas.models import AutoEncoder
+from vae_atlas.models import AutoEncoder, is_conditional
 from vae_atlas.models.inference import encode_batches
 from vae_atlas.seeds import derive_seed
 from vae_atlas.training.evaluation import evaluate_elbo
@@ -27,6 +27,7 @@ class HeldOutSets:
     val: torch.Tensor | None
     probe_index: torch.Tensor
     test_labels: torch.Tensor | None
+    val_labels: torch.Tensor | None = None
 
 
 def binarization_seed(train: TrainConfig, split: str) -> int | None:
@@ -55,12 +56,18 @@ def heldout_sets(data: Dataset, train: TrainConfig, device: torch.device) -> Hel
     gen = torch.Generator().manual_seed(derive_seed(train.seed, "probe"))
     order = torch.randperm(n_test, generator=gen)
     probe = order[: min(train.probe_size, n_test)].sort().values
-    return HeldOutSets(test.to(device), val, probe, data.test.labels)
+    val_labels = None if data.val is None else data.val.labels
+    return HeldOutSets(test.to(device), val, probe, data.test.labels, val_labels)
 
 
 def probe_codes(model: AutoEncoder, sets: HeldOutSets) -> dict[str, torch.Tensor]:
     """The probe set's posterior means (P, D) and, for a VAE, log-variances."""
-    mu, logvar = encode_batches(model, sets.test[sets.probe_index.to(sets.test.device)])
+    labels = _given_labels(model, sets.test_labels)
+    mu, logvar = encode_batches(
+        model,
+        sets.test[sets.probe_index.to(sets.test.device)],
+        labels=None if labels is None else labels[sets.probe_index],
+    )
     return {"mu": mu} if logvar is None else {"mu": mu, "logvar": logvar}
 
 
@@ -81,7 +88,9 @@ def epoch_row(trainer: Trainer, sets: HeldOutSets, totals: EpochTotals | None) -
             images_per_s=round(n / seconds, 1) if seconds > 0 else None,
             skipped_batches=totals.skipped_batches,
         )
-    test = _elbo(trainer, sets.test, derive_seed(tc.seed, "epoch-eval", pos.epoch))
+    test = _elbo(
+        trainer, sets.test, derive_seed(tc.seed, "epoch-eval", pos.epoch), sets.test_labels
+    )
     sched = trainer.schedule(max(pos.step - 1, 0))
     row.update(
         test_recon=test.recon,
@@ -95,7 +104,12 @@ def epoch_row(trainer: Trainer, sets: HeldOutSets, totals: EpochTotals | None) -
         n_val = 0 if sets.val is None else sets.val.shape[0]
         row.update(n_train=trainer.train_x.shape[0], n_val=n_val)
     if sets.val is not None:
-        val = _elbo(trainer, sets.val, derive_seed(tc.seed, "epoch-eval-validation", pos.epoch))
+        val = _elbo(
+            trainer,
+            sets.val,
+            derive_seed(tc.seed, "epoch-eval-validation", pos.epoch),
+            sets.val_labels,
+        )
         row.update(
             val_recon=val.recon,
             val_kl=val.kl if stochastic else None,
@@ -104,7 +118,15 @@ def epoch_row(trainer: Trainer, sets: HeldOutSets, totals: EpochTotals | None) -
     return row
 
 
-def _elbo(trainer: Trainer, x: torch.Tensor, seed: int) -> Any:
+def _elbo(trainer: Trainer, x: torch.Tensor, seed: int, labels: torch.Tensor | None) -> Any:
     gen = torch.Generator(device=trainer.device).manual_seed(seed)
     batch = trainer.config.train.eval_batch_size
-    return evaluate_elbo(trainer.model, x, batch_size=batch, generator=gen)
+    labels = _given_labels(trainer.model, labels)
+    return evaluate_elbo(trainer.model, x, batch_size=batch, generator=gen, labels=labels)
+
+
+def _given_labels(model: AutoEncoder, labels: torch.Tensor | None) -> torch.Tensor | None:
+    """The labels a conditional model is given (on its device); None for any other model."""
+    if not is_conditional(model) or labels is None:
+        return None
+    return labels.to(next(model.parameters()).device)

@@ -9,6 +9,7 @@ from vae_atlas.config import ModelConfig
 from vae_atlas.models.hierarchical import HierarchicalVAE
 from vae_atlas.models.inference import encode_batches, eval_mode, model_device
 from vae_atlas.models.likelihood import BernoulliLikelihood, GaussianLikelihood
+from vae_atlas.models.objectives import FactorVAE
 from vae_atlas.models.priors import MixturePrior, VampPriorVAE, own_prior, prior_of
 from vae_atlas.models.protocol import LatentModel, ModelAdapter, as_latent_model, has_likelihood
 from vae_atlas.models.vae import (
@@ -45,7 +46,11 @@ __all__ = [
 ]
 
 # objectives whose model is more than an AutoEncoder with another loss
-MODEL_CLASSES: dict[str, type[nn.Module]] = {"vamp": VampPriorVAE, "hvae": HierarchicalVAE}
+MODEL_CLASSES: dict[str, type[nn.Module]] = {
+    "vamp": VampPriorVAE,
+    "hvae": HierarchicalVAE,
+    "factor-vae": FactorVAE,  # the autoencoder and its discriminator
+}
 
 
 def build_model(cfg: ModelConfig) -> AutoEncoder:

@@ -165,8 +165,7 @@ class Trainer:
         """
         tc, pos = self.config.train, self.position
         sched = self.schedule(pos.step)
-        for group in self.optimizer.param_groups:
-            group["lr"] = sched.lr
+        self.apply_lr(sched.lr)
         terms, to_backprop = self.forward(x, sched)
         # one read of all three scalars (one device sync on GPU instead of three)
         values = torch.stack([terms.loss, terms.recon, terms.kl]).detach().tolist()
@@ -189,6 +188,11 @@ class Trainer:
             pos.sums[key] += value
         return _detached(terms)
 
+    def apply_lr(self, lr: float) -> None:
+        """Set the step's learning rate on the optimiser (here on every parameter group)."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
     def forward(self, x: torch.Tensor, sched: Schedule) -> tuple[LossTerms, torch.Tensor]:
         """The loss terms of the batch ``x`` and the scalar to backpropagate (here the loss)."""
         tc, mc = self.config.train, self.config.model
@@ -204,6 +208,7 @@ class Trainer:
                 capacity=sched.capacity,
                 k=mc.iwae_k,
                 generator=self.generator,
+                dataset_size=self.train_x.shape[0],
             )
         return terms, terms.loss
 

@@ -142,8 +142,8 @@ def test_the_loss_weighs_each_term_and_reports_the_true_kl():
     x = torch.rand(16, 1, 8, 8, generator=torch.Generator().manual_seed(0))
     weights = {"tc_alpha": 2.0, "tc_beta": 6.0, "tc_gamma": 0.5}
     model = tc_model(objective="beta-tcvae", **weights)
-    mu, logvar = model.encode(x)
     with torch.no_grad():
+        mu, logvar = model.encode(x)
         terms = tcvae_loss(
             model,
             x,

@@ -272,6 +272,19 @@ class ModelConfig:
         """Whether the encoder outputs a distribution (False for a plain autoencoder)."""
         return self.objective != "ae"
 
+    @property
+    def objective_label(self) -> str:
+        """The objective with the weights that set it apart, e.g. ``beta-vae (β = 4)``."""
+        settings = {
+            "beta-vae": f"β = {self.beta:g}",
+            "beta-tcvae": f"α = {self.tc_alpha:g}, β = {self.tc_beta:g}, γ = {self.tc_gamma:g}, "
+            f"{self.tc_estimator.upper()}",
+            "dip-vae": f"type {self.dip_type}, λ_od = {self.dip_lambda_od:g}, "
+            f"λ_d = {self.dip_lambda_d or 0:g}",
+            "factor-vae": f"γ = {self.factor_gamma:g}",
+        }.get(self.objective)
+        return self.objective if settings is None else f"{self.objective} ({settings})"
+
 
 def _check_objective_fields(cfg: ModelConfig) -> None:
     """Validate the disentangling objectives' fields, resolve ``dip_lambda_d``, and refuse a

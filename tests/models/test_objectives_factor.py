@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from vae_atlas.config import ConfigError, ModelConfig
+from vae_atlas.config import ConfigError, ModelConfig, RunConfig
 from vae_atlas.models import build_model
 from vae_atlas.models.objectives import FactorVAE, discriminator_loss, factor_loss, permute_dims
 
@@ -123,3 +123,19 @@ def test_bad_settings_are_one_line_errors_naming_the_field(fields, message):
     with pytest.raises(ConfigError, match=message) as info:
         ModelConfig(**fields)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"objective": "factor-vae", "factor_gamma": 6.4, "factor_hidden": (32, 8)},
+        {"objective": "beta-tcvae", "tc_alpha": 0.5, "tc_estimator": "mws"},
+        {"objective": "dip-vae", "dip_type": "ii", "dip_lambda_od": 2.5},
+    ],
+)
+def test_the_settings_survive_the_run_config_file(fields):
+    config = RunConfig(model=ModelConfig(image_shape=(1, 8, 8), **fields))
+    again = RunConfig.from_json(config.to_json())
+    assert again == config
+    for name, value in fields.items():
+        assert getattr(again.model, name) == value

@@ -63,7 +63,8 @@ class FactorVAETrainer(Trainer):
 
 # objectives that need more than the plain Trainer; the others train with any Trainer
 OBJECTIVE_TRAINERS: dict[str, type[Trainer]] = {"factor-vae": FactorVAETrainer}
-# objectives whose loss needs the training set's size, which the distributed step does not pass
+# objectives the distributed step cannot train: beta-tcvae's loss needs the training set's size,
+# which it does not pass, and factor-vae's discriminator needs FactorVAETrainer's optimiser
 SINGLE_PROCESS = ("beta-tcvae", "factor-vae")
 
 

@@ -55,6 +55,9 @@ DEFAULT_BETA = {
     "hvae": 1.0,
     **dict.fromkeys(DISENTANGLING, 1.0),
 }
+# objectives the distributed step cannot train: beta-tcvae's loss needs the training set's size,
+# which it does not pass, and factor-vae's discriminator needs FactorVAETrainer's optimiser
+SINGLE_PROCESS_OBJECTIVES = ("beta-tcvae", "factor-vae")
 # β-TCVAE's estimators of log q(z): minibatch stratified / weighted sampling
 TC_ESTIMATORS = ("mss", "mws")
 DIP_TYPES = ("i", "ii")

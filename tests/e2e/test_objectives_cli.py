@@ -109,6 +109,7 @@ def test_a_negative_gamma_is_one_line_without_traceback(tmp_path):
         (["--objective", "beta-tcvae", "--tc-gamma", "-2"], "--tc-gamma -2.0 must be >= 0"),
         (["--objective", "dip-vae", "--beta", "4"], "--beta 4.0 applies to objective='beta-vae'"),
         (["--objective", "beta-tcvae", "--tc-estimator", "kde"], "invalid choice: 'kde'"),
+        (["--objective", "beta-tcvae", "--nproc", "2"], "trains in one process; leave --nproc"),
     ],
 )
 def test_bad_settings_are_one_line_errors(tmp_path, capsys, flags, message):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from vae_atlas.config import RunConfig
+from vae_atlas.config import SINGLE_PROCESS_OBJECTIVES, RunConfig
 from vae_atlas.models.objectives import FactorVAE
 from vae_atlas.training.errors import TrainingError
 from vae_atlas.training.trainer import Trainer, make_adam
@@ -63,9 +63,6 @@ class FactorVAETrainer(Trainer):
 
 # objectives that need more than the plain Trainer; the others train with any Trainer
 OBJECTIVE_TRAINERS: dict[str, type[Trainer]] = {"factor-vae": FactorVAETrainer}
-# objectives the distributed step cannot train: beta-tcvae's loss needs the training set's size,
-# which it does not pass, and factor-vae's discriminator needs FactorVAETrainer's optimiser
-SINGLE_PROCESS = ("beta-tcvae", "factor-vae")
 
 
 def trainer_class_for(
@@ -73,9 +70,9 @@ def trainer_class_for(
 ) -> type[Trainer]:
     """The trainer class that trains ``objective``: the caller's ``trainer_class`` when it can,
     the objective's own when the caller left the default :class:`Trainer`."""
-    if distributed and objective in SINGLE_PROCESS:
+    if distributed and objective in SINGLE_PROCESS_OBJECTIVES:
         raise TrainingError(
-            f"--objective {objective} trains in one process only; run it without torchrun"
+            f"--objective {objective} trains in one process; run it without torchrun"
         )
     needed = OBJECTIVE_TRAINERS.get(objective)
     if needed is None or issubclass(trainer_class, needed):

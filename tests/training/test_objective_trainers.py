@@ -15,7 +15,7 @@ import vae_atlas as va
 from vae_atlas.checkpoint import load_tensors
 from vae_atlas.config import DataConfig
 from vae_atlas.models.objectives import permute_dims
-from vae_atlas.training import FactorVAETrainer, Trainer, TrainingError, train
+from vae_atlas.training import FactorVAETrainer, TCVAETrainer, Trainer, TrainingError, train
 from vae_atlas.training.objective_trainers import trainer_class_for
 
 from ..tiny_runs import tiny_config as base_config
@@ -123,6 +123,7 @@ def test_the_discriminator_learns_to_tell_permuted_codes(tmp_path, digits):
 
 def test_objectives_pick_their_trainer_and_refuse_what_cannot_train_them():
     assert trainer_class_for("factor-vae", Trainer, distributed=False) is FactorVAETrainer
+    assert trainer_class_for("beta-tcvae", Trainer, distributed=False) is TCVAETrainer
     assert trainer_class_for("vae", Trainer, distributed=False) is Trainer
     assert trainer_class_for("factor-vae", CtrlCAtStep, distributed=False) is CtrlCAtStep
 

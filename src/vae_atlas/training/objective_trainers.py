@@ -1,5 +1,6 @@
-"""Trainers chosen by the objective: :class:`FactorVAETrainer` gives FactorVAE's discriminator
-its own Adam (Kim & Mnih 2018: learning rate 1e-4, betas 0.5 and 0.9, held constant).
+"""Trainers chosen by the objective: :class:`TCVAETrainer` hands β-TCVAE's loss the training
+set's size; :class:`FactorVAETrainer` gives FactorVAE's discriminator its own Adam (Kim & Mnih
+2018: learning rate 1e-4, betas 0.5 and 0.9, held constant).
 
 The discriminator's weights are the model's (``discriminator.*``) and their Adam moments are a
 second parameter group of the run's one optimiser, so the checkpoint keeps both with everything
@@ -8,6 +9,8 @@ alone, so a group with its own learning rate and betas is an optimiser of its ow
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 
@@ -61,8 +64,19 @@ class FactorVAETrainer(Trainer):
         self.optimizer.param_groups[0]["lr"] = lr
 
 
+class TCVAETrainer(Trainer):
+    """A :class:`Trainer` for ``beta-tcvae``: its estimators of log q(z) need the number of
+    training images."""
+
+    def loss_options(self) -> dict[str, Any]:
+        return {"dataset_size": self.train_x.shape[0]}
+
+
 # objectives that need more than the plain Trainer; the others train with any Trainer
-OBJECTIVE_TRAINERS: dict[str, type[Trainer]] = {"factor-vae": FactorVAETrainer}
+OBJECTIVE_TRAINERS: dict[str, type[Trainer]] = {
+    "beta-tcvae": TCVAETrainer,
+    "factor-vae": FactorVAETrainer,
+}
 
 
 def trainer_class_for(

@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -208,9 +209,13 @@ class Trainer:
                 capacity=sched.capacity,
                 k=mc.iwae_k,
                 generator=self.generator,
-                dataset_size=self.train_x.shape[0],
+                **self.loss_options(),
             )
         return terms, terms.loss
+
+    def loss_options(self) -> dict[str, Any]:
+        """Keyword arguments the objective's loss needs beyond the schedule (none here)."""
+        return {}
 
     def reduce(self, sums: dict[str, float]) -> dict[str, float]:
         """A step's sums over its images (nats and the image count) as the epoch counts them:

@@ -19,7 +19,19 @@ SCHEMA_VERSION = 2
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "shapes", "folder", "store", "celeba")
 FAMILIES = ("mlp", "conv")
-OBJECTIVES = ("ae", "vae", "beta-vae", "iwae", "vamp", "hvae", "cvae", "vq-vae")
+OBJECTIVES = (
+    "ae",
+    "vae",
+    "beta-vae",
+    "iwae",
+    "vamp",
+    "hvae",
+    "cvae",
+    "vq-vae",
+    "beta-tcvae",
+    "dip-vae",
+    "factor-vae",
+)
 LIKELIHOODS = ("bernoulli", "gaussian")
 ACTIVATIONS = ("relu", "tanh", "elu", "leaky_relu")
 DEVICES = ("auto", "cpu", "cuda")
@@ -34,6 +46,9 @@ MAX_SEED = 2**32 - 1
 DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64, 128)}
 CONV_IMAGE_SIZES = (28, 32, 64, 128)  # square sides the conv family supports, smallest first
 # (vq-vae: beta is the commitment weight, 0.25 as in van den Oord et al. 2017.)
+# The disentangling objectives weigh their own terms (tc_*, dip_*, factor_*), so their KL weight
+# stays 1: β-TCVAE (Chen et al. 2018), DIP-VAE (Kumar et al. 2018), FactorVAE (Kim & Mnih 2018).
+DISENTANGLING = ("beta-tcvae", "dip-vae", "factor-vae")
 DEFAULT_BETA = {
     "ae": 1.0,
     "vae": 1.0,
@@ -43,9 +58,25 @@ DEFAULT_BETA = {
     "hvae": 1.0,
     "cvae": 1.0,
     "vq-vae": 0.25,
+    **dict.fromkeys(DISENTANGLING, 1.0),
 }
 # vq-vae's conv stages: two by default, a 7x7 grid of codes on 28x28 images
 VQ_HIDDEN = (32, 64)
+# objectives the distributed step cannot train: beta-tcvae's loss needs the training set's size,
+# which it does not pass, factor-vae's discriminator needs FactorVAETrainer's optimiser, and cvae's
+# step needs each batch's labels
+SINGLE_PROCESS_OBJECTIVES = ("beta-tcvae", "factor-vae", "cvae")
+# β-TCVAE's estimators of log q(z): minibatch stratified / weighted sampling
+TC_ESTIMATORS = ("mss", "mws")
+DIP_TYPES = ("i", "ii")
+# DIP-VAE's diagonal weight λ_d per type, as a multiple of λ_od (the paper's ratios)
+DIP_DIAGONAL_FACTOR = {"i": 10.0, "ii": 1.0}
+# The fields that tune one objective; given for another, they would be silently ignored
+OBJECTIVE_FIELDS = {
+    **dict.fromkeys(("tc_alpha", "tc_beta", "tc_gamma", "tc_estimator"), "beta-tcvae"),
+    **dict.fromkeys(("dip_type", "dip_lambda_od", "dip_lambda_d"), "dip-vae"),
+    **dict.fromkeys(("factor_gamma", "factor_lr", "factor_hidden"), "factor-vae"),
+}
 
 
 class ConfigError(ValueError):
@@ -148,6 +179,22 @@ class ModelConfig:
     (:data:`DEFAULT_BETA`: 4 for ``beta-vae``, else 1). ``capacity_max`` > 0 turns on
     the capacity annealing of Burgess et al. (2018): the KL is pulled towards a target C that
     grows linearly from 0 to ``capacity_max`` nats over ``capacity_steps`` optimiser steps.
+
+    Disentangling objectives (each field applies to its objective only):
+
+    * ``beta-tcvae``: the KL split into index-code MI, total correlation and dimension-wise KL,
+      weighted ``tc_alpha``, ``tc_beta``, ``tc_gamma`` (Chen et al. 2018 use α = γ = 1 and
+      vary β; 6 is in the range they report disentangling dSprites); ``tc_estimator`` is the
+      estimator of log q(z): ``mss`` (minibatch stratified sampling, the authors' recommendation)
+      or ``mws`` (minibatch weighted sampling).
+    * ``dip-vae``: ``dip_type`` ``i`` penalises the covariance of the posterior means, ``ii``
+      that of the aggregate posterior; off-diagonal weight ``dip_lambda_od`` and diagonal weight
+      ``dip_lambda_d`` (left out: 10 λ_od for i, λ_od for ii, the paper's ratios; λ_od = 10 is
+      its dSprites setting for type i).
+    * ``factor-vae``: total-correlation weight ``factor_gamma`` (in the range [10, 100] Kim &
+      Mnih 2018 report for dSprites), the discriminator's Adam learning rate ``factor_lr``
+      (theirs: 1e-4, with betas 0.5, 0.9) and hidden widths ``factor_hidden`` (theirs: 5 × 1000
+      with leaky ReLU).
     """
 
     family: str = "mlp"
@@ -168,10 +215,21 @@ class ModelConfig:
     lower_latent_dim: int = 16
     codebook_size: int = 128
     n_classes: int = 0  # cvae: the label's one-hot size, set from the dataset's classes
+    tc_alpha: float = 1.0
+    tc_beta: float = 6.0
+    tc_gamma: float = 1.0
+    tc_estimator: str = "mss"
+    dip_type: str = "i"
+    dip_lambda_od: float = 10.0
+    dip_lambda_d: float | None = None
+    factor_gamma: float = 35.0
+    factor_lr: float = 1e-4
+    factor_hidden: tuple[int, ...] = (1000, 1000, 1000, 1000, 1000)
 
     def __post_init__(self) -> None:
         _check_choice("model.family", self.family, FAMILIES)
         _check_choice("model.objective", self.objective, OBJECTIVES)
+        _check_objective_fields(self)
         # the one place a default depends on another field: resolved here, so every config (from
         # Python, the CLI or JSON) holds concrete values and compares equal to its spelled-out form
         if self.hidden is None:
@@ -218,6 +276,14 @@ class ModelConfig:
                 f"model.beta={self.beta} needs objective='beta-vae' (vae means β=1)",
                 field="model.beta",
             )
+        if self.objective in DISENTANGLING:
+            for name, value in (("beta", self.beta - 1.0), ("capacity_max", self.capacity_max)):
+                if value:  # β ≠ 1 or a capacity: the KL's weight belongs to beta-vae
+                    raise ConfigError(
+                        f"model.{name}={getattr(self, name)} applies to objective='beta-vae', "
+                        f"not {self.objective!r} (it weighs its own terms)",
+                        field=f"model.{name}",
+                    )
         if self.family == "conv" and self.objective != "vq-vae":
             c, h, w = self.image_shape
             if c not in (1, 3) or h != w or h not in CONV_IMAGE_SIZES:
@@ -232,6 +298,48 @@ class ModelConfig:
     def stochastic(self) -> bool:
         """Whether the encoder outputs a distribution (False for a plain autoencoder)."""
         return self.objective not in ("ae", "vq-vae")
+
+    @property
+    def objective_label(self) -> str:
+        """The objective with the weights that set it apart, e.g. ``beta-vae (β = 4)``."""
+        settings = {
+            "beta-vae": f"β = {self.beta:g}",
+            "beta-tcvae": f"α = {self.tc_alpha:g}, β = {self.tc_beta:g}, γ = {self.tc_gamma:g}, "
+            f"{self.tc_estimator.upper()}",
+            "dip-vae": f"type {self.dip_type}, λ_od = {self.dip_lambda_od:g}, "
+            f"λ_d = {self.dip_lambda_d or 0:g}",
+            "factor-vae": f"γ = {self.factor_gamma:g}",
+        }.get(self.objective)
+        return self.objective if settings is None else f"{self.objective} ({settings})"
+
+
+def _check_objective_fields(cfg: ModelConfig) -> None:
+    """Validate the disentangling objectives' fields, resolve ``dip_lambda_d``, and refuse a
+    field set for an objective it does not tune."""
+    for name in ("tc_alpha", "tc_beta", "tc_gamma", "dip_lambda_od", "factor_gamma"):
+        _check_positive(f"model.{name}", getattr(cfg, name), allow_zero=True)
+    _check_positive("model.factor_lr", cfg.factor_lr)
+    _check_choice("model.tc_estimator", cfg.tc_estimator, TC_ESTIMATORS)
+    _check_choice("model.dip_type", cfg.dip_type, DIP_TYPES)
+    if not cfg.factor_hidden:
+        raise ConfigError(
+            "model.factor_hidden must list at least one width", field="model.factor_hidden"
+        )
+    for width in cfg.factor_hidden:
+        _check_int("model.factor_hidden", width, 1)
+    if cfg.dip_lambda_d is not None:
+        _check_positive("model.dip_lambda_d", cfg.dip_lambda_d, allow_zero=True)
+    elif cfg.objective == "dip-vae":
+        factor = DIP_DIAGONAL_FACTOR[cfg.dip_type]
+        object.__setattr__(cfg, "dip_lambda_d", factor * cfg.dip_lambda_od)
+    defaults = {f.name: f.default for f in dataclasses.fields(cfg)}
+    for name, owner in OBJECTIVE_FIELDS.items():
+        value = getattr(cfg, name)
+        if cfg.objective != owner and value != defaults[name]:
+            raise ConfigError(
+                f"model.{name}={value!r} applies to objective={owner!r}, not {cfg.objective!r}",
+                field=f"model.{name}",
+            )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,7 +18,9 @@ SHAPES = [(1, 28, 28), (3, 32, 32), (1, 64, 64), (3, 64, 64), (3, 128, 128)]
 
 @pytest.mark.parametrize("family", ["mlp", "conv"])
 @pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("objective", ["ae", "vae", "beta-vae", "iwae"])
+@pytest.mark.parametrize(
+    "objective", ["ae", "vae", "beta-vae", "iwae", "beta-tcvae", "dip-vae", "factor-vae"]
+)
 def test_every_family_and_objective_round_trips_shapes(family, shape, objective):
     hidden = (64, 32) if family == "mlp" else (8, 16, 16)
     cfg = ModelConfig(
@@ -29,6 +31,7 @@ def test_every_family_and_objective_round_trips_shapes(family, shape, objective)
         objective=objective,
         beta=4.0 if objective == "beta-vae" else 1.0,
         iwae_k=3,
+        **({"factor_hidden": (16,)} if objective == "factor-vae" else {}),
     )
     model = build_model(cfg)
     x = torch.rand(5, *shape)
@@ -38,7 +41,7 @@ def test_every_family_and_objective_round_trips_shapes(family, shape, objective)
     out = model.decode(mu)
     assert out.shape == (5, *shape)
     assert out.min() >= 0 and out.max() <= 1
-    terms = model.loss(x, generator=torch.Generator().manual_seed(0), k=3)
+    terms = model.loss(x, generator=torch.Generator().manual_seed(0), k=3, dataset_size=100)
     assert terms.loss.ndim == 0 and torch.isfinite(terms.loss)
     terms.loss.backward()
     assert terms.kl_per_dim.shape == (3,)

@@ -26,7 +26,14 @@ from vae_atlas.cli.trackers import (
     trackers_from_args,
 )
 from vae_atlas.cli.train_options import DATA_OPTIONS, MODEL_OPTIONS, OPTIONS, TRAIN_OPTIONS
-from vae_atlas.config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
+from vae_atlas.config import (
+    SINGLE_PROCESS_OBJECTIVES,
+    ConfigError,
+    DataConfig,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+)
 from vae_atlas.data import load_dataset, resolve_data_dir
 from vae_atlas.data.attributes import file_sha256
 from vae_atlas.presets import PRESETS
@@ -158,6 +165,8 @@ def run_train(args: argparse.Namespace) -> int:
     from vae_atlas.training.distributed import context_from_env
 
     ctx = context_from_env()  # several processes when started by torchrun
+    if args.nproc not in (None, 1) and args.objective in SINGLE_PROCESS_OBJECTIVES:
+        raise ConfigError(f"--objective {args.objective} trains in one process; leave --nproc out")
     if args.nproc is not None and not ctx.distributed and args.nproc != 1:
         from vae_atlas.cli.launch import run_under_torchrun
 

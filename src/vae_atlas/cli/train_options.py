@@ -14,11 +14,14 @@ from vae_atlas.config import (
     DEFAULT_BETA,
     DEFAULT_HIDDEN,
     DEVICES,
+    DIP_DIAGONAL_FACTOR,
+    DIP_TYPES,
     FAMILIES,
     LIKELIHOODS,
     NAN_POLICIES,
     OBJECTIVES,
     PRECISIONS,
+    TC_ESTIMATORS,
 )
 
 FOLDER_CHOOSES = "; an image folder: chosen from its images"
@@ -43,6 +46,11 @@ def _hidden_help() -> str:
 
 def _beta_help() -> str:
     return f"KL weight (default: {DEFAULT_BETA['beta-vae']:g} for beta-vae, else 1)"
+
+
+def _dip_diagonal_help() -> str:
+    ratios = " and ".join(f"{f:g}×λ_od for {t}" for t, f in DIP_DIAGONAL_FACTOR.items())
+    return f"dip-vae: diagonal weight (default: {ratios})"
 
 
 DATA_OPTIONS = (
@@ -100,7 +108,8 @@ MODEL_OPTIONS = (
         "--objective",
         "model.objective",
         "ae (no KL), vae, beta-vae, iwae, vamp (VampPrior), hvae (two-level), cvae "
-        "(conditioned on the label) or vq-vae (discrete codes; needs --family conv)",
+        "(conditioned on the label), vq-vae (discrete codes; needs --family conv), or the "
+        "disentangling beta-tcvae, dip-vae, factor-vae",
         {"choices": OBJECTIVES},
     ),
     Option("--beta", "model.beta", _beta_help(), {"type": float}),
@@ -151,6 +160,51 @@ MODEL_OPTIONS = (
         {"type": int},
     ),
 )
+DISENTANGLING_OPTIONS = (
+    Option("--tc-alpha", "model.tc_alpha", "beta-tcvae: index-code MI weight", {"type": float}),
+    Option("--tc-beta", "model.tc_beta", "beta-tcvae: total correlation weight", {"type": float}),
+    Option("--tc-gamma", "model.tc_gamma", "beta-tcvae: dimension-wise KL weight", {"type": float}),
+    Option(
+        "--tc-estimator",
+        "model.tc_estimator",
+        "beta-tcvae: estimator of log q(z), minibatch stratified (mss) or weighted (mws) sampling",
+        {"choices": TC_ESTIMATORS},
+    ),
+    Option(
+        "--dip-type",
+        "model.dip_type",
+        "dip-vae: i (covariance of the means) or ii (of the aggregate posterior)",
+        {"choices": DIP_TYPES},
+    ),
+    Option(
+        "--dip-lambda-od", "model.dip_lambda_od", "dip-vae: off-diagonal weight", {"type": float}
+    ),
+    Option(
+        "--dip-lambda-d",
+        "model.dip_lambda_d",
+        _dip_diagonal_help(),
+        {"type": float},
+    ),
+    Option(
+        "--factor-gamma",
+        "model.factor_gamma",
+        "factor-vae: total correlation weight",
+        {"type": float},
+    ),
+    Option(
+        "--factor-lr",
+        "model.factor_lr",
+        "factor-vae: the discriminator's Adam learning rate (constant)",
+        {"type": float},
+    ),
+    Option(
+        "--factor-hidden",
+        "model.factor_hidden",
+        "factor-vae: the discriminator's hidden widths, comma-separated",
+        {"type": _widths},
+    ),
+)
+MODEL_OPTIONS = MODEL_OPTIONS + DISENTANGLING_OPTIONS
 TRAIN_OPTIONS = (
     Option(
         "--epochs",

@@ -10,6 +10,7 @@ from vae_atlas.models.conditional import ConditionalAutoEncoder, is_conditional
 from vae_atlas.models.hierarchical import HierarchicalVAE
 from vae_atlas.models.inference import encode_batches, eval_mode, model_device
 from vae_atlas.models.likelihood import BernoulliLikelihood, GaussianLikelihood
+from vae_atlas.models.objectives import FactorVAE
 from vae_atlas.models.priors import MixturePrior, VampPriorVAE, own_prior, prior_of
 from vae_atlas.models.protocol import LatentModel, ModelAdapter, as_latent_model, has_likelihood
 from vae_atlas.models.vae import (
@@ -55,6 +56,7 @@ MODEL_CLASSES: dict[str, type[nn.Module]] = {
     "hvae": HierarchicalVAE,
     "vq-vae": VQAutoEncoder,
     "cvae": ConditionalAutoEncoder,
+    "factor-vae": FactorVAE,  # the autoencoder and its discriminator
 }
 
 

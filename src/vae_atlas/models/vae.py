@@ -142,16 +142,32 @@ class AutoEncoder(nn.Module):
         capacity: float = 0.0,
         k: int = 1,
         generator: torch.Generator | None = None,
+        dataset_size: int | None = None,
     ) -> LossTerms:
-        """Loss terms of this model's objective on a batch x (B, C, H, W).
+        """Loss terms of this model's objective on a batch x (B, C, H, W); ``dataset_size``,
+        the number of training images, is needed by beta-tcvae's estimators.
 
         The KL, the noise and every reduction run in float32 even when the encoder ran under
         bf16/fp16 autocast (:func:`widened` leaves float32 and float64 models as they are)."""
+        # imported here: the objectives build on this module's terms
+        from vae_atlas.models.objectives import OBJECTIVE_LOSSES
+
         mu, logvar = self.encode(x)
         mu = widened(mu)
         logvar = None if logvar is None else widened(logvar)
         if logvar is None:
             return ae_loss(self, x, mu)
+        objective = OBJECTIVE_LOSSES.get(self.cfg.objective)
+        if objective is not None:
+            return objective(
+                self,
+                x,
+                mu,
+                logvar,
+                kl_weight=kl_weight,
+                dataset_size=dataset_size,
+                generator=generator,
+            )
         if self.cfg.objective == "iwae":
             return iwae_loss(self, x, mu, logvar, k=k, generator=generator)
         return vae_loss(self, x, mu, logvar, kl_weight, capacity, generator)

@@ -60,8 +60,7 @@ def source_from_run(run: Run | str | Path) -> AtlasSource:
     cfg = run.config
     summary = {
         "dataset": cfg.data.name,
-        "objective": cfg.model.objective
-        + (f" (β = {cfg.model.beta:g})" if cfg.model.objective == "beta-vae" else ""),
+        "objective": cfg.model.objective_label,
         "model": f"{cfg.model.family}, hidden {list(cfg.model.hidden)}",
         "latent dim": cfg.model.latent_dim,
         "likelihood": cfg.model.likelihood,

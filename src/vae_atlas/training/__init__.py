@@ -5,6 +5,7 @@ from vae_atlas.training.errors import TrainingDiverged, TrainingError, TrainingI
 from vae_atlas.training.evaluation import ElboSummary, evaluate_elbo
 from vae_atlas.training.heldout import HeldOutSets, binarization_seed, heldout_sets
 from vae_atlas.training.loop import train
+from vae_atlas.training.objective_trainers import FactorVAETrainer, TCVAETrainer
 from vae_atlas.training.progress import epoch_line
 from vae_atlas.training.rundir import load_state
 from vae_atlas.training.schedules import capacity_at, kl_weight_at, lr_at
@@ -22,8 +23,10 @@ __all__ = [
     "EarlyStopping",
     "ElboSummary",
     "EpochTotals",
+    "FactorVAETrainer",
     "HeldOutSets",
     "Schedule",
+    "TCVAETrainer",
     "TrainResult",
     "Trainer",
     "TrainingDiverged",

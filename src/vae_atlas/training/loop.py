@@ -40,6 +40,7 @@ from vae_atlas.training.distributed import (
 from vae_atlas.training.distributed_trainer import DistributedTrainer
 from vae_atlas.training.errors import TrainingError
 from vae_atlas.training.heldout import heldout_sets
+from vae_atlas.training.objective_trainers import trainer_class_for
 from vae_atlas.training.progress import PROGRESS_MODES
 from vae_atlas.training.rundir import RunWriter, check_run_dir, lock_holder
 from vae_atlas.training.session import MetricsRow, TrainingSession, TrainResult, Watchers
@@ -181,6 +182,9 @@ def _build_trainer(
     ctx: DistributedContext,
 ) -> Trainer:
     seed = config.train.seed
+    trainer_class = trainer_class_for(
+        config.model.objective, trainer_class, distributed=ctx.distributed
+    )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "init"))
         model = build_model(config.model).to(device)
@@ -192,9 +196,7 @@ def _build_trainer(
     # uint8: each batch is made float when drawn (bit-identical to converting the whole split
     # at once), so a memory-mapped store is never copied, and in memory it takes a quarter
     images = data.train.images
-    if config.model.objective == "cvae":
-        if ctx.distributed:
-            raise TrainingError("--objective cvae trains in one process (not under torchrun)")
+    if config.model.objective == "cvae":  # trainer_class_for refused it under torchrun
         labels = data.train.labels
         return ConditionalTrainer(
             model, images, config, generator, train_labels=labels, device=device

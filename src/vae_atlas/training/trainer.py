@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -165,8 +166,7 @@ class Trainer:
         """
         tc, pos = self.config.train, self.position
         sched = self.schedule(pos.step)
-        for group in self.optimizer.param_groups:
-            group["lr"] = sched.lr
+        self.apply_lr(sched.lr)
         terms, to_backprop = self.forward(x, sched)
         # one read of all three scalars (one device sync on GPU instead of three)
         values = torch.stack([terms.loss, terms.recon, terms.kl]).detach().tolist()
@@ -189,6 +189,11 @@ class Trainer:
             pos.sums[key] += value
         return _detached(terms)
 
+    def apply_lr(self, lr: float) -> None:
+        """Set the step's learning rate on the optimiser (here on every parameter group)."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
     def forward(self, x: torch.Tensor, sched: Schedule) -> tuple[LossTerms, torch.Tensor]:
         """The loss terms of the batch ``x`` and the scalar to backpropagate (here the loss)."""
         tc, mc = self.config.train, self.config.model
@@ -204,8 +209,13 @@ class Trainer:
                 capacity=sched.capacity,
                 k=mc.iwae_k,
                 generator=self.generator,
+                **self.loss_options(),
             )
         return terms, terms.loss
+
+    def loss_options(self) -> dict[str, Any]:
+        """Keyword arguments the objective's loss needs beyond the schedule (none here)."""
+        return {}
 
     def reduce(self, sums: dict[str, float]) -> dict[str, float]:
         """A step's sums over its images (nats and the image count) as the epoch counts them:

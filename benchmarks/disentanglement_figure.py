@@ -1,11 +1,12 @@
 """The traversal figure of ``disentanglement.py``: one block of rows per model.
 
-Each row sweeps one latent dimension from −2.5 to +2.5 around the code of one test image (all
-other dimensions fixed); rows are sorted by the dimension's KL. The row label names the factor
-the dimension carries most information about and that information as a fraction of the factor's
-entropy (the quantity MIG compares between the top two dimensions), so a disentangled block reads
-"x", "y", "scale", ... down its rows, each with a high fraction, and an entangled one repeats
-factors with low fractions.
+Each row sweeps one latent dimension from −2.5 to +2.5 around the code of one test image, all
+other dimensions fixed (a plain AE has no prior: ±2.5 standard deviations of that code over the
+test images); rows are sorted by the dimension's KL (an AE's: by its variance). The row label
+names the factor the dimension carries most information about and that information as a
+fraction of the factor's entropy (the quantity MIG compares between the top two dimensions), so
+a disentangled block reads "x", "y", "scale", ... down its rows, each with a high fraction, and
+an entangled one repeats factors with low fractions.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from vae_atlas.run import Run  # noqa: E402
 
 N_VALUES = 9
 SPAN = 2.5
+ACTIVE_KL = 0.01  # nats; rows below it decode to the same image and are left out
 
 
 def factor_information(run: Run, *, n_points: int = 4000, seed: int = 0) -> np.ndarray:
@@ -43,15 +45,20 @@ def factor_information(run: Run, *, n_points: int = 4000, seed: int = 0) -> np.n
 
 
 def traversal_block(run: Run, *, image_index: int = 0) -> tuple[np.ndarray, list[str]]:
-    """Images (D, N_VALUES, H, W) sweeping each dimension, rows sorted by KL; row labels."""
+    """Images (A, N_VALUES, H, W) sweeping each of the A active dimensions (KL ≥ ACTIVE_KL; a
+    plain AE: all), rows sorted by KL; row labels."""
     latents = encode_images(run.model, run.dataset.test.subset(slice(0, 2000)))
-    kl = kl_per_dim(latents) if latents.logvar is not None else latents.mu.var(axis=0)
-    order = np.argsort(kl)[::-1]
+    if latents.logvar is None:  # no prior to measure in: sweep ±2.5 of each code's own std
+        kl, unit = latents.mu.var(axis=0), latents.mu.std(axis=0)
+        order = list(np.argsort(kl)[::-1])
+    else:
+        kl, unit = kl_per_dim(latents), np.ones(latents.latent_dim)
+        order = [d for d in np.argsort(kl)[::-1] if kl[d] >= ACTIVE_KL]
     info = factor_information(run)
     codes = np.repeat(latents.mu[image_index][None, None], len(order), 0)
     codes = codes.repeat(N_VALUES, 1)  # (D, V, D)
     for row, d in enumerate(order):
-        codes[row, :, d] = latents.mu[image_index, d] + np.linspace(-SPAN, SPAN, N_VALUES)
+        codes[row, :, d] = latents.mu[image_index, d] + unit[d] * np.linspace(-SPAN, SPAN, N_VALUES)
     images = decode_latents(run.model, codes.reshape(-1, latents.latent_dim))
     size = images.shape[-1]
     measure = "KL" if latents.logvar is not None else "var"
@@ -80,7 +87,9 @@ def plot_traversal_blocks(runs: dict[str, Run], path: Path) -> None:
         ax.set_yticks([i * (h + 2) + h / 2 for i in range(d)], labels, fontsize=7)
         ax.set_xticks([j * (w + 2) + w / 2 for j in (0, v // 2, v - 1)], ["−2.5", "0", "+2.5"])
         ax.tick_params(length=0, labelsize=7)
-        ax.set_title(title, fontsize=9, loc="left")
+        hidden = runs[title].config.model.latent_dim - d
+        note = f"  ({hidden} switched-off dimensions not shown)" if hidden else ""
+        ax.set_title(title + note, fontsize=9, loc="left")
         for spine in ax.spines.values():
             spine.set_visible(False)
     fig.suptitle(

@@ -96,9 +96,10 @@ def score_run(run: Run, split: str, args: argparse.Namespace) -> dict[str, float
     if saved.get("weights_sha256") == run.weights_sha256() and key in saved:
         return saved[key]
     scores = score_test(run, args) if split == "test" else score_val(run)
-    test = run.dataset.test
-    scores["active_units"] = int((kl_per_dim(encode_images(run.model, test)) > 0.01).sum())
-    scores["test_neg_elbo"] = run.metrics[-1].get("test_neg_elbo", float("nan"))
+    latents = encode_images(run.model, run.dataset.test)
+    if latents.logvar is not None:  # a plain AE has no KL, so neither units nor an ELBO
+        scores["active_units"] = int((kl_per_dim(latents) > 0.01).sum())
+        scores["test_neg_elbo"] = run.metrics[-1]["test_neg_elbo"]
     if saved.get("weights_sha256") != run.weights_sha256():
         saved = {"weights_sha256": run.weights_sha256()}
     cache.write_text(json.dumps({**saved, key: scores}, indent=1))

@@ -74,7 +74,7 @@ def plot_traversal_blocks(runs: dict[str, Run], path: Path) -> None:
     blocks = {title: traversal_block(run) for title, run in runs.items()}
     n_rows = [len(labels) for _, labels in blocks.values()]
     fig, axes = plt.subplots(
-        len(blocks), 1, figsize=(5.2, 0.36 * sum(n_rows) + 0.45 * len(blocks)),
+        len(blocks), 1, figsize=(6.0, 0.36 * sum(n_rows) + 0.45 * len(blocks) + 0.5),
         gridspec_kw={"height_ratios": n_rows}, squeeze=False,
     )  # fmt: skip
     for ax, (title, (images, labels)) in zip(axes[:, 0], blocks.items(), strict=True):
@@ -97,6 +97,6 @@ def plot_traversal_blocks(runs: dict[str, Run], path: Path) -> None:
         "label: the factor it tells most about, as a fraction of that factor's entropy",
         fontsize=8,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0.0, 0.0, 1.0, 1.0 - 0.5 / fig.get_figheight()))  # room for the title
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -118,3 +118,50 @@ def test_all_scores_and_the_shapes_oracle():
     values = scores.to_dict()
     assert set(values) >= {"beta_vae", "factor_vae", "mig", "dci_disentanglement", "sap"}
     assert all(0.0 <= values[k] <= 1.0 for k in ("beta_vae", "factor_vae", "mig", "sap"))
+
+
+class MixedPairOracle:
+    """Two factors of equal size coded as (x + y, x − y) / √2: a 45° turn of perfect codes.
+
+    Swapping y ↦ 7 − y maps x + y to x − y + 7, so both codes carry exactly the same information
+    about each factor: no code is more "about x" than the other. MIG's gap, DCI's
+    disentanglement and SAP's gap are then 0, and the FactorVAE vote is a coin flip (both codes
+    keep half the spread of the unfixed factor), chance being 1/2 for two factors.
+    """
+
+    factor_sizes = (8, 8)
+
+    def __init__(self, turned: bool, seed: int = 0) -> None:
+        self.turned = turned
+        self.rng = np.random.default_rng(seed)
+
+    def represent(self, factor_index: np.ndarray) -> np.ndarray:
+        x, y = factor_index.T / 7.0
+        codes = np.stack([x + y, x - y] if self.turned else [x, y], axis=1) / np.sqrt(2.0)
+        return codes + 1e-3 * self.rng.standard_normal(codes.shape)
+
+
+def test_scores_are_one_for_separate_codes_and_zero_for_codes_mixed_at_45_degrees():
+    scores = {}
+    for turned in (False, True):
+        oracle = MixedPairOracle(turned)
+        f_tr, f_te = (sample_factor_index((8, 8), n, np.random.default_rng(n)) for n in (1000, 500))
+        c_tr, c_te = oracle.represent(f_tr), oracle.represent(f_te)
+        d = dci(c_tr, f_tr, c_te, f_te, n_trees=10)
+        rng = np.random.default_rng(0)
+        scores[turned] = {
+            "mig": mig(c_tr, f_tr),
+            "dci_d": d.disentanglement,
+            "dci_c": d.completeness,
+            "dci_i": d.informativeness,
+            "sap": sap(c_tr, f_tr, c_te, f_te),
+            "factor_vae": factor_vae_score(oracle, rng, n_train=300, n_eval=300),
+        }
+    separate, mixed = scores[False], scores[True]
+    assert separate["mig"] > 0.95 and separate["dci_d"] > 0.95 and separate["dci_c"] > 0.95
+    assert separate["factor_vae"] == 1.0 and separate["dci_i"] > 0.99
+    assert separate["sap"] > 0.1  # one SVM threshold per code: small, but well above 0
+    assert mixed["mig"] < 0.03 and mixed["dci_d"] < 0.05 and mixed["dci_c"] < 0.05
+    assert mixed["sap"] < 0.06  # two equal accuracies, measured on 500 points each
+    assert 0.4 < mixed["factor_vae"] < 0.6
+    assert mixed["dci_i"] > 0.95  # as informative as the separate codes, only mixed

@@ -17,6 +17,8 @@ from vae_atlas.data.shapes import (
     SHAPES_FACTOR_SIZES,
     SHAPES_FACTOR_VALUES,
     render_shapes,
+    shape_factor_index,
+    shape_factor_values,
 )
 
 
@@ -126,3 +128,75 @@ def test_factors_move_the_shape_as_described():
     assert not np.array_equal(upright, flipped)
     # ... and equals the upright image turned by 180° (up to rounding at the outline)
     assert np.mean(flipped[0, 0] != upright[0, 0][::-1, ::-1]) < 0.01
+
+
+def _centroid(row: list[float], size: int = 64) -> tuple[float, float, int]:
+    """Column and row of the shape's centre of mass (pixel indices) and its area in pixels."""
+    image = render_shapes(np.asarray([row], dtype=np.float32), image_size=size)[0, 0] > 0
+    rows, cols = np.nonzero(image)
+    return cols.mean(), rows.mean(), int(image.sum())
+
+
+def test_position_moves_the_centroid_by_the_documented_pixels():
+    # Centres are kept 0.2 + 1/64 of the side from the border: at 64 px the centre of a square
+    # (symmetric, so centroid = centre) runs from 0.215625 * 64 - 0.5 = 13.3 to 49.7 (pixel
+    # indices), i.e. 36.4 px for x (or y) going from 0 to 1.
+    for x, y, col, row in ((0.0, 0.5, 13.3, 31.5), (1.0, 0.5, 49.7, 31.5),
+                           (0.5, 0.0, 31.5, 13.3), (0.5, 1.0, 31.5, 49.7)):  # fmt: skip
+        got_col, got_row, _ = _centroid([0, 1.0, 0.0, x, y])
+        assert got_col == pytest.approx(col, abs=0.3) and got_row == pytest.approx(row, abs=0.3)
+    # every step of the 32-value grid moves it 36.4 / 31 = 1.17 px, for any shape
+    left, _, _ = _centroid([2, 0.8, 1.0, SHAPES_FACTOR_VALUES[3][10], 0.5])
+    right, _, _ = _centroid([2, 0.8, 1.0, SHAPES_FACTOR_VALUES[3][20], 0.5])
+    assert right - left == pytest.approx(10 * 36.4 / 31, abs=0.3)
+
+
+def test_hand_counted_square_and_ellipse():
+    # scale-1 square, upright: half side 0.2 / sqrt(2) * 64 = 9.05 px around the centre 32.0,
+    # so pixel centres i + 0.5 in [22.95, 41.05]: i = 23..40, 18 x 18 pixels.
+    image = render_shapes(np.asarray([[0, 1.0, 0.0, 0.5, 0.5]], np.float32), image_size=64)[0, 0]
+    rows, cols = np.nonzero(image)
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (23, 40, 23, 40)
+    assert (image > 0).sum() == 18 * 18
+    # ellipse, semi-axes 12.8 and 6.4 px: area pi * 12.8 * 6.4 = 257.4 px; pixel centres in
+    # [19.2, 44.8] across (26 columns) and [25.6, 38.4] down (12 rows) when upright, the
+    # other way round after a quarter turn
+    for angle, wide in ((0.0, True), (math.pi / 2, False)):
+        row = np.asarray([[1, 1.0, angle, 0.5, 0.5]], np.float32)
+        mask = render_shapes(row, image_size=64)[0, 0] > 0
+        rows, cols = np.nonzero(mask)
+        assert mask.sum() == pytest.approx(257.4, rel=0.05)
+        width, height = cols.max() - cols.min() + 1, rows.max() - rows.min() + 1
+        assert (width, height) == ((26, 12) if wide else (12, 26))
+
+
+def test_heart_points_down_and_turns_counter_clockwise():
+    # Upright: the tip is the single bottom point, on the centre column, and the top row is cut
+    # by the notch between the lobes into two runs. A counter-clockwise quarter turn moves the
+    # tip to the right, on the centre row.
+    upright = render_shapes(np.asarray([[2, 1.0, 0.0, 0.5, 0.5]], np.float32), image_size=64)
+    rows, cols = np.nonzero(upright[0, 0])
+    assert cols[rows == rows.max()].mean() == pytest.approx(31.5, abs=0.6)
+    top = upright[0, 0, rows.min()] > 0
+    assert np.count_nonzero(np.diff(top.astype(int)) == 1) == 2  # two separate runs
+    turned = render_shapes(np.asarray([[2, 1.0, math.pi / 2, 0.5, 0.5]], np.float32), image_size=64)
+    rows, cols = np.nonzero(turned[0, 0])
+    assert rows[cols == cols.max()].mean() == pytest.approx(31.5, abs=0.6)
+    assert cols.max() - 31.5 > 31.5 - cols.min()  # the tip reaches further than the lobes
+
+
+def test_factor_indices_and_values_convert_both_ways():
+    index = np.array([[2, 5, 10, 31, 0], [0, 0, 39, 0, 31]])
+    values = shape_factor_values(index)
+    expected = [[2.0, 1.0, math.pi / 2, 1.0, 0.0], [0.0, 0.5, 2 * math.pi * 39 / 40, 0.0, 1.0]]
+    np.testing.assert_allclose(values, expected, atol=1e-6)
+    assert values.dtype == np.float32
+    np.testing.assert_array_equal(shape_factor_index(values), index)
+    # values off the grid go to the nearest grid point: x = 0.49 lies nearest 15/31 = 0.4839
+    assert shape_factor_index(np.array([[1.0, 0.74, 0.1, 0.49, 0.51]]))[0].tolist() == [
+        1,
+        2,
+        1,
+        15,
+        16,
+    ]

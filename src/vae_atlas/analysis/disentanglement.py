@@ -40,7 +40,7 @@ import torch
 from torch import nn
 
 from vae_atlas.analysis.encode import encode_images
-from vae_atlas.data.shapes import SHAPES_FACTOR_SIZES, SHAPES_FACTOR_VALUES, render_shapes
+from vae_atlas.data.shapes import SHAPES_FACTOR_SIZES, render_shapes, shape_factor_values
 
 
 class FactorOracle(Protocol):
@@ -69,14 +69,7 @@ class ShapesOracle:
     def represent(self, factor_index: np.ndarray) -> np.ndarray:
         out = []
         for start in range(0, len(factor_index), self.chunk):
-            idx = factor_index[start : start + self.chunk]
-            values = np.stack(
-                [
-                    np.asarray(v, dtype=np.float32)[idx[:, k]]
-                    for k, v in enumerate(SHAPES_FACTOR_VALUES)
-                ],
-                axis=1,
-            )  # (n, 5)
+            values = shape_factor_values(factor_index[start : start + self.chunk])  # (n, 5)
             images = torch.from_numpy(render_shapes(values, image_size=self.image_size))
             out.append(encode_images(self.model, images.float().div_(255.0)).mu)
         return np.concatenate(out)

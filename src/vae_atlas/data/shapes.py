@@ -8,7 +8,9 @@ Each shape is defined in a local frame where it fits the unit disc for every rot
 is scaled by ``scale * _RADIUS`` (a fraction of the image side) and its centre kept ``_RADIUS``
 plus one pixel from the border, so even the largest shape is never clipped. Rotating a shape is
 done by rotating the coordinate grid. The square and the ellipse are symmetric under 90° and 180°
-turns, so (as in dSprites) their rotation is only partly identifiable from the image.
+turns, so (as in dSprites) their rotation is only partly identifiable from the image. The 40
+rotations are distinct turns 2πi/40; dSprites' own grid runs from 0 to 2π inclusive, so its first
+and last rotation draw the same image.
 """
 
 from __future__ import annotations
@@ -87,6 +89,25 @@ def sample_shape_factors(n_samples: int, rng: np.random.Generator) -> np.ndarray
         for values in SHAPES_FACTOR_VALUES
     ]
     return np.stack(columns, axis=1)  # (N, 5)
+
+
+def shape_factor_values(index: np.ndarray) -> np.ndarray:
+    """Factor values float32 (N, 5) of factor indices (N, 5) into ``SHAPES_FACTOR_VALUES``."""
+    index = np.asarray(index)
+    return np.stack(
+        [np.asarray(v, dtype=np.float32)[index[:, k]] for k, v in enumerate(SHAPES_FACTOR_VALUES)],
+        axis=1,
+    )  # (N, 5)
+
+
+def shape_factor_index(values: np.ndarray) -> np.ndarray:
+    """Grid indices int64 (N, 5) of factor values (N, 5): each value's nearest grid point."""
+    values = np.asarray(values, dtype=np.float64)
+    return np.stack(
+        [np.abs(values[:, k, None] - np.asarray(v)[None, :]).argmin(axis=1)
+         for k, v in enumerate(SHAPES_FACTOR_VALUES)],
+        axis=1,
+    )  # fmt: skip
 
 
 def render_shapes(factors: np.ndarray, *, image_size: int = 64) -> np.ndarray:

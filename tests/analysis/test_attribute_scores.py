@@ -10,6 +10,7 @@ import torch
 from vae_atlas.analysis.attribute_scores import (
     analogy_indices,
     choose_attributes,
+    continuous_direction,
     dimension_correlations,
     score_attributes,
 )
@@ -116,3 +117,16 @@ def test_learned_smile_direction_changes_the_mouth_most(tmp_path) -> None:
     rows = slice(int((top - 35) * scale), int(np.ceil((bottom - 35) * scale)))
     mouth[rows, int((left - 15) * scale) : int(np.ceil((right - 15) * scale))] = True
     assert change[:, mouth].mean() > 2 * change[:, ~mouth].mean()
+
+
+def test_continuous_direction_is_the_slope_times_the_spread() -> None:
+    a = RNG.uniform(0.0, 3.0, 500)  # a continuous attribute
+    w = np.array([2.0, -0.5, 0.0])
+    mu = np.outer(a, w) + np.array([1.0, 4.0, -2.0])  # each code dimension a line in a
+    np.testing.assert_allclose(continuous_direction(mu, a), w * a.std(), atol=1e-12)
+    # for a 0/1 attribute, dividing by its std again gives the difference of the two means
+    b = (RNG.uniform(size=500) < 0.3).astype(float)
+    codes = RNG.normal(size=(500, 3)) + np.outer(b, [1.0, 2.0, 3.0])
+    means = codes[b == 1].mean(0) - codes[b == 0].mean(0)
+    np.testing.assert_allclose(continuous_direction(codes, b) / b.std(), means, atol=1e-12)
+    assert not continuous_direction(mu, np.full(500, 2.0)).any()  # constant: no direction

@@ -171,6 +171,21 @@ def test_attribute_card_colours_steers_and_tables(browser, server, folder_run) -
     assert len(rows) == 3 and rows[0].startswith("attribute")
     assert rows[1].startswith("smile") and "probe" in rows[1] and "base" in rows[1]
     assert rows[2].startswith("size") and "probe R²" in rows[2]
-    assert page.locator("#attr-sliders input").count() == 1  # binary attributes only
+    # the continuous "size" has a slider too: the mean code's move per standard deviation of
+    # size (the least-squares slope of each code dimension on size, times size's std)
+    assert page.locator("#attr-sliders input").count() == 2
+    size_slider = page.get_by_label("attribute size")
+    size_slider.focus()
+    size_slider.press("End")
+    page.wait_for_function(
+        "document.getElementById('attr-caption').textContent.includes('size +2.0')"
+    )
+    size = test.attributes[:, 1].numpy().astype(np.float64)
+    slope = np.polyfit(size, mu, 1)[0]  # (D,): per dimension, d mean code / d size
+    z = torch.as_tensor(mu[2] + 2 * direction + 2 * slope * size.std(), dtype=torch.float32)
+    with torch.no_grad():
+        expected = folder_run.model.decode(z[None])[0, 0].numpy()
+    shown = decoded_pixels(page.locator("#attr-image").get_attribute("src"))
+    assert np.abs(shown - expected).max() <= 1.5 / 255
     page.close()
     assert not page.errors, page.errors

@@ -168,6 +168,20 @@ def attribute_direction(mu: np.ndarray, values: np.ndarray, name: str) -> Attrib
     return direction_from_mask(np.asarray(mu, dtype=np.float64), np.asarray(values) > 0.5, name)
 
 
+def continuous_direction(mu: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """How the mean code moves per standard deviation of a continuous attribute: the slope of
+    the least-squares line of each code dimension on the attribute, times its standard
+    deviation, Cov(z, a) / σ_a (D,). For a 0/1 attribute the slope alone, Cov(z, a) / Var(a),
+    is the difference of the two means that :func:`attribute_direction` takes. All zeros for a
+    constant attribute."""
+    mu = np.asarray(mu, dtype=np.float64)  # (N, D)
+    a = np.asarray(values, dtype=np.float64)  # (N,)
+    spread = a.std()
+    if spread == 0.0:
+        return np.zeros(mu.shape[1])
+    return ((a - a.mean()) @ (mu - mu.mean(0))) / (a.size * spread)
+
+
 def analogy_indices(mu: np.ndarray, has: np.ndarray, n_rows: int, *, seed: int = 0) -> np.ndarray:
     """Rows (n_rows, 3) of inputs (A, B, C) for the analogy A − B + C: A has the attribute, B is
     the input without it whose code is nearest A's (so A − B is mostly the attribute), C is

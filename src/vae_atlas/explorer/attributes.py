@@ -1,7 +1,8 @@
 """The shown images' attributes (CelebA's, an image folder's table): which exist, how well the
-codes carry them, each binary attribute's direction (mean code with it − mean code without it,
-White 2016) for the page's "more / less of it" sliders, and one attribute's values per point for
-colouring the map. Computed on first request and kept for the app's life."""
+codes carry them, each attribute's direction for the page's "more / less of it" sliders (binary:
+mean code with it − mean code without it, White 2016; continuous: the mean code's move per
+standard deviation of the attribute), and one attribute's values per point for colouring the
+map. Computed on first request and kept for the app's life."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from vae_atlas.analysis.attribute_scores import (
     AttributeScores,
     attribute_direction,
     choose_attributes,
+    continuous_direction,
     score_attributes,
 )
 from vae_atlas.data.attributes import is_binary
@@ -43,12 +45,14 @@ class AttributeRow(BaseModel):
     probe_r2: float | None
     top_dims: list[int]
     top_corr: list[float]
-    direction: list[float] | None  # (D,), binary attributes with both values only
+    direction: list[float] | None  # (D,); None for an attribute with one value only
 
 
 class AttributeSummary(BaseModel):
     attributes: list[AttributeRow]
-    sliders: list[int]  # indices of the attributes the page gives a slider by default
+    # the attributes the page gives a slider by default: the chosen binary ones, then every
+    # continuous one that varies
+    sliders: list[int]
 
 
 class AttributeValues(BaseModel):
@@ -74,11 +78,15 @@ def _computed(run: ExplorerRun) -> tuple[AttributeScores, list[int], np.ndarray]
             names = run.attribute_names
             mu = run.latents.mu
             chosen = choose_attributes(names, values)
-            usable = [a for a in range(len(names)) if np.unique(values[:, a]).size == 2]
             directions = np.zeros((len(names), mu.shape[1]))
-            for a in usable:
+            for a in range(len(names)):
+                if not _steerable(values[:, a]):
+                    continue
                 if is_binary(values[:, a]):
                     directions[a] = attribute_direction(mu, values[:, a], names[a]).vector
+                else:
+                    directions[a] = continuous_direction(mu, values[:, a])
+                    chosen.append(a)
             _cache[run] = (score_attributes(mu, values, names), chosen, directions)
         return _cache[run]
 
@@ -93,7 +101,7 @@ def get_attributes(run: RunDep) -> AttributeSummary:
     rows = []
     for a, name in enumerate(scores.names):
         top = np.argsort(-scores.dim_corr[a])[:TOP_DIMS]
-        steerable = is_binary(values[:, a]) and np.unique(values[:, a]).size == 2
+        steerable = _steerable(values[:, a])
         rows.append(
             AttributeRow(
                 index=a,
@@ -131,3 +139,8 @@ def get_attribute_values(run: RunDep, index: int) -> AttributeValues:
 
 def _finite(x: float) -> float | None:
     return round(float(x), 4) if np.isfinite(x) else None
+
+
+def _steerable(column: np.ndarray) -> bool:
+    """Whether an attribute has a direction: a binary one needs both values, any other two."""
+    return np.unique(column).size >= 2

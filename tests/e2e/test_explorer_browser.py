@@ -1,7 +1,8 @@
 """The explorer page in a real browser: Playwright driving Debian's chromium (headless).
 
 A uvicorn server runs in a background thread on a free port with two runs: a 2-D MLP VAE on
-the digits (decoded in the page) and an untrained conv model (decoded by the server).
+the digits (decoded in the page) and an untrained conv model behind a user's own module
+(decoded by the server).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         progress=False,
         log=lambda _: None,
     )
-    runs: list = [load_run(root / "vae2"), conv_explorer_run()]
+    runs: list = [load_run(root / "vae2"), conv_explorer_run(server_decoded=True)]
     app = create_app(runs)
     port = free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from fastapi.testclient import TestClient
+from torch import nn
 
 from vae_atlas import load_run, train
 from vae_atlas.config import ModelConfig
@@ -54,14 +55,31 @@ def local_client(app) -> TestClient:
     return TestClient(app, base_url="http://127.0.0.1")
 
 
-def conv_explorer_run() -> ExplorerRun:
-    """An untrained conv VAE on synthetic 28x28 blobs: the server-decoding path."""
+class OwnModel(nn.Module):
+    """``model`` behind a user's own module: the page cannot run its decoder, so the explorer
+    decodes it on the server."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model, self.latent_dim = model, model.latent_dim
+
+    def encode(self, x: torch.Tensor):
+        return self.model.encode(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.model.decode(z)
+
+
+def conv_explorer_run(*, server_decoded: bool = False) -> ExplorerRun:
+    """An untrained conv VAE on synthetic 28x28 blobs, decoded in the page, or with
+    ``server_decoded`` wrapped as a user's own model so that it decodes on the server."""
     torch.manual_seed(0)
     model = build_model(
         ModelConfig(family="conv", image_shape=(1, 28, 28), latent_dim=3, hidden=(8, 16))
     )
     data = make_blobs_dataset(n=160, size=28)
-    return ExplorerRun.from_model(model, data.test, name="conv3", class_names=data.class_names)
+    shown = OwnModel(model) if server_decoded else model
+    return ExplorerRun.from_model(shown, data.test, name="conv3", class_names=data.class_names)
 
 
 @pytest.fixture(scope="session")

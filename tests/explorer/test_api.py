@@ -101,10 +101,15 @@ def test_single_png_decode(client: TestClient, vae2: Run) -> None:
     np.testing.assert_array_equal(got, np.rint(expected * 255).astype(np.uint8))
 
 
-def test_conv_model_decodes_through_the_server(client: TestClient) -> None:
-    assert client.get("/api/runs/conv3").json()["in_page_decoder"] is False
-    assert client.get("/api/runs/conv3/decoder").status_code == 404
-    r = client.get("/api/runs/conv3/decode.png?z=0,0,0")
+def test_conv_model_serves_its_decoder_for_the_page(client: TestClient) -> None:
+    assert client.get("/api/runs/conv3").json()["in_page_decoder"] is True
+    manifest = client.get("/api/runs/conv3/decoder").json()
+    assert manifest["kind"] == "conv" and manifest["image_shape"] == [1, 28, 28]
+    weights = client.get("/api/runs/conv3/decoder.bin").content
+    # (8, 16) channels: linear 3 -> 16·7·7, then 16 -> 8 and 8 -> 1 channels with 4x4 kernels
+    floats = (3 * 784 + 784) + (16 * 8 * 16 + 8) + (8 * 1 * 16 + 1)
+    assert len(weights) == 4 * floats
+    r = client.get("/api/runs/conv3/decode.png?z=0,0,0")  # the server still decodes too
     assert Image.open(io.BytesIO(r.content)).size == (28, 28)
 
 

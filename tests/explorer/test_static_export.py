@@ -1,5 +1,5 @@
-"""`explore --export DIR` without a browser: where it may write, what it says about conv
-decoders, and what data.js holds."""
+"""`explore --export DIR` without a browser: where it may write, which decoders travel as weights
+and what it says about the others, what data.js holds, and how big it gets."""
 
 from __future__ import annotations
 
@@ -13,10 +13,14 @@ import pytest
 import torch
 
 from vae_atlas.cli import main
+from vae_atlas.config import DataConfig, ModelConfig
+from vae_atlas.data import load_dataset, load_digits
 from vae_atlas.explorer import ExplorerRun
 from vae_atlas.explorer.static_export import export_static
+from vae_atlas.models import build_model
 
-from .conftest import conv_explorer_run
+from ..tiny_runs import train_quietly
+from .conftest import conv_explorer_run, tiny_config
 
 
 def read_data(folder: Path) -> dict:
@@ -61,12 +65,24 @@ def sprite_cell(uri: str, cols: int, index: int, size: int) -> np.ndarray:
     return sheet[r * size : (r + 1) * size, c * size : (c + 1) * size]
 
 
-def test_conv_decoders_are_said_not_to_be_decoded_in_the_page(tmp_path: Path) -> None:
-    run = conv_explorer_run()
+def test_a_conv_decoder_travels_as_weights_and_needs_no_note(tmp_path: Path) -> None:
+    done = export_static([conv_explorer_run()], tmp_path / "site")
+    assert done.not_decoded == ()
+    assert 'id="host-note"' not in (tmp_path / "site" / "index.html").read_text()
+    data = read_data(tmp_path / "site")["runs"]["conv3"]
+    manifest = data["decoder"]["manifest"]
+    assert manifest["kind"] == "conv" and data["recon_sprite"] is None
+    assert len(base64.b64decode(data["decoder"]["weights"])) == 4 * manifest["n_floats"]
+
+
+def test_a_decoder_the_page_cannot_run_is_named_and_its_reconstructions_travel(
+    tmp_path: Path,
+) -> None:
+    run = conv_explorer_run(server_decoded=True)
     done = export_static([run], tmp_path / "site")
     assert done.not_decoded == ("conv3",)
     page = (tmp_path / "site" / "index.html").read_text()
-    assert "conv decoders are not decoded in the static page" in page
+    assert 'id="host-note"' in page and "not decoded in this page: conv3" in page
     data = read_data(tmp_path / "site")["runs"]["conv3"]
     assert data["decoder"] is None
     index = 5  # its reconstruction travels as a picture instead
@@ -75,6 +91,28 @@ def test_conv_decoders_are_said_not_to_be_decoded_in_the_page(tmp_path: Path) ->
         mu = torch.as_tensor(run.latents.mu[index : index + 1], dtype=torch.float32)
         wanted = run.model.decode(mu)[0, 0].numpy()
     assert np.abs(cell / 255 - wanted).max() <= 0.5 / 255 + 1e-6
+
+
+def test_the_command_names_a_run_the_page_cannot_decode(tmp_path: Path, capsys) -> None:
+    torch.set_num_threads(1)
+    train_quietly(tiny_config("hvae", 2, epochs=1), tmp_path / "h", load_digits())
+    assert main(["explore", str(tmp_path / "h"), "--export", str(tmp_path / "site")]) == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "not decoded in the page: h " in notes[0]
+    assert "hierarchical" in notes[0]
+
+
+@pytest.mark.mnist
+def test_a_conv_export_of_10000_mnist_points_stays_under_10_mb(mnist_dir: Path, tmp_path) -> None:
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(family="conv", image_shape=(1, 28, 28), latent_dim=20))
+    test = load_dataset(DataConfig(name="mnist", data_dir=str(mnist_dir))).test
+    assert len(test) == 10_000
+    run = ExplorerRun.from_model(model, test, name="mnist-conv")
+    done = export_static([run], tmp_path / "site")
+    assert done.not_decoded == ()
+    assert done.total_bytes < 10_000_000
 
 
 @pytest.mark.parametrize("flag", ["--max-points=0"])

@@ -124,7 +124,12 @@ def run_export(args: argparse.Namespace) -> int:
     from vae_atlas.config import ConfigError
     from vae_atlas.explorer.app import unique_id
     from vae_atlas.explorer.state import ExplorerRun
-    from vae_atlas.explorer.static_export import CONV_NOTE, ExportError, check_folder, export_static
+    from vae_atlas.explorer.static_export import (
+        NOT_DECODED_NOTE,
+        ExportError,
+        check_folder,
+        export_static,
+    )
     from vae_atlas.run import load_run
 
     check_max_points(args)
@@ -149,7 +154,8 @@ def run_export(args: argparse.Namespace) -> int:
     )
     if done.not_decoded:
         print(
-            f"note: {CONV_NOTE} ({', '.join(done.not_decoded)}): the page shows the map, "
+            f"note: not decoded in the page: {', '.join(done.not_decoded)} ({NOT_DECODED_NOTE}); "
+            "the page shows the map, "
             "selections and originals; hover, interpolation and samples need `vae-atlas explore`"
         )
     return 0

@@ -175,10 +175,10 @@ def get_map(
     )
 
 
-@router.get("/runs/{run_id}/decoder", response_model=s.DecoderManifest)
+@router.get("/runs/{run_id}/decoder", response_model=s.AnyDecoderManifest)
 def decoder_manifest(run: RunDep) -> dict:
     if run.decoder is None:
-        raise HTTPException(404, "this model has no in-page decoder (not an MLP); use POST decode")
+        raise HTTPException(404, "this model's decoder does not run in the page; use POST decode")
     return run.decoder.manifest
 
 
@@ -189,7 +189,7 @@ def decoder_manifest(run: RunDep) -> dict:
 )
 def decoder_weights(run: RunDep) -> Response:
     if run.decoder is None:
-        raise HTTPException(404, "this model has no in-page decoder (not an MLP); use POST decode")
+        raise HTTPException(404, "this model's decoder does not run in the page; use POST decode")
     return Response(
         run.decoder.weights,
         media_type="application/octet-stream",

@@ -67,7 +67,9 @@ class RunDetail(RunSummary):
     mean: list[float] = Field(description="mean of the latent means: the default anchor")
     projections: list[ProjectionName]
     default_projection: ProjectionName
-    in_page_decoder: bool = Field(description="whether GET .../decoder serves MLP weights")
+    in_page_decoder: bool = Field(
+        description="whether GET .../decoder serves weights the page runs (MLP or conv)"
+    )
     prior: str = Field(description="what 'sample from the prior' draws from")
     version: int = Field(
         0, description="goes up each time newer weights are swapped in (explore --follow)"
@@ -255,7 +257,39 @@ class DecoderLayer(BaseModel):
 class DecoderManifest(BaseModel):
     """How to run the MLP decoder in the page; weights are GET .../decoder.bin (float32 LE)."""
 
+    kind: Literal["mlp"] = "mlp"
     layers: list[DecoderLayer]
     output: Literal["sigmoid"]
     image_shape: tuple[int, int, int]
     n_floats: int
+
+
+class ConvDecoderLayer(BaseModel):
+    op: Literal["linear", "conv2d", "conv_transpose2d"]
+    in_shape: list[int] = Field(description="(n_in) for the linear, (C, H, W) for a convolution")
+    out_shape: list[int] = Field(description="(C, H, W); the linear's output viewed so")
+    kernel: tuple[int, int] | None = None
+    stride: tuple[int, int] | None = None
+    padding: tuple[int, int] | None = None
+    output_padding: tuple[int, int] | None = None
+    activation: Literal["relu", "tanh", "elu", "leaky_relu", "none"]
+    slope: float = 0.0
+    weight_offset: int = Field(
+        description="float32 offset of W in PyTorch's layout: Linear (n_out, n_in), Conv2d "
+        "(C_out, C_in, kH, kW), ConvTranspose2d (C_in, C_out, kH, kW)"
+    )
+    bias_offset: int
+
+
+class ConvDecoderManifest(BaseModel):
+    """How to run a conv decoder in the page; weights are GET .../decoder.bin (float32 LE)."""
+
+    kind: Literal["conv"]
+    layers: list[ConvDecoderLayer]
+    output: Literal["sigmoid"]
+    image_shape: tuple[int, int, int]
+    latent_dim: int
+    n_floats: int
+
+
+AnyDecoderManifest = Annotated[DecoderManifest | ConvDecoderManifest, Field(discriminator="kind")]

@@ -35,7 +35,7 @@ from vae_atlas.data import ImageSet
 from vae_atlas.explorer.images import LAYOUTS, border_brightness
 from vae_atlas.explorer.maps import NONLINEAR, LatentMap, compute_map
 from vae_atlas.explorer.orbit import orbit_basis, orbit_map
-from vae_atlas.explorer.weights import DecoderExport, export_mlp_decoder
+from vae_atlas.explorer.weights import DecoderExport, export_decoder
 from vae_atlas.models import as_latent_model, is_conditional, own_prior
 from vae_atlas.run import Run
 
@@ -103,7 +103,7 @@ class ExplorerRun:
         self.background = border_brightness(images.images[:2000].numpy() / 255.0)
         # a conditional decoder also reads the class, which the in-page decoder does not know
         self.decoder: DecoderExport | None = (
-            None if is_conditional(self.model) else export_mlp_decoder(self.model)
+            None if is_conditional(self.model) else export_decoder(self.model)
         )
         self._maps: dict[tuple[str, tuple[int, int] | None], LatentMap] = {}
         self._map_trees: dict[tuple[str, tuple[int, int] | None], object] = {}

@@ -4,12 +4,14 @@ and on any static host — ``index.html``, ``explorer.js`` (the page's modules j
 because a page opened from ``file://`` may not fetch files beside it).
 
 ``data.js`` holds, per run: the server's own answers to the page's first requests (the run, its
-labels, its linear maps, the MLP decoder's weights), the latent means and σ the page computes
+labels, its linear maps, the decoder's weights), the latent means and σ the page computes
 selections, neighbours and ellipses from, the shown test images as one PNG sprite (the originals
 of a selection), and a few batches of the server's samples. Hover decoding, sliders,
-interpolation and samples run the MLP decoder in the page (``static/host-static.js``); a conv
-decoder is not run there, and the page and the command say so (its test points'
-reconstructions are embedded as a second sprite, so selections still show them).
+interpolation and samples run the decoder in the page (``static/host-static.js``) for MLP and
+conv decoders (see :mod:`~vae_atlas.explorer.weights`). Other decoders (the hierarchical VAE's,
+a class-conditional one, a user's own model) are not run there, and the page and the command
+say so; their test points' reconstructions are embedded as a second sprite, so selections
+still show them.
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ from vae_atlas.explorer.state import ExplorerRun
 FILES = ("index.html", "explorer.js", "data.js")
 SAMPLE_BATCHES = 8  # "New samples" cycles through this many batches of the server's samples
 SAMPLE_BATCH = 36  # the page asks for 36 at a time
-CONV_NOTE = "conv decoders are not decoded in the static page"
+NOT_DECODED_NOTE = (
+    "the page runs MLP and conv decoders; hierarchical, class-conditional and custom ones "
+    "decode on the server only"
+)
 
 
 class ExportError(ValueError):
@@ -43,8 +48,8 @@ class ExportError(ValueError):
 
 @dataclass(frozen=True)
 class StaticExport:
-    """What was written: the folder, each file's size in bytes, and the runs without an
-    in-page decoder (conv)."""
+    """What was written: the folder, each file's size in bytes, and the runs whose decoder
+    does not run in the page."""
 
     folder: Path
     sizes: dict[str, int]
@@ -146,8 +151,9 @@ def export_static(
     not_decoded = tuple(r.name for r in runs if r.decoder is None)
     banner = note
     if not_decoded:
-        banner = f"{CONV_NOTE} ({', '.join(not_decoded)}): hover, interpolation and samples " + (
-            "need the server (vae-atlas explore)"
+        banner = (
+            f"not decoded in this page: {', '.join(not_decoded)} ({NOT_DECODED_NOTE}); hover, "
+            "interpolation and samples need the server (vae-atlas explore)"
         )
     texts = {
         "index.html": page_html(["data.js", "explorer.js"], banner=banner),

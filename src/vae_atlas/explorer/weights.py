@@ -1,32 +1,82 @@
-"""Export an MLP decoder so the page can decode in JavaScript, with no round trip per frame.
+"""Export a decoder so the page can decode in JavaScript, with no round trip per frame.
 
-A vae-atlas MLP decoder is ``Linear → act → … → Linear → Unflatten`` followed by the
-likelihood's mean, a sigmoid for both the Bernoulli and the Gaussian likelihood. The export is a
-manifest (layer sizes, activations, offsets) and one little-endian float32 buffer holding each
-layer's weight (n_out, n_in) row-major, then its bias. Any other model (conv decoders, a user's
-own module) returns ``None`` and the page decodes through the server instead.
+The export is a manifest and one little-endian float32 buffer; the manifest's ``kind`` says
+which of the page's decoders (``static/decoder.js``, ``static/convdecoder.js``) runs it:
+
+* ``mlp``: ``Linear → act → … → Linear → Unflatten``; each layer's weight (n_out, n_in)
+  row-major, then its bias.
+* ``conv``: the conv decoders of :mod:`vae_atlas.models.conv` (``Linear → act``, viewed as the
+  deepest feature map, then ``ConvTranspose2d → act → …``) and the VQ-VAE's
+  (:class:`~vae_atlas.models.vq.VQDecoder`: the code grid through a ``Conv2d``, then the same
+  transposed convolutions). Each layer names its op, its input and output shapes, kernel,
+  stride, padding, output padding and activation; weights keep PyTorch's layouts — Linear
+  (n_out, n_in), Conv2d (C_out, C_in, kH, kW), ConvTranspose2d (C_in, C_out, kH, kW) — each
+  followed by its bias. The transposed convolutions are called with an output size, so their
+  output padding is not a property of the module: it is worked out here from the size each
+  one is pinned to (28 → 14 → 7 → 3 needs 1 going back from 3 to 7).
+
+Both end in the likelihood's mean, a sigmoid for both the Bernoulli and the Gaussian likelihood.
+Any other model (the hierarchical VAE, a conditional decoder, a user's own module) returns
+``None`` and the page decodes through the server instead.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from torch import nn
 
 from vae_atlas.models import AutoEncoder
+from vae_atlas.models.conv import ConvDecoder
 from vae_atlas.models.mlp import MLPDecoder
+from vae_atlas.models.vq import VQDecoder
 
 _ACTIVATIONS = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.ELU: "elu", nn.LeakyReLU: "leaky_relu"}
+_LINEAR_OUTPUT = ("none", 0.0)
 
 
 @dataclass(frozen=True)
 class DecoderExport:
-    """``manifest`` (JSON-ready dict, see :class:`~vae_atlas.explorer.schemas.DecoderManifest`)
-    and ``weights`` (float32 little-endian bytes)."""
+    """``manifest`` (JSON-ready dict, see :class:`~vae_atlas.explorer.schemas.DecoderManifest`
+    and :class:`~vae_atlas.explorer.schemas.ConvDecoderManifest`) and ``weights`` (float32
+    little-endian bytes)."""
 
     manifest: dict
     weights: bytes
+
+
+class _Floats:
+    """float32 arrays laid end to end; :meth:`add` returns where each one starts."""
+
+    def __init__(self) -> None:
+        self.chunks: list[np.ndarray] = []
+        self.size = 0
+
+    def add(self, tensor: torch.Tensor) -> int:
+        values = tensor.detach().cpu().float().numpy().ravel()
+        self.chunks.append(values)
+        self.size += values.size
+        return self.size - values.size
+
+    def tobytes(self) -> bytes:
+        return np.concatenate(self.chunks).astype("<f4").tobytes()
+
+
+def _activation(module: nn.Module) -> tuple[str, float] | None:
+    """(name, negative slope) of an activation the page computes, or None for any other."""
+    name = _ACTIVATIONS.get(type(module))
+    if name is None or (name == "elu" and float(module.alpha) != 1.0):
+        return None
+    return name, float(module.negative_slope) if name == "leaky_relu" else 0.0
+
+
+def export_decoder(model: nn.Module) -> DecoderExport | None:
+    """The in-page form of ``model``'s decoder (MLP or conv), or None when the page cannot run it."""
+    export = export_mlp_decoder(model)
+    return export if export is not None else export_conv_decoder(model)
 
 
 def export_mlp_decoder(model: nn.Module) -> DecoderExport | None:
@@ -34,37 +84,108 @@ def export_mlp_decoder(model: nn.Module) -> DecoderExport | None:
     if not isinstance(model, AutoEncoder) or not isinstance(model.decoder, MLPDecoder):
         return None
     layers: list[dict] = []
-    chunks: list[np.ndarray] = []
-    offset = 0
+    floats = _Floats()
     for module in model.decoder.net:
         if isinstance(module, nn.Linear):
-            w = module.weight.detach().cpu().float().numpy()  # (n_out, n_in)
-            b = module.bias.detach().cpu().float().numpy()
             layers.append(
                 {
-                    "n_in": w.shape[1],
-                    "n_out": w.shape[0],
+                    "n_in": module.in_features,
+                    "n_out": module.out_features,
                     "activation": "none",
                     "slope": 0.0,
-                    "weight_offset": offset,
-                    "bias_offset": offset + w.size,
+                    "weight_offset": floats.add(module.weight),
+                    "bias_offset": floats.add(module.bias),
                 }
             )
-            chunks += [w.ravel(), b]
-            offset += w.size + b.size
         elif type(module) in _ACTIVATIONS and layers:
-            if type(module) is nn.ELU and float(module.alpha) != 1.0:
+            act = _activation(module)
+            if act is None:
                 return None
-            layers[-1]["activation"] = _ACTIVATIONS[type(module)]
-            if isinstance(module, nn.LeakyReLU):
-                layers[-1]["slope"] = float(module.negative_slope)
+            layers[-1]["activation"], layers[-1]["slope"] = act
         elif not isinstance(module, nn.Unflatten):
             return None
-    weights = np.concatenate(chunks).astype("<f4").tobytes()
     manifest = {
+        "kind": "mlp",
         "layers": layers,
         "output": "sigmoid",
         "image_shape": list(model.image_shape),
-        "n_floats": offset,
+        "n_floats": floats.size,
     }
-    return DecoderExport(manifest, weights)
+    return DecoderExport(manifest, floats.tobytes())
+
+
+def _conv_layer(
+    op: str,
+    module: nn.Conv2d | nn.ConvTranspose2d,
+    in_shape: tuple[int, int, int],
+    out_hw: tuple[int, int],
+    act: tuple[str, float],
+    floats: _Floats,
+) -> dict:
+    """One convolution's manifest entry; a transposed one gets the output padding that makes
+    its output ``out_hw`` (out = (in − 1)·stride − 2·padding + kernel + output padding)."""
+    extra = [0, 0]
+    if op == "conv_transpose2d":
+        extra = [
+            size - ((n - 1) * s - 2 * p + k)
+            for size, n, s, p, k in zip(
+                out_hw, in_shape[1:], module.stride, module.padding, module.kernel_size, strict=True
+            )
+        ]
+    return {
+        "op": op,
+        "in_shape": list(in_shape),
+        "out_shape": [module.out_channels, *out_hw],
+        "kernel": list(module.kernel_size),
+        "stride": list(module.stride),
+        "padding": list(module.padding),
+        "output_padding": extra,
+        "activation": act[0],
+        "slope": act[1],
+        "weight_offset": floats.add(module.weight),
+        "bias_offset": floats.add(module.bias),
+    }
+
+
+def export_conv_decoder(model: nn.Module) -> DecoderExport | None:
+    """The in-page form of a conv (or VQ-VAE) decoder, or None for any other decoder."""
+    decoder = getattr(model, "decoder", None)
+    if not isinstance(model, AutoEncoder) or not isinstance(decoder, ConvDecoder | VQDecoder):
+        return None
+    act = _activation(decoder.act)
+    if act is None:
+        return None
+    floats = _Floats()
+    if isinstance(decoder, ConvDecoder):
+        fc = decoder.fc
+        first = {
+            "op": "linear",
+            "in_shape": [fc.in_features],
+            "out_shape": list(decoder.start_shape),  # the linear's output viewed as (C, h, w)
+            "activation": act[0],
+            "slope": act[1],
+            "weight_offset": floats.add(fc.weight),
+            "bias_offset": floats.add(fc.bias),
+        }
+    else:
+        grid = decoder.grid_shape  # (D, h, w)
+        first = _conv_layer("conv2d", decoder.inner, grid, grid[1:], act, floats)
+    layers = [first]
+    n = len(decoder.deconvs)
+    for i, deconv in enumerate(decoder.deconvs):
+        out_hw = (decoder.hs[n - 1 - i], decoder.ws[n - 1 - i])
+        last = i == n - 1
+        shape = tuple(layers[-1]["out_shape"])
+        layers.append(
+            _conv_layer("conv_transpose2d", deconv, shape, out_hw, _LINEAR_OUTPUT if last else act, floats)
+        )
+    assert layers[-1]["out_shape"] == list(model.image_shape)
+    manifest = {
+        "kind": "conv",
+        "layers": layers,
+        "output": "sigmoid",
+        "image_shape": list(model.image_shape),
+        "latent_dim": math.prod(first["in_shape"]),
+        "n_floats": floats.size,
+    }
+    return DecoderExport(manifest, floats.tobytes())

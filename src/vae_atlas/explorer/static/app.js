@@ -1,9 +1,9 @@
 // vae-atlas explorer: loads runs and their maps into the store and wires the page's parts.
-// MLP decoders run in the page; other models decode through the server (see decoding.js).
+// MLP and conv decoders run in the page; other models decode through the server (see decoding.js).
 
 import { getBuffer, getJSON, postJSON, request } from "./api.js";
 import { buildControls, initControls } from "./controls.js";
-import { MLPDecoder } from "./decoder.js";
+import { loadDecoder } from "./decoder.js";
 import { project, showAnchor } from "./decoding.js";
 import { buildLegend, compareMap, fit, initMap, recolour, scatter, setMode, showCompare, showMap } from "./mapview.js";
 import { initPanels, refreshPlacements, resetPanels, restoreSelection, select } from "./panels.js";
@@ -167,7 +167,7 @@ async function loadRun(runId, restore = {}) {
     anchor: Float64Array.from(run.mean), anchorSource: "mean", anomaly: null, map: null,
     projection, found: null,
   });
-  const decoderPromise = run.in_page_decoder ? MLPDecoder.load(run.id).catch(() => null) : Promise.resolve(null);
+  const decoderPromise = run.in_page_decoder ? loadDecoder(run.id).catch(() => null) : Promise.resolve(null);
   buildControls();
   buildSliders();
   if (restore.mapMode) setMode(restore.mapMode);
@@ -176,7 +176,7 @@ async function loadRun(runId, restore = {}) {
   else buildLegend();
   const [decoder] = await Promise.all([decoderPromise, loadMap(restore.view)]);
   update({ decoder });
-  $("decoder-kind").textContent = decoder ? "decoded in the page (MLP weights)" : "decoded by the server";
+  $("decoder-kind").textContent = decoder ? `decoded in the page (${decoder.label})` : "decoded by the server";
   $("run-info").textContent = `${run.objective.toUpperCase()} · ${run.family} · ${run.dataset} · D=${run.latent_dim}`
     + ` · ${run.n_active} active · ${run.n_points.toLocaleString()} points`;
   resetPanels();
@@ -196,7 +196,7 @@ async function reloadWeights() {
   const run = await fetchRun(state.run.id);
   const projection = SLOW[state.projection] ? run.default_projection : state.projection;
   const [map, decoder] = await Promise.all([
-    fetchMap(run, projection), run.in_page_decoder ? MLPDecoder.load(run.id).catch(() => null) : null,
+    fetchMap(run, projection), run.in_page_decoder ? loadDecoder(run.id).catch(() => null) : null,
   ]);
   const mean = state.anchorSource === "mean" ? { anchor: Float64Array.from(run.mean) } : {};
   update({ run, map, decoder, projection, anomaly: null, ...mean });

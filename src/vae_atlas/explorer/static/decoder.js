@@ -1,62 +1,117 @@
-// Decoding in the page: an MLP decoder run in JavaScript from exported float32 weights
-// (GET /api/runs/{id}/decoder + decoder.bin), and drawing (C, H, W) images onto a canvas.
+// Decoding in the page: the run's decoder run in JavaScript from exported float32 weights
+// (GET /api/runs/{id}/decoder + decoder.bin, see explorer/weights.py) — an MLP, or a conv
+// decoder (a linear layer or a convolution, then transposed convolutions) — and drawing
+// (C, H, W) images onto a canvas. Both decoders have one interface: decode(z) -> Float32Array
+// (C*H*W) in [0, 1], and static load(runId).
 
 import { request } from "./api.js";
+import { activate, conv2d, convTranspose2d, dense, outputSize, sigmoid } from "./kernels.js";
 
-const ACT = {
-  none: (v) => v,
-  relu: (v) => (v > 0 ? v : 0),
-  tanh: Math.tanh,
-  elu: (v) => (v > 0 ? v : Math.expm1(v)),
-};
+async function fetchDecoder(runId) {
+  const [m, b] = await Promise.all([
+    request(`api/runs/${encodeURIComponent(runId)}/decoder`),
+    request(`api/runs/${encodeURIComponent(runId)}/decoder.bin`),
+  ]);
+  if (!m.ok || !b.ok) throw new Error("no in-page decoder");
+  return [await m.json(), await b.arrayBuffer()];
+}
+
+function weights(manifest, buffer) {
+  const w = new Float32Array(buffer);
+  if (w.length !== manifest.n_floats) throw new Error("decoder weights have the wrong size");
+  return w;
+}
 
 export class MLPDecoder {
   constructor(manifest, buffer) {
+    this.label = "MLP weights";
     this.layers = manifest.layers;
     this.shape = manifest.image_shape;
-    this.w = new Float32Array(buffer);
-    if (this.w.length !== manifest.n_floats) throw new Error("decoder weights have the wrong size");
+    this.w = weights(manifest, buffer);
     this.buffers = this.layers.map((l) => new Float32Array(l.n_out));
     this.input = new Float32Array(this.layers[0].n_in);
   }
 
   static async load(runId) {
-    const [m, b] = await Promise.all([
-      request(`api/runs/${encodeURIComponent(runId)}/decoder`),
-      request(`api/runs/${encodeURIComponent(runId)}/decoder.bin`),
-    ]);
-    if (!m.ok || !b.ok) throw new Error("no in-page decoder");
-    return new MLPDecoder(await m.json(), await b.arrayBuffer());
+    return new MLPDecoder(...(await fetchDecoder(runId)));
   }
 
   // z: array-like (D) -> Float32Array (C*H*W) in [0, 1]
   decode(z) {
     let x = this.input;
     for (let i = 0; i < x.length; i++) x[i] = z[i];
-    const W = this.w;
     for (let li = 0; li < this.layers.length; li++) {
-      const L = this.layers[li], y = this.buffers[li], nIn = L.n_in;
-      const act = L.activation === "leaky_relu" ? (v) => (v > 0 ? v : v * L.slope) : ACT[L.activation];
-      for (let o = 0; o < L.n_out; o++) {
-        let acc = W[L.bias_offset + o];
-        let base = L.weight_offset + o * nIn;
-        let i = 0;
-        let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        for (; i + 3 < nIn; i += 4, base += 4) {
-          a0 += W[base] * x[i];
-          a1 += W[base + 1] * x[i + 1];
-          a2 += W[base + 2] * x[i + 2];
-          a3 += W[base + 3] * x[i + 3];
-        }
-        for (; i < nIn; i++, base++) acc += W[base] * x[i];
-        y[o] = act(acc + a0 + a1 + a2 + a3);
-      }
+      const L = this.layers[li], y = this.buffers[li];
+      dense(this.w, L.weight_offset, L.bias_offset, x, y, L.n_in, L.n_out);
+      activate(y, L.activation, L.slope);
       x = y;
     }
-    const out = new Float32Array(x.length);
-    for (let i = 0; i < x.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
-    return out;
+    return sigmoid(x);
   }
+}
+
+const KERNELS = { linear: dense, conv2d, conv_transpose2d: convTranspose2d };
+const size = (shape) => shape.reduce((a, b) => a * b, 1);
+
+// a manifest whose shapes do not chain, or do not follow from the kernels, strides and
+// paddings, is refused here rather than drawn as a wrong image
+function checkLayers(layers, imageShape) {
+  let previous = null;
+  layers.forEach((L, i) => {
+    const where = `decoder layer ${i} (${L.op})`;
+    if (!KERNELS[L.op]) throw new Error(`${where}: the page has no such layer`);
+    if (previous !== null && size(L.in_shape) !== previous) throw new Error(`${where}: its input is not the previous layer's output`);
+    if (L.op !== "linear" && String(outputSize(L)) !== String(L.out_shape.slice(1))) {
+      throw new Error(`${where}: output ${L.out_shape} does not follow from input ${L.in_shape}`);
+    }
+    previous = size(L.out_shape);
+  });
+  if (previous !== size(imageShape)) throw new Error("the decoder's last layer is not the image");
+}
+
+export class ConvDecoder {
+  constructor(manifest, buffer) {
+    this.label = "conv weights";
+    this.layers = manifest.layers;
+    this.shape = manifest.image_shape;
+    this.w = weights(manifest, buffer);
+    checkLayers(this.layers, this.shape);
+    // feature maps in double precision: sums of hundreds of products stay exact far below
+    // the 1/255 a drawn pixel resolves
+    this.buffers = this.layers.map((l) => new Float64Array(size(l.out_shape)));
+    this.input = new Float64Array(size(this.layers[0].in_shape));
+  }
+
+  static async load(runId) {
+    return new ConvDecoder(...(await fetchDecoder(runId)));
+  }
+
+  // z: array-like (D) -> Float32Array (C*H*W) in [0, 1]
+  decode(z) {
+    let x = this.input;
+    for (let i = 0; i < x.length; i++) x[i] = z[i];
+    for (let li = 0; li < this.layers.length; li++) {
+      const L = this.layers[li], y = this.buffers[li];
+      if (L.op === "linear") dense(this.w, L.weight_offset, L.bias_offset, x, y, x.length, y.length);
+      else KERNELS[L.op](this.w, L, x, y);
+      activate(y, L.activation, L.slope);
+      x = y;
+    }
+    return sigmoid(x);
+  }
+}
+
+const KINDS = { mlp: MLPDecoder, conv: ConvDecoder };
+
+// the decoder a manifest describes (a manifest without a kind is an MLP's)
+export function makeDecoder(manifest, buffer) {
+  const Kind = KINDS[manifest.kind || "mlp"];
+  if (!Kind) throw new Error(`the page cannot run a decoder of kind ${manifest.kind}`);
+  return new Kind(manifest, buffer);
+}
+
+export async function loadDecoder(runId) {
+  return makeDecoder(...(await fetchDecoder(runId)));
 }
 
 // draw a (C, H, W) float image in [0, 1] onto `canvas` (sized H x W pixels, scaled by CSS)

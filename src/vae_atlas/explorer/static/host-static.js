@@ -1,12 +1,12 @@
 // The static export's transport: the page's API requests answered in the page itself, from what
 // `vae-atlas explore RUN --export DIR` embedded in data.js (window.VAE_ATLAS_DATA): the server's
 // own answers to the page's first requests (runs, run detail, labels, linear maps, the decoder),
-// the latent means, σ and test images, and decoding by the MLP decoder in the page. What needs
-// the encoder (uploads, drawing) or the server's background work (UMAP, t-SNE, anomaly scores,
-// conv decoders) answers 501 and says so.
+// the latent means, σ and test images, and decoding by the MLP or conv decoder in the page. What
+// needs the encoder (uploads, drawing) or the server's background work (UMAP, t-SNE, anomaly
+// scores, decoders the page cannot run) answers 501 and says so.
 
 import { setTransport } from "./api.js";
-import { MLPDecoder, drawPixels } from "./decoder.js";
+import { drawPixels, makeDecoder } from "./decoder.js";
 
 const DATA = window.VAE_ATLAS_DATA;
 const SERVER = "needs the explorer's server: run `vae-atlas explore RUN`";
@@ -30,7 +30,7 @@ function runData(id) {
   const r = {
     raw, id, n: raw.n_points, d: raw.latent_dim, shape: raw.image_shape,
     mu: floats(raw.mu), sigma: floats(raw.sigma),
-    decoder: raw.decoder ? new MLPDecoder(raw.decoder.manifest, bytes(raw.decoder.weights)) : null,
+    decoder: raw.decoder ? makeDecoder(raw.decoder.manifest, bytes(raw.decoder.weights)) : null,
     sprite: loadImage(raw.sprite.uri),
     recons: raw.recon_sprite ? loadImage(raw.recon_sprite.uri) : null,
   };
@@ -250,13 +250,13 @@ async function answer(url, init = {}) {
   if (what === "labels.bin") return r.raw.labels ? reply(Int32Array.from(r.raw.labels).buffer) : refuse("labels", 404);
   if (what === "map" || what === "map.bin") return mapAnswer(r, u.searchParams, what === "map.bin");
   if (what === "decoder" || what === "decoder.bin") {
-    if (!r.raw.decoder) return refuse("this model has no in-page decoder (not an MLP);", 404);
+    if (!r.raw.decoder) return refuse("this model's decoder does not run in the page;", 404);
     return reply(what === "decoder" ? r.raw.decoder.manifest : bytes(r.raw.decoder.weights));
   }
   if (parts[3] === "points" && parts.length === 5) return pointDetail(r, view, Number(parts[4]));
   if (what === "inspect") return reply(await describe(r, view, body.z, body.sigma, body.k ?? 8));
   if (!r.decoder && ["interpolate", "samples", "decode.png", "decode"].includes(what)) {
-    return refuse("decoding this model (a conv decoder is not run in the static page)");
+    return refuse("decoding this model (its decoder does not run in the static page)");
   }
   if (what === "interpolate") return reply(path(r, view, interpolate(body.a, body.b, body.steps, body.method)));
   if (what === "samples") return reply(samples(r, view, body.n || 36, body.seed || 0));

@@ -104,7 +104,7 @@ def main() -> int:
     results = {}
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         browser = launch_chromium(p)
-        for name, (shape, _) in DECODERS.items():
+        for name in DECODERS:
             size, real = export(name, Path(tmp) / name)
             page = browser.new_page()
             page.goto((Path(tmp) / name / "index.html").as_uri() + "?test=1")

@@ -103,6 +103,7 @@ def test_the_command_names_a_run_the_page_cannot_decode(tmp_path: Path, capsys) 
 
 
 @pytest.mark.mnist
+@pytest.mark.slow  # ~25 s: encodes all 10,000 MNIST test images and writes their sprite
 def test_a_conv_export_of_10000_mnist_points_stays_under_10_mb(mnist_dir: Path, tmp_path) -> None:
     torch.set_num_threads(1)
     torch.manual_seed(0)

@@ -265,8 +265,8 @@ class DecoderManifest(BaseModel):
 
 
 class ConvDecoderLayer(BaseModel):
-    op: Literal["linear", "conv2d", "conv_transpose2d"]
-    in_shape: list[int] = Field(description="(n_in) for the linear, (C, H, W) for a convolution")
+    op: Literal["linear", "conv_transpose2d"]
+    in_shape: list[int] = Field(description="(n_in) for the linear, else (C, H, W)")
     out_shape: list[int] = Field(description="(C, H, W); the linear's output viewed so")
     kernel: tuple[int, int] | None = None
     stride: tuple[int, int] | None = None
@@ -275,8 +275,8 @@ class ConvDecoderLayer(BaseModel):
     activation: Literal["relu", "tanh", "elu", "leaky_relu", "none"]
     slope: float = 0.0
     weight_offset: int = Field(
-        description="float32 offset of W in PyTorch's layout: Linear (n_out, n_in), Conv2d "
-        "(C_out, C_in, kH, kW), ConvTranspose2d (C_in, C_out, kH, kW)"
+        description="float32 offset of W in PyTorch's layout: Linear (n_out, n_in), "
+        "ConvTranspose2d (C_in, C_out, kH, kW)"
     )
     bias_offset: int
 

@@ -5,15 +5,13 @@ which of the page's decoders (``static/decoder.js``, ``static/convdecoder.js``) 
 
 * ``mlp``: ``Linear → act → … → Linear → Unflatten``; each layer's weight (n_out, n_in)
   row-major, then its bias.
-* ``conv``: the conv decoders of :mod:`vae_atlas.models.conv` (``Linear → act``, viewed as the
-  deepest feature map, then ``ConvTranspose2d → act → …``) and the VQ-VAE's
-  (:class:`~vae_atlas.models.vq.VQDecoder`: the code grid through a ``Conv2d``, then the same
-  transposed convolutions). Each layer names its op, its input and output shapes, kernel,
-  stride, padding, output padding and activation; weights keep PyTorch's layouts — Linear
-  (n_out, n_in), Conv2d (C_out, C_in, kH, kW), ConvTranspose2d (C_in, C_out, kH, kW) — each
-  followed by its bias. The transposed convolutions are called with an output size, so their
-  output padding is not a property of the module: it is worked out here from the size each
-  one is pinned to (28 → 14 → 7 → 3 needs 1 going back from 3 to 7).
+* ``conv``: the conv decoders of :mod:`vae_atlas.models.conv`: ``Linear → act``, viewed as the
+  deepest feature map, then ``ConvTranspose2d → act → … → ConvTranspose2d``. Each layer names
+  its op, its input and output shapes, kernel, stride, padding, output padding and activation;
+  weights keep PyTorch's layouts — Linear (n_out, n_in), ConvTranspose2d (C_in, C_out, kH, kW)
+  — each followed by its bias. The transposed convolutions are called with an output size, so
+  their output padding is not a property of the module: it is worked out here from the size
+  each one is pinned to (28 → 14 → 7 → 3 needs 1 going back from 3 to 7).
 
 Both end in the likelihood's mean, a sigmoid for both the Bernoulli and the Gaussian likelihood.
 Any other model (the hierarchical VAE, a conditional decoder, a user's own module) returns
@@ -22,7 +20,6 @@ Any other model (the hierarchical VAE, a conditional decoder, a user's own modul
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +29,6 @@ from torch import nn
 from vae_atlas.models import AutoEncoder
 from vae_atlas.models.conv import ConvDecoder
 from vae_atlas.models.mlp import MLPDecoder
-from vae_atlas.models.vq import VQDecoder
 
 _ACTIVATIONS = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.ELU: "elu", nn.LeakyReLU: "leaky_relu"}
 _LINEAR_OUTPUT = ("none", 0.0)
@@ -74,7 +70,7 @@ def _activation(module: nn.Module) -> tuple[str, float] | None:
 
 
 def export_decoder(model: nn.Module) -> DecoderExport | None:
-    """The in-page form of ``model``'s decoder (MLP or conv), or None when the page cannot run it."""
+    """The in-page form of ``model``'s decoder (MLP or conv), or None if the page cannot run it."""
     export = export_mlp_decoder(model)
     return export if export is not None else export_conv_decoder(model)
 
@@ -114,32 +110,26 @@ def export_mlp_decoder(model: nn.Module) -> DecoderExport | None:
     return DecoderExport(manifest, floats.tobytes())
 
 
-def _conv_layer(
-    op: str,
-    module: nn.Conv2d | nn.ConvTranspose2d,
+def _deconv_layer(
+    module: nn.ConvTranspose2d,
     in_shape: tuple[int, int, int],
     out_hw: tuple[int, int],
     act: tuple[str, float],
     floats: _Floats,
 ) -> dict:
-    """One convolution's manifest entry; a transposed one gets the output padding that makes
-    its output ``out_hw`` (out = (in − 1)·stride − 2·padding + kernel + output padding)."""
-    extra = [0, 0]
-    if op == "conv_transpose2d":
-        extra = [
-            size - ((n - 1) * s - 2 * p + k)
-            for size, n, s, p, k in zip(
-                out_hw, in_shape[1:], module.stride, module.padding, module.kernel_size, strict=True
-            )
-        ]
+    """One transposed convolution's manifest entry, with the output padding that makes its
+    output ``out_hw``: out = (in − 1)·stride − 2·padding + kernel + output padding."""
+    sizes = zip(
+        out_hw, in_shape[1:], module.stride, module.padding, module.kernel_size, strict=True
+    )
     return {
-        "op": op,
+        "op": "conv_transpose2d",
         "in_shape": list(in_shape),
         "out_shape": [module.out_channels, *out_hw],
         "kernel": list(module.kernel_size),
         "stride": list(module.stride),
         "padding": list(module.padding),
-        "output_padding": extra,
+        "output_padding": [size - ((n - 1) * s - 2 * p + k) for size, n, s, p, k in sizes],
         "activation": act[0],
         "slope": act[1],
         "weight_offset": floats.add(module.weight),
@@ -148,44 +138,38 @@ def _conv_layer(
 
 
 def export_conv_decoder(model: nn.Module) -> DecoderExport | None:
-    """The in-page form of a conv (or VQ-VAE) decoder, or None for any other decoder."""
-    decoder = getattr(model, "decoder", None)
-    if not isinstance(model, AutoEncoder) or not isinstance(decoder, ConvDecoder | VQDecoder):
+    """The in-page form of a conv decoder, or None for any other decoder."""
+    if not isinstance(model, AutoEncoder) or not isinstance(model.decoder, ConvDecoder):
         return None
+    decoder = model.decoder
     act = _activation(decoder.act)
     if act is None:
         return None
     floats = _Floats()
-    if isinstance(decoder, ConvDecoder):
-        fc = decoder.fc
-        first = {
+    layers = [
+        {
             "op": "linear",
-            "in_shape": [fc.in_features],
+            "in_shape": [decoder.fc.in_features],
             "out_shape": list(decoder.start_shape),  # the linear's output viewed as (C, h, w)
             "activation": act[0],
             "slope": act[1],
-            "weight_offset": floats.add(fc.weight),
-            "bias_offset": floats.add(fc.bias),
+            "weight_offset": floats.add(decoder.fc.weight),
+            "bias_offset": floats.add(decoder.fc.bias),
         }
-    else:
-        grid = decoder.grid_shape  # (D, h, w)
-        first = _conv_layer("conv2d", decoder.inner, grid, grid[1:], act, floats)
-    layers = [first]
+    ]
     n = len(decoder.deconvs)
     for i, deconv in enumerate(decoder.deconvs):
         out_hw = (decoder.hs[n - 1 - i], decoder.ws[n - 1 - i])
-        last = i == n - 1
+        layer_act = act if i < n - 1 else _LINEAR_OUTPUT
         shape = tuple(layers[-1]["out_shape"])
-        layers.append(
-            _conv_layer("conv_transpose2d", deconv, shape, out_hw, _LINEAR_OUTPUT if last else act, floats)
-        )
+        layers.append(_deconv_layer(deconv, shape, out_hw, layer_act, floats))
     assert layers[-1]["out_shape"] == list(model.image_shape)
     manifest = {
         "kind": "conv",
         "layers": layers,
         "output": "sigmoid",
         "image_shape": list(model.image_shape),
-        "latent_dim": math.prod(first["in_shape"]),
+        "latent_dim": decoder.fc.in_features,
         "n_floats": floats.size,
     }
     return DecoderExport(manifest, floats.tobytes())

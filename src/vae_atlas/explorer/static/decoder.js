@@ -1,11 +1,11 @@
 // Decoding in the page: the run's decoder run in JavaScript from exported float32 weights
 // (GET /api/runs/{id}/decoder + decoder.bin, see explorer/weights.py) — an MLP, or a conv
-// decoder (a linear layer or a convolution, then transposed convolutions) — and drawing
+// decoder (a linear layer, then transposed convolutions) — and drawing
 // (C, H, W) images onto a canvas. Both decoders have one interface: decode(z) -> Float32Array
 // (C*H*W) in [0, 1], and static load(runId).
 
 import { request } from "./api.js";
-import { activate, conv2d, convTranspose2d, dense, outputSize, sigmoid } from "./kernels.js";
+import { activate, convTranspose2d, dense, outputSize, sigmoid } from "./kernels.js";
 
 async function fetchDecoder(runId) {
   const [m, b] = await Promise.all([
@@ -50,7 +50,6 @@ export class MLPDecoder {
   }
 }
 
-const KERNELS = { linear: dense, conv2d, conv_transpose2d: convTranspose2d };
 const size = (shape) => shape.reduce((a, b) => a * b, 1);
 
 // a manifest whose shapes do not chain, or do not follow from the kernels, strides and
@@ -59,7 +58,7 @@ function checkLayers(layers, imageShape) {
   let previous = null;
   layers.forEach((L, i) => {
     const where = `decoder layer ${i} (${L.op})`;
-    if (!KERNELS[L.op]) throw new Error(`${where}: the page has no such layer`);
+    if (L.op !== (i === 0 ? "linear" : "conv_transpose2d")) throw new Error(`${where}: the page runs a linear layer, then transposed convolutions`);
     if (previous !== null && size(L.in_shape) !== previous) throw new Error(`${where}: its input is not the previous layer's output`);
     if (L.op !== "linear" && String(outputSize(L)) !== String(L.out_shape.slice(1))) {
       throw new Error(`${where}: output ${L.out_shape} does not follow from input ${L.in_shape}`);
@@ -92,8 +91,8 @@ export class ConvDecoder {
     for (let i = 0; i < x.length; i++) x[i] = z[i];
     for (let li = 0; li < this.layers.length; li++) {
       const L = this.layers[li], y = this.buffers[li];
-      if (L.op === "linear") dense(this.w, L.weight_offset, L.bias_offset, x, y, x.length, y.length);
-      else KERNELS[L.op](this.w, L, x, y);
+      if (li === 0) dense(this.w, L.weight_offset, L.bias_offset, x, y, x.length, y.length);
+      else convTranspose2d(this.w, L, x, y);
       activate(y, L.activation, L.slope);
       x = y;
     }

@@ -1,6 +1,5 @@
-// The arithmetic of the in-page decoders (decoder.js): a dense layer, a convolution and a
-// transposed convolution over weights in PyTorch's layouts (explorer/weights.py), and the
-// activations. Plain loops, ordered so the weights are read once, front to back, and the
+// The arithmetic of the in-page decoders (decoder.js): a dense layer and a transposed
+// convolution over weights in PyTorch's layouts (explorer/weights.py), and the activations. Plain loops, ordered so the weights are read once, front to back, and the
 // innermost loop walks a row of a feature map; the loop bounds are worked out per kernel
 // row/column beforehand, so no pixel is tested for lying outside the image.
 
@@ -53,32 +52,7 @@ function fillBias(w, bo, y, channels, plane) {
   for (let c = 0; c < channels; c++) y.fill(w[bo + c], c * plane, (c + 1) * plane);
 }
 
-// Conv2d: y[co, oy, ox] = b[co] + Σ W[co, ci, ky, kx] x[ci, oy*s - p + ky, ox*s - p + kx]
-// (zero outside x), W (Co, Ci, kH, kW). L: a manifest layer (in_shape, out_shape, kernel, ...).
-export function conv2d(w, L, x, y) {
-  const [nci, hi, wi] = L.in_shape, [nco, ho, wo] = L.out_shape;
-  const [kh, kw] = L.kernel, [sh, sw] = L.stride, [ph, pw] = L.padding;
-  const rows = spans(ho, hi, sh, ph, kh), cols = spans(wo, wi, sw, pw, kw);
-  fillBias(w, L.bias_offset, y, nco, ho * wo);
-  let k = L.weight_offset;
-  for (let co = 0; co < nco; co++) {
-    const yc = co * ho * wo;
-    for (let ci = 0; ci < nci; ci++) {
-      const xc = ci * hi * wi;
-      for (let ky = 0; ky < kh; ky++) {
-        for (let kx = 0; kx < kw; kx++, k++) {
-          const v = w[k], ox0 = cols[2 * kx], ox1 = cols[2 * kx + 1];
-          for (let oy = rows[2 * ky]; oy < rows[2 * ky + 1]; oy++) {
-            const yr = yc + oy * wo, xr = xc + (oy * sh - ph + ky) * wi - pw + kx;
-            for (let ox = ox0; ox < ox1; ox++) y[yr + ox] += v * x[xr + ox * sw];
-          }
-        }
-      }
-    }
-  }
-}
-
-// ConvTranspose2d, the adjoint of the convolution above: each input pixel x[ci, iy, ix] adds
+// ConvTranspose2d (the adjoint of a strided convolution): each input pixel x[ci, iy, ix] adds
 // W[ci, co, ky, kx] x[ci, iy, ix] to y[co, iy*s - p + ky, ix*s - p + kx], W (Ci, Co, kH, kW).
 // The output's size (out_shape) carries the output padding: the rows and columns it adds at
 // the bottom and right receive what lands there, and the bias.
@@ -105,11 +79,9 @@ export function convTranspose2d(w, L, x, y) {
   }
 }
 
-// the output (H, W) PyTorch gives layer L its input size: the check that a manifest's shapes
-// and its kernels, strides, paddings and output paddings agree
+// the output (H, W) PyTorch gives transposed convolution L for its input size: the check that
+// a manifest's shapes and its kernels, strides, paddings and output paddings agree
 export function outputSize(L) {
-  const [, h, wd] = L.in_shape, size = [h, wd];
-  return size.map((n, a) => (L.op === "conv2d"
-    ? Math.floor((n + 2 * L.padding[a] - L.kernel[a]) / L.stride[a]) + 1
-    : (n - 1) * L.stride[a] - 2 * L.padding[a] + L.kernel[a] + L.output_padding[a]));
+  const [, h, wd] = L.in_shape;
+  return [h, wd].map((n, a) => (n - 1) * L.stride[a] - 2 * L.padding[a] + L.kernel[a] + L.output_padding[a]);
 }

@@ -5,7 +5,7 @@
 // (C*H*W) in [0, 1], and static load(runId).
 
 import { request } from "./api.js";
-import { activate, convTranspose2d, dense, outputSize, sigmoid } from "./kernels.js";
+import { activate, convTranspose2d, dense, outputSize, prepareTransposed, sigmoid } from "./kernels.js";
 
 async function fetchDecoder(runId) {
   const [m, b] = await Promise.all([
@@ -75,6 +75,7 @@ export class ConvDecoder {
     this.shape = manifest.image_shape;
     this.w = weights(manifest, buffer);
     checkLayers(this.layers, this.shape);
+    this.prepared = this.layers.map((L, i) => (i === 0 ? null : prepareTransposed(this.w, L)));
     // feature maps in double precision: sums of hundreds of products stay exact far below
     // the 1/255 a drawn pixel resolves
     this.buffers = this.layers.map((l) => new Float64Array(size(l.out_shape)));
@@ -92,7 +93,7 @@ export class ConvDecoder {
     for (let li = 0; li < this.layers.length; li++) {
       const L = this.layers[li], y = this.buffers[li];
       if (li === 0) dense(this.w, L.weight_offset, L.bias_offset, x, y, x.length, y.length);
-      else convTranspose2d(this.w, L, x, y);
+      else convTranspose2d(this.prepared[li], x, y);
       activate(y, L.activation, L.slope);
       x = y;
     }

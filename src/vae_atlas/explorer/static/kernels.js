@@ -37,43 +37,71 @@ export function dense(w, wo, bo, x, y, nIn, nOut) {
   }
 }
 
-// For each kernel offset k (0 <= k < kSize): the indices i in [0, n) whose position
-// i*s - p + k lies in [0, limit), as the half-open range [out[2k], out[2k + 1]).
-function spans(n, limit, s, p, kSize) {
-  const out = new Int32Array(2 * kSize);
-  for (let k = 0; k < kSize; k++) {
-    out[2 * k] = Math.max(0, Math.ceil((p - k) / s));
-    out[2 * k + 1] = Math.max(out[2 * k], Math.min(n, Math.floor((limit - 1 + p - k) / s) + 1));
+// For each output index o in [0, nOut): the kernel offsets k and input indices i with
+// i*s - p + k = o, as pairs (k, i, k, i, ...); a stride-2 4x4 kernel gives each output two.
+function taps(nOut, nIn, s, p, kSize) {
+  const list = [];
+  for (let o = 0; o < nOut; o++) {
+    const pairs = [];
+    for (let k = 0; k < kSize; k++) {
+      const i = (o + p - k) / s;
+      if (Number.isInteger(i) && i >= 0 && i < nIn) pairs.push(k, i);
+    }
+    list.push(Int32Array.from(pairs));
   }
-  return out;
+  return list;
 }
 
-function fillBias(w, bo, y, channels, plane) {
-  for (let c = 0; c < channels; c++) y.fill(w[bo + c], c * plane, (c + 1) * plane);
-}
-
-// ConvTranspose2d (the adjoint of a strided convolution): each input pixel x[ci, iy, ix] adds
-// W[ci, co, ky, kx] x[ci, iy, ix] to y[co, iy*s - p + ky, ix*s - p + kx], W (Ci, Co, kH, kW).
-// The output's size (out_shape) carries the output padding: the rows and columns it adds at
-// the bottom and right receive what lands there, and the bias.
-export function convTranspose2d(w, L, x, y) {
-  const [nci, hi, wi] = L.in_shape, [nco, ho, wo] = L.out_shape;
-  const [kh, kw] = L.kernel, [sh, sw] = L.stride, [ph, pw] = L.padding;
-  const rows = spans(hi, ho, sh, ph, kh), cols = spans(wi, wo, sw, pw, kw);
-  fillBias(w, L.bias_offset, y, nco, ho * wo);
+// What a transposed convolution needs, made once when the weights load: W (Ci, Co, kH, kW)
+// re-laid as (kH·kW, Co, Ci), so each output pixel is a few dot products over contiguous input
+// channels, and which taps reach each output row and column.
+export function prepareTransposed(w, L) {
+  const [nci, hi, wi] = L.in_shape, [nco, ho, wo] = L.out_shape, [kh, kw] = L.kernel;
+  const taps2d = kh * kw, wt = new Float64Array(taps2d * nco * nci);
   let k = L.weight_offset;
   for (let ci = 0; ci < nci; ci++) {
-    const xc = ci * hi * wi;
     for (let co = 0; co < nco; co++) {
-      const yc = co * ho * wo;
-      for (let ky = 0; ky < kh; ky++) {
-        for (let kx = 0; kx < kw; kx++, k++) {
-          const v = w[k], ix0 = cols[2 * kx], ix1 = cols[2 * kx + 1];
-          for (let iy = rows[2 * ky]; iy < rows[2 * ky + 1]; iy++) {
-            const xr = xc + iy * wi, yr = yc + (iy * sh - ph + ky) * wo - pw + kx;
-            for (let ix = ix0; ix < ix1; ix++) y[yr + ix * sw] += v * x[xr + ix];
+      for (let t = 0; t < taps2d; t++) wt[(t * nco + co) * nci + ci] = w[k++];
+    }
+  }
+  return {
+    L, wt, bias: Float64Array.from(w.subarray(L.bias_offset, L.bias_offset + nco)),
+    rows: taps(ho, hi, L.stride[0], L.padding[0], kh), cols: taps(wo, wi, L.stride[1], L.padding[1], kw),
+    xT: new Float64Array(nci * hi * wi), // the input as (H·W, Ci)
+  };
+}
+
+// ConvTranspose2d (the adjoint of a strided convolution), gathered per output pixel:
+// y[co, oy, ox] = b[co] + Σ W[ci, co, ky, kx] x[ci, iy, ix] over the taps with
+// iy*s - p + ky = oy and ix*s - p + kx = ox. The output's size (out_shape) carries the output
+// padding: the rows and columns it adds at the bottom and right receive what reaches them.
+export function convTranspose2d(prep, x, y) {
+  const { L, wt, bias, rows, cols, xT } = prep;
+  const [nci, hi, wi] = L.in_shape, [nco, ho, wo] = L.out_shape, kw = L.kernel[1];
+  const plane = ho * wo, pixels = hi * wi;
+  for (let ci = 0; ci < nci; ci++) {
+    for (let p = 0; p < pixels; p++) xT[p * nci + ci] = x[ci * pixels + p];
+  }
+  for (let oy = 0; oy < ho; oy++) {
+    const ry = rows[oy];
+    for (let ox = 0; ox < wo; ox++) {
+      const rx = cols[ox], o = oy * wo + ox;
+      for (let co = 0; co < nco; co++) {
+        let a0 = bias[co], a1 = 0, a2 = 0, a3 = 0;
+        for (let a = 0; a < ry.length; a += 2) {
+          for (let b = 0; b < rx.length; b += 2) {
+            let wk = ((ry[a] * kw + rx[b]) * nco + co) * nci, xk = (ry[a + 1] * wi + rx[b + 1]) * nci;
+            const end = xk + nci;
+            for (; xk + 3 < end; xk += 4, wk += 4) {
+              a0 += wt[wk] * xT[xk];
+              a1 += wt[wk + 1] * xT[xk + 1];
+              a2 += wt[wk + 2] * xT[xk + 2];
+              a3 += wt[wk + 3] * xT[xk + 3];
+            }
+            for (; xk < end; xk++, wk++) a0 += wt[wk] * xT[xk];
           }
         }
+        y[co * plane + o] = a0 + a1 + a2 + a3;
       }
     }
   }

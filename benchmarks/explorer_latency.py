@@ -11,8 +11,9 @@
    animation frame (``requestAnimationFrame``) and then for the end of that frame's rendering (a
    message posted from the frame callback), and charges that time to every move since the
    previous image: the oldest such move gives the latency, and moves that shared one image are
-   counted as coalesced. Target p95 < 33 ms for the in-page MLP decoder; a conv model decoded by
-   the server is measured without a target.
+   counted as coalesced; each latency is also split into event -> handler, handler -> image
+   drawn and drawn -> shown. Target p95 < 33 ms for the in-page MLP decoder; a conv model
+   decoded by the server is measured without a target.
 3. Page ready (navigation start → points drawn and decoder loaded) with 10,000 points.
    Target < 2 s.
 4. 100,000 points: page ready, and the time to redraw the map per pan/zoom frame while the page
@@ -44,21 +45,29 @@ import numpy as np
 from _common import MNIST_DIR, chromium_available, free_port, launch_chromium, verdict
 
 LATENT = 20
-# Installed before any page script runs: pointer move -> the frame that shows its image.
+# Installed before any page script runs: pointer move -> the frame that shows its image. For the
+# oldest move behind each image it also keeps where the time went: event -> its handler (the
+# browser's input queue), handler -> image drawn (the page's code, the server for conv) and
+# drawn -> end of the frame that shows it.
+PARTS = ("event -> handler", "handler -> drawn", "drawn -> shown")
 FRAME_PROBE = """
 (() => {
-  const probe = { pending: [], latencies: [], coalesced: 0, images: 0, moves: 0 };
+  const probe = { pending: [], latencies: [], parts: [], coalesced: 0, images: 0, moves: 0 };
   window.__frameProbe = probe;
-  addEventListener("pointermove", (e) => { probe.moves++; probe.pending.push(e.timeStamp); },
-                   { capture: true });
+  addEventListener("pointermove", (e) => {
+    probe.moves++;
+    probe.pending.push([e.timeStamp, performance.now()]);
+  }, { capture: true });
   const shown = () => {
     const moves = probe.pending.splice(0);
     if (!moves.length) return;
+    const drawn = performance.now();
     requestAnimationFrame(() => {
       const channel = new MessageChannel();  // runs after this frame's rendering
       channel.port1.onmessage = () => {
-        const now = performance.now();
-        probe.latencies.push(now - moves[0]);
+        const now = performance.now(), [event, handled] = moves[0];
+        probe.latencies.push(now - event);
+        probe.parts.push([handled - event, drawn - handled, now - drawn]);
         probe.coalesced += moves.length - 1;
         probe.images++;
       };
@@ -287,8 +296,17 @@ def pointer_latency(page, moves: int) -> dict:
     page.wait_for_timeout(300)
     probe = page.evaluate("window.__frameProbe")
     probe["latencies"] = np.array(probe["latencies"])
+    probe["parts"] = np.array(probe["parts"]).reshape(-1, 3)
     probe["unshown"] = len(probe["pending"])
     return probe
+
+
+def breakdown(parts: np.ndarray) -> str:
+    """The probe's three parts of each latency (rows: images), as median / p95."""
+    return "   ".join(
+        f"{name} {np.percentile(parts[:, k], 50):.1f} / {np.percentile(parts[:, k], 95):.1f} ms"
+        for k, name in enumerate(PARTS)
+    )
 
 
 def js_decode_ms(page) -> float:
@@ -353,6 +371,9 @@ def bench_browser(quick: bool) -> dict:
             f"{probe['images']} images ({probe['coalesced']} moves coalesced, "
             f"{probe['unshown']} never shown)"
         )
+    print("   where the time went (median / p95 over the oldest move behind each image):")
+    for name, probe in (("MLP", mlp), ("conv", conv)):
+        print(f"   {name:4}  {breakdown(probe['parts'])}")
     print(f"   JS decode alone {js_ms:.3f} ms")
     print(
         f"\n3. page ready with {n_points:,} points   median {np.median(ready):.0f} ms   "

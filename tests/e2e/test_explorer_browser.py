@@ -135,6 +135,68 @@ def test_pointer_move_decodes_live(page) -> None:
     assert "pointer" in page.locator("#decoded-source").inner_text()
 
 
+# The code under a screen position of the main map, derived here from the map's linear axes and
+# the anchor (the plane through the anchor spanned by the axes), and its image as the server's
+# torch decoder draws it: 0..255 grey levels in row-major order.
+CODE_AT = """([sx, sy]) => { const a = window.__atlas, [x, y] = a.scatter.toData(sx, sy);
+  const lin = a.state.map.linear, anchor = a.state.anchor, pa = a.project(anchor);
+  const dx = x - pa[0], dy = y - pa[1];
+  return Array.from(anchor, (v, d) => v + lin.axes[0][d] * dx + lin.axes[1][d] * dy); }"""
+
+
+def server_image(page, z: list[float]) -> np.ndarray:
+    data = page.evaluate(
+        """async (z) => { const r = await fetch(window.__atlas.runPath('/decode'), {method: 'POST',
+        headers: {'Content-Type': 'application/json'},
+        body: JSON.stringify({z: [z], format: 'array'})});
+        return (await r.json()).data; }""",
+        z,
+    )
+    return np.round(np.asarray(data, dtype=np.float64).ravel() * 255)
+
+
+# moves dispatched inside one task: after each, the #decoded canvas's red channel, read at once
+MOVES_THEN_READ = """async (positions) => {
+  await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
+  const o = document.getElementById('overlay'), r = o.getBoundingClientRect();
+  const c = document.getElementById('decoded'), a = window.__atlas;
+  const red = () => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)
+    .filter((v, i) => i % 4 === 0);
+  const before = { image: red(), decodes: a.metrics.decodes }, after = [];
+  for (const [sx, sy] of positions) {
+    o.dispatchEvent(new PointerEvent('pointermove', {
+      clientX: r.left + sx, clientY: r.top + sy, bubbles: true }));
+    after.push(red());
+  }
+  await new Promise((ok) => requestAnimationFrame(ok));  // after the hover's own frame callback
+  return { before, after, framed: red(), decodes: a.metrics.decodes - before.decodes }; }"""
+
+
+def test_hover_image_is_drawn_before_the_pointer_event_returns(page) -> None:
+    # no animation frame runs between the move and the read, so the pixels are the move's own
+    box = page.locator("#overlay").bounding_box()
+    position = [box["width"] * 0.15, box["height"] * 0.2]  # far from the anchor's image
+    out = page.evaluate(MOVES_THEN_READ, [position])
+    wanted = server_image(page, page.evaluate(CODE_AT, position))
+    drawn = np.asarray(out["after"][0], dtype=np.float64)
+    assert np.abs(drawn - np.asarray(out["before"]["image"])).max() > 10  # the image changed
+    assert np.abs(drawn - wanted).max() <= 1
+    assert out["decodes"] == 1
+
+
+def test_moves_in_one_frame_decode_the_first_at_once_and_the_newest_in_the_frame(page) -> None:
+    box = page.locator("#overlay").bounding_box()
+    positions = [
+        [box["width"] * fx, box["height"] * fy] for fx, fy in [(0.15, 0.2), (0.5, 0.5), (0.85, 0.8)]
+    ]
+    out = page.evaluate(MOVES_THEN_READ, positions)
+    first, newest = (server_image(page, page.evaluate(CODE_AT, p)) for p in positions[::2])
+    assert np.abs(first - newest).max() > 10  # two different images
+    assert np.abs(np.asarray(out["after"][-1]) - first).max() <= 1  # later moves wait for the frame
+    assert np.abs(np.asarray(out["framed"]) - newest).max() <= 1  # which draws the newest
+    assert out["decodes"] == 2  # the middle move is never decoded
+
+
 def test_in_page_decoder_matches_the_server(page) -> None:
     diff = page.evaluate(
         """async () => { const a = window.__atlas, z = [0.4, -1.1];

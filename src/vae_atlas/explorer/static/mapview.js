@@ -1,6 +1,7 @@
 // The map panes: points, axes, pointer (hover decodes, drag pans, wheel zooms, click selects),
 // the class legend, and an optional second run beside the first with its view linked (same
-// latent units, same pan and zoom). Pointer moves are coalesced to one per animation frame.
+// latent units, same pan and zoom). The image under the pointer is decoded and drawn in the move's
+// own handler, so the frame that follows shows it; the overlay follows in that frame's callback.
 
 import { PRIOR_RADIUS, drawAxes, mapAxes } from "./axes.js";
 import { activeScores, pointColours, scoreLegend } from "./colouring.js";
@@ -18,7 +19,8 @@ const $ = (id) => document.getElementById(id);
 // ?renderer=webgl|webgl-points|canvas chooses the map's renderer (scatter.js); default "auto"
 const renderer = new URLSearchParams(location.search).get("renderer") || "auto";
 let hover = null; // { sx, sy, t0, point } while the pointer is over the main map
-let hoverQueued = false;
+let frameQueued = false; // the hover's animation frame is asked for
+let decodeWaiting = false; // a move came after this frame's first: the frame decodes the newest
 
 const axesOf = (map) => map && mapAxes(map, project);
 
@@ -163,7 +165,11 @@ function applyOrbit() {
   const other = state.compare && state.compare.map;
   if (other && other.xyz) compareMap.movePoints(turnMap(other, state.orbit).x, other.y);
   replace();
-  if (hover) { hover.t0 = performance.now(); hoverFrame(); }
+  if (hover) {
+    hover.t0 = performance.now();
+    decodeHover(hover);
+    drawHover(hover);
+  }
 }
 
 // ---- pointer
@@ -172,18 +178,48 @@ const liftWorker = new LatestOnly(async ({ x, y, t0 }) => {
   if (hover) showCode(z, `pointer (approximate on ${state.projection})`, t0);
 });
 
+// The first move in a frame is decoded at once, in its handler: drawn before the frame's
+// rendering, the image is on screen in the frame that follows the move, not one later. Moves
+// after it in the same frame only record the newest position, which the frame's callback
+// decodes, so a burst of moves costs at most two decodes per frame.
+function hoverAt(sx, sy, t0) {
+  hover = { sx, sy, t0, point: -1 };
+  if (!state.hovering) update({ hovering: true });
+  if (frameQueued) {
+    decodeWaiting = true;
+    return;
+  }
+  frameQueued = true;
+  requestAnimationFrame(hoverFrame);
+  decodeHover(hover);
+}
+
 function hoverFrame() {
-  hoverQueued = false;
-  const h = hover;
-  if (!h || !state.map) return;
+  frameQueued = false;
+  const waiting = decodeWaiting;
+  decodeWaiting = false;
+  if (!hover) return;
+  if (waiting) decodeHover(hover);
+  drawHover(hover);
+}
+
+// decode the code under the pointer and draw it (in the page), or ask the server for it
+function decodeHover(h) {
+  if (!state.map) return;
   const [x, y] = scatter.toData(h.sx, h.sy);
   const t0 = h.t0;
   h.t0 = null;
-  h.point = scatter.pick(h.sx, h.sy); // the data point a click would select, if any
   // in 3-D a screen position has no depth: the point under the pointer is decoded where it lies
+  if (state.map.xyz) h.point = scatter.pick(h.sx, h.sy);
   if (state.map.xyz && h.point >= 0) showCode(pointCode(state.map, h.point, state.anchor), `test image #${h.point} (its place in 3-D)`, t0);
   else if (state.map.linear) showCode(liftLinear(x, y), `pointer at (${x.toFixed(2)}, ${y.toFixed(2)})`, t0);
   else liftWorker.push({ x, y, t0 });
+}
+
+// the crosshair, the ring on the data point a click would select, and its caption
+function drawHover(h) {
+  if (!state.map) return;
+  h.point = scatter.pick(h.sx, h.sy);
   $("hover-point").textContent = h.point < 0 ? "" : describePoint(h.point);
   scatter.drawOverlay();
   if (state.compare) compareMap.drawOverlay();
@@ -205,8 +241,11 @@ function attachPointer(overlay, map, main) {
     drag = { x: e.clientX, y: e.clientY, moved: false };
   });
   overlay.addEventListener("pointermove", (e) => {
+    // read before anything below writes to the page, so reading it lays nothing out again
+    const rect = overlay.getBoundingClientRect();
+    const sx = e.clientX - rect.left, sy = e.clientY - rect.top;
     if (lasso.drawing && main) {
-      extendLasso(map, ...local(e));
+      extendLasso(map, sx, sy);
       return map.redrawOverlay();
     }
     if (drag) {
@@ -221,11 +260,8 @@ function attachPointer(overlay, map, main) {
       }
     }
     if (!main) return;
-    const rect = overlay.getBoundingClientRect();
-    const keepT0 = hover && hover.t0 != null ? hover.t0 : e.timeStamp;
-    hover = { sx: e.clientX - rect.left, sy: e.clientY - rect.top, t0: keepT0, point: -1 };
-    if (!state.hovering) update({ hovering: true });
-    if (!hoverQueued) { hoverQueued = true; requestAnimationFrame(hoverFrame); }
+    // a coalesced move keeps the time of the oldest move whose image is not drawn yet
+    hoverAt(sx, sy, hover && hover.t0 != null ? hover.t0 : e.timeStamp);
   });
   overlay.addEventListener("pointerup", (e) => {
     if (lasso.drawing && main) return finishLasso().then(() => map.redrawOverlay());

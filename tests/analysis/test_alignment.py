@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vae_atlas.analysis.alignment import align_snapshots, procrustes_align
+from vae_atlas.analysis.alignment import align_snapshots, fit_similarity, procrustes_align
 
 
 def _rotation(theta: float) -> np.ndarray:
@@ -42,3 +42,16 @@ def test_a_collapsed_snapshot_maps_to_the_target_centre():
     aligned, scale, _ = procrustes_align(np.ones((2, 2)), target)
     np.testing.assert_allclose(aligned, [[1.0, 1.0], [1.0, 1.0]])
     assert scale == 0.0
+
+
+def test_a_known_turn_mirror_scale_and_shift_are_recovered_and_undone():
+    rng = np.random.default_rng(3)
+    target = rng.standard_normal((25, 2))
+    mirror = np.array([[1.0, 0.0], [0.0, -1.0]])
+    turn = mirror @ _rotation(2.3)  # det −1: a reflection as well as a rotation
+    source = 2.5 * target @ turn + np.array([-7.0, 3.0])
+    fit = fit_similarity(source, target)
+    np.testing.assert_allclose(fit.apply(source), target, atol=1e-9)
+    assert fit.scale == pytest.approx(1 / 2.5)
+    np.testing.assert_allclose(fit.rotation, turn.T, atol=1e-12)  # the inverse turn
+    assert np.linalg.det(fit.rotation) == pytest.approx(-1.0)

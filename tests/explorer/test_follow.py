@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy.spatial import procrustes
 
 from vae_atlas import load_run, train
 from vae_atlas.data import load_digits
@@ -20,6 +21,15 @@ def encoded(path) -> np.ndarray:
         return run.model.encode(run.dataset.test.float_images())[0].numpy()
 
 
+def procrustes_onto(points: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``points`` (N, 2) shifted, turned, mirrored and scaled onto ``reference`` by SciPy's
+    Procrustes analysis, which standardises both sets itself: its result in reference units."""
+    reference = np.asarray(reference, np.float64)
+    _, moved, _ = procrustes(reference, np.asarray(points, np.float64))
+    centred = reference - reference.mean(0)
+    return moved * np.linalg.norm(centred) + reference.mean(0)
+
+
 def test_each_new_epoch_is_loaded_and_said(tmp_path) -> None:
     torch.set_num_threads(1)
     data, out = load_digits(), tmp_path / "live"
@@ -31,6 +41,8 @@ def test_each_new_epoch_is_loaded_and_said(tmp_path) -> None:
     assert first["epochs"] == 1 and first["status"] == "complete"
     assert first["metrics"]["epoch"] == 1
     assert not follower.poll()  # nothing new
+    shown = client.get("/api/runs/live/map").json()
+    assert shown["frame"] is None  # the first map is the latent plane itself
     # two more epochs, as `vae-atlas train --resume --epochs 3` would add them
     train(
         tiny_config("vae", 2, epochs=3), out, dataset=data, resume=True, progress=False, log=print
@@ -39,9 +51,15 @@ def test_each_new_epoch_is_loaded_and_said(tmp_path) -> None:
     now = client.get("/api/runs/live/follow").json()
     assert now["epoch"] == 3 and now["version"] == 1 and now["epochs"] == 3
     assert now["metrics"]["epoch"] == 3
-    # the map is the newest weights' codes
+    # the map is the newest weights' codes turned onto the map shown before
     m = client.get("/api/runs/live/map").json()
-    np.testing.assert_allclose(np.c_[m["x"], m["y"]], encoded(out), atol=1e-4)
+    xy, mu = np.c_[m["x"], m["y"]], encoded(out)
+    np.testing.assert_allclose(xy, procrustes_onto(mu, np.c_[shown["x"], shown["y"]]), atol=1e-4)
+    assert m["frame"] is not None
+    # a point's place on the turned map lifts back to that point's newest code
+    for i in (0, 9):
+        z = client.get(f"/api/runs/live/lift?x={xy[i, 0]}&y={xy[i, 1]}").json()["z"]
+        np.testing.assert_allclose(z, mu[i], atol=1e-3)
     assert client.get("/api/runs/live/points/0").status_code == 200
 
 

@@ -171,6 +171,7 @@ def get_map(
         x=xy[:, 0].tolist(),
         y=xy[:, 1].tolist(),
         linear=linear,
+        frame=None if lmap.frame is None else lmap.frame.tolist(),
         seconds=lmap.seconds,
     )
 

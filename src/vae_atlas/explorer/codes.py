@@ -25,7 +25,7 @@ from vae_atlas.explorer.api import (
     parse_orbit,
 )
 from vae_atlas.explorer.images import to_png
-from vae_atlas.explorer.maps import LatentMap, lift, place
+from vae_atlas.explorer.maps import LatentMap, lift, lift_linear, place
 from vae_atlas.explorer.posterior import describe
 from vae_atlas.explorer.state import ExplorerRun
 from vae_atlas.models.priors import own_prior
@@ -124,7 +124,7 @@ def lift_position(
     """A code under a map position; for UMAP/t-SNE an IDW blend of the nearest points' codes."""
     lmap = get_view(run, projection, parse_dims(dims), parse_orbit(orbit))
     if lmap.linear:
-        z = run.mean + lmap.axes.T @ (np.array([x, y]) - lmap.axes @ (run.mean - lmap.center))
+        z = lift_linear(lmap, np.array([x, y]), run.mean)
     else:
         z = lift(lmap, np.array([x, y]), run.latents.mu, run.map_tree(lmap))[0]
     return s.LiftResponse(z=z.tolist())

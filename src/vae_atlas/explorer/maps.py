@@ -9,16 +9,22 @@ on disk per run, are not invertible; new
 codes are placed on them by inverse-distance weighting of their k nearest data points in latent
 space, and map positions lift to the same weighting of the nearest points on the map. Both are
 approximations and the page says so.
+
+While a run trains (``explore --follow``) each epoch's map is turned onto the one it replaces by
+a Procrustes fit of the same points (:func:`align_map`), so the picture does not spin or flip
+between epochs; a linear map stays linear, ``p = A (z − c)`` with ``A = F A₀``: ``F`` (2, 2) the
+fitted turn and scale (``frame``), ``A₀`` the projection's own orthonormal axes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from vae_atlas.analysis.alignment import fit_similarity
 from vae_atlas.analysis.projection import project_latents
 
 LINEAR = ("latent", "pca", "dims")
@@ -28,7 +34,8 @@ _K_PLACE = 8
 
 @dataclass(frozen=True)
 class LatentMap:
-    """Map coordinates ``coords`` (N, 2) of the data points and, if linear, ``axes``/``center``."""
+    """Map coordinates ``coords`` (N, 2) of the data points and, if linear, ``axes``/``center``;
+    ``frame`` (2, 2) the turn and scale that aligned it to an earlier map (None: not aligned)."""
 
     projection: str
     coords: np.ndarray
@@ -36,6 +43,7 @@ class LatentMap:
     center: np.ndarray | None = None
     dims: tuple[int, int] | None = None
     seconds: float = 0.0
+    frame: np.ndarray | None = None
 
     @property
     def linear(self) -> bool:
@@ -86,6 +94,37 @@ def compute_map(
     )
     coords = np.asarray(proj.coords, dtype=np.float32)
     return LatentMap(projection, coords, proj.components, proj.center, dims, proj.seconds)
+
+
+def align_map(lmap: LatentMap, reference: LatentMap) -> LatentMap:
+    """``lmap`` moved onto ``reference``, an earlier map of the same points, by the shift, turn,
+    mirror and scale that bring its coordinates closest (:func:`fit_similarity`); unchanged
+    when either map has its points all in one place, they differ in number, or the map is a
+    1-D space's line (only its sign could flip, and it stays a line on the map's x axis)."""
+    if lmap.coords.shape != reference.coords.shape or (lmap.linear and lmap.axes.shape[1] < 2):
+        return lmap
+    fit = fit_similarity(lmap.coords, reference.coords)
+    if not (np.isfinite(fit.scale) and fit.scale > 0):
+        return lmap
+    coords = fit.apply(lmap.coords).astype(lmap.coords.dtype)  # float32 as the map travels
+    frame = fit.scale * fit.rotation.T  # (2, 2): p' = F p + t for column vectors
+    if not lmap.linear:
+        return replace(lmap, coords=coords, frame=frame)
+    axes = frame @ lmap.axes  # (2, D)
+    # the centre c' with A (z − c') = A (z − c) + t, moved within the plane: c' = c − A⁺ t
+    center = lmap.center - np.linalg.solve(axes @ axes.T, fit.shift) @ axes
+    return replace(lmap, coords=coords, axes=axes, center=center, frame=frame)
+
+
+def lift_linear(lmap: LatentMap, xy: np.ndarray, anchor: np.ndarray) -> np.ndarray:
+    """The code (D,) that the linear map places at ``xy`` (2,), on the plane through ``anchor``
+    (D,) spanned by the map's axes: z = a + A⁺ (p − A (a − c)), A⁺ = Aᵀ (A Aᵀ)⁺ — for
+    orthonormal axes simply Aᵀ; a 1-D space's second axis is zero and the pseudo-inverse drops it.
+    """
+    a = np.asarray(lmap.axes, np.float64)  # (2, D)
+    anchor = np.asarray(anchor, np.float64)
+    offset = np.asarray(xy, np.float64) - a @ (anchor - lmap.center)
+    return anchor + a.T @ (np.linalg.pinv(a @ a.T) @ offset)
 
 
 def idw(values: np.ndarray, dist: np.ndarray, idx: np.ndarray) -> np.ndarray:

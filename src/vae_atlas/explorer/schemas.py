@@ -88,7 +88,8 @@ class AnomalyScores(BaseModel):
 
 
 class LinearMap(BaseModel):
-    """map position p = axes · (z − center); axes (2, D) has orthonormal rows."""
+    """map position p = axes · (z − center); axes (2, D) has orthonormal rows, times the map's
+    ``frame`` when it was aligned to an earlier map."""
 
     axes: list[list[float]]
     center: list[float]
@@ -100,6 +101,12 @@ class MapResponse(BaseModel):
     x: list[float]
     y: list[float]
     linear: LinearMap | None = Field(description="null for UMAP/t-SNE (not invertible)")
+    frame: list[list[float]] | None = Field(
+        None,
+        description="the 2×2 turn and scale F that aligned this map to the previous epoch's "
+        "(explore --follow): a linear map's axes are F times the projection's own; null: not "
+        "aligned",
+    )
     basis: list[list[float]] | None = Field(
         None, description="the 3-D view's B (3, D): orbit.bin holds B (μ − center) per point"
     )

@@ -33,7 +33,7 @@ from vae_atlas.analysis.traversal import dimension_ranking
 from vae_atlas.config import ConfigError
 from vae_atlas.data import ImageSet
 from vae_atlas.explorer.images import LAYOUTS, border_brightness
-from vae_atlas.explorer.maps import NONLINEAR, LatentMap, compute_map
+from vae_atlas.explorer.maps import NONLINEAR, LatentMap, align_map, compute_map
 from vae_atlas.explorer.orbit import orbit_basis, orbit_map
 from vae_atlas.explorer.weights import DecoderExport, export_decoder
 from vae_atlas.models import as_latent_model, is_conditional, own_prior
@@ -55,6 +55,8 @@ class ExplorerRun:
     upload_layout : how uploads are laid out before encoding (``"mnist"`` or ``"fill"``, see
         :mod:`vae_atlas.explorer.images`).
     attribute_names : names of the columns of ``images.attributes``, if the images have any.
+    aligned_to : earlier maps of the same points by (projection, dims); a map computed here is
+        turned onto its earlier one (:func:`~vae_atlas.explorer.maps.align_map`).
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class ExplorerRun:
         cache_dir: Path | None = None,
         upload_layout: str = "fill",
         attribute_names: Sequence[str] | None = None,
+        aligned_to: dict[tuple[str, tuple[int, int] | None], LatentMap] | None = None,
     ) -> None:
         if upload_layout not in LAYOUTS:
             raise ValueError(f"upload_layout={upload_layout!r} is not one of {', '.join(LAYOUTS)}")
@@ -106,6 +109,7 @@ class ExplorerRun:
             None if is_conditional(self.model) else export_decoder(self.model)
         )
         self._maps: dict[tuple[str, tuple[int, int] | None], LatentMap] = {}
+        self._aligned_to = dict(aligned_to or {})
         self._map_trees: dict[tuple[str, tuple[int, int] | None], object] = {}
         self._lock = threading.Lock()
         self._orbit: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -145,7 +149,10 @@ class ExplorerRun:
         )
 
     def with_model(self, model: nn.Module) -> ExplorerRun:
-        """The same points and settings explored with other weights (a run that trained on)."""
+        """The same points and settings explored with other weights (a run that trained on), each
+        map turned onto this one's so the picture does not spin or flip."""
+        with self._lock:
+            shown = dict(self._maps)
         new = ExplorerRun(
             self.id,
             self.name,
@@ -156,6 +163,7 @@ class ExplorerRun:
             cache_dir=self.cache_dir,
             upload_layout=self.upload_layout,
             attribute_names=self.attribute_names,
+            aligned_to=shown,
         )
         new.version = self.version + 1
         return new
@@ -252,7 +260,7 @@ class ExplorerRun:
                 cache_key = None
                 if projection in NONLINEAR and self.cache_dir is not None:
                     cache_key = projection_key(self.model, self.images.images)
-                self._maps[key] = compute_map(
+                lmap = compute_map(
                     projection,
                     self.latents.mu,
                     key[1],
@@ -260,6 +268,8 @@ class ExplorerRun:
                     cache_key=cache_key,
                     progress=progress,
                 )
+                earlier = self._aligned_to.get(key)
+                self._maps[key] = lmap if earlier is None else align_map(lmap, earlier)
             return self._maps[key]
 
     def map_tree(self, lmap: LatentMap):

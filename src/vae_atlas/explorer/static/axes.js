@@ -25,12 +25,13 @@ export function ticks(lo, hi, step) {
 // 2) and its three axes from the centre, each 2 units long, named
 function drawTriad(ctx, map, axes) {
   const [ox, oy] = map.toScreen(...axes.origin);
-  priorCircle(ctx, map, ox, oy);
-  const [cx, cy] = map.toScreen(0, 0);
+  priorCircle(ctx, map, ox, oy, axes.unit);
+  const [sx, sy] = axes.start || [0, 0];
+  const [cx, cy] = map.toScreen(sx, sy);
   ctx.font = "bold " + FONT;
   ctx.lineWidth = 1.5;
   axes.triad.forEach(([dx, dy], k) => {
-    const [ex, ey] = map.toScreen(PRIOR_RADIUS * dx, PRIOR_RADIUS * dy);
+    const [ex, ey] = map.toScreen(sx + PRIOR_RADIUS * dx, sy + PRIOR_RADIUS * dy);
     ctx.strokeStyle = "rgba(228, 233, 242, .55)";
     ctx.beginPath();
     ctx.moveTo(cx, cy);
@@ -64,8 +65,8 @@ export function drawAxes(ctx, map, axes) {
   labels(ctx, map, x0, x1, y0, y1, step, axes.names);
 }
 
-function priorCircle(ctx, map, ox, oy) {
-  const r = PRIOR_RADIUS * map.view.scale;
+function priorCircle(ctx, map, ox, oy, unit = 1) {
+  const r = PRIOR_RADIUS * unit * map.view.scale;
   ctx.save();
   ctx.strokeStyle = "rgba(228, 233, 242, .6)";
   ctx.setLineDash([6, 5]);
@@ -123,5 +124,10 @@ export function mapAxes(map, project) {
   const names = map.projection === "pca" ? ["PC1", "PC2"]
     : (map.dims || [0, 1]).map(dimName);
   const origin = project(new Float64Array(map.linear.center.length), map);
-  return { names, origin };
+  if (!map.frame) return { names, origin };
+  // a map turned onto the previous epoch's (explore --follow): its own axes are no longer
+  // horizontal and vertical, so they are drawn as arrows from z = 0, 2 units long, and one
+  // latent unit is s = √|det F| map units
+  const f = map.frame, unit = Math.sqrt(Math.abs(f[0][0] * f[1][1] - f[0][1] * f[1][0]));
+  return { names, origin, start: origin, unit, triad: [[f[0][0], f[1][0]], [f[0][1], f[1][1]]] };
 }

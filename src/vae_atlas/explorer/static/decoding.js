@@ -22,7 +22,9 @@ export function project(z, map = state.map) {
 export function liftLinear(x, y) {
   const lin = state.map.linear, a = state.anchor, pa = project(a);
   const z = Float64Array.from(a);
-  const dx = x - pa[0], dy = y - pa[1];
+  // an aligned map's axes are F (turn · scale s) times orthonormal rows: A Aᵀ = s² I = |det F| I
+  const f = state.map.frame, k = f ? 1 / Math.abs(f[0][0] * f[1][1] - f[0][1] * f[1][0]) : 1;
+  const dx = (x - pa[0]) * k, dy = (y - pa[1]) * k;
   for (let d = 0; d < z.length; d++) z[d] += lin.axes[0][d] * dx + lin.axes[1][d] * dy;
   return z;
 }

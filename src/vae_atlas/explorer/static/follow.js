@@ -1,7 +1,10 @@
 // Live training (vae-atlas explore RUN --follow): while the server follows the run, the page
 // asks it once a second which epoch it shows; when newer weights have been swapped in, the run
 // is reloaded in place (map, decoder, selections placed and described again, the view kept)
-// and the chip on the map says which epoch is shown and the newest held-out numbers.
+// and the chip on the map says which epoch is shown and the newest held-out numbers. The server
+// turns each new map onto the one it replaces (a Procrustes fit of the same points: shift, turn,
+// mirror, scale), so the picture does not spin or flip between epochs; the map's `frame` says
+// how, and lifting a map position back to a code goes through it (decoding.js).
 
 import { getJSON } from "./api.js";
 import { status } from "./status.js";
@@ -18,7 +21,8 @@ function describe(f) {
   const label = { val_neg_elbo: "−ELBO (validation)", test_neg_elbo: "−ELBO (test)", val_recon: "recon. (validation)", test_recon: "recon. (test)" }[key];
   const number = key ? ` · ${label} ${m[key].toFixed(2)}` : "";
   const problem = f.error ? ` · newest files unreadable: ${f.error}` : "";
-  return `epoch ${f.epoch} of ${f.epochs ?? "?"} · ${f.status ?? "?"}${number}${problem}`;
+  const turned = state.map && state.map.frame ? " · map aligned to the previous epoch's" : "";
+  return `epoch ${f.epoch} of ${f.epochs ?? "?"} · ${f.status ?? "?"}${number}${turned}${problem}`;
 }
 
 // reload(): takes the run's newest weights into the page (app.js)

@@ -88,7 +88,7 @@ export function fit() {
 function priorBox(map) {
   const axes = axesOf(map);
   if (!axes) return null;
-  const [x, y] = axes.origin, r = PRIOR_RADIUS * 1.05;
+  const [x, y] = axes.origin, r = PRIOR_RADIUS * (axes.unit || 1) * 1.05;
   return [x - r, x + r, y - r, y + r];
 }
 

@@ -107,7 +107,11 @@ class RunFollower:
             for k, v in (rows[-1] if rows else {}).items()
             if isinstance(v, int | float) and not isinstance(v, bool)
         }
+        # one dict, replaced whole: a request reading it while new weights are swapped in sees
+        # the version and the epoch of the same weights
         self.status = {
+            "version": self.current().version,
+            "epoch": self.shown_epoch,
             "epochs": state.get("epochs"),
             "status": state.get("status"),
             "metrics": numbers,
@@ -134,8 +138,8 @@ def follow_status(request: Request, run: RunDep) -> FollowStatus:
     st = follower.status
     return FollowStatus(
         following=True,
-        version=run.version,
-        epoch=follower.shown_epoch,
+        version=st.get("version", run.version),
+        epoch=st.get("epoch", follower.shown_epoch),
         epochs=st.get("epochs"),
         status=st.get("status"),
         metrics=st.get("metrics", {}),

@@ -128,7 +128,8 @@ def _draw_prior(
         cell = float(grid[1] - grid[0]) ** 2
         field, levels = density, np.unique(highest_density_levels(density, cell, PRIOR_MASSES))
     ax.contourf(gx, gy, density, levels=12, cmap="Greys", alpha=0.45, zorder=0)
+    # the dashed regions go over the ellipses: under 60 clouds the inner ones would be hidden
     if len(levels) and float(np.max(density)) > 0:
-        ax.contour(gx, gy, field, levels=levels, colors="0.35", linewidths=0.7,
-                   linestyles="--", zorder=1)  # fmt: skip
+        ax.contour(gx, gy, field, levels=levels, colors="0.25", linewidths=0.8,
+                   linestyles="--", zorder=2.5)  # fmt: skip
     return grid, density

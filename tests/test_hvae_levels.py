@@ -107,7 +107,8 @@ def test_evaluate_measures_the_bottom_levels_kl_against_its_conditional_prior(ru
     assert code == 0
     out = capsys.readouterr().out
     assert f"{BOTTOM}-D)" in out  # the run row: the latent numbers are the bottom level's
-    assert "KL per dimension of the bottom level z1" in out and "p(z1|z2)" in out
+    assert "KL per dimension of the bottom level z1" in out
+    assert "p(z1|z2), the bottom level's conditional prior" in out
     assert "Monte Carlo with 16 draws per input" in out
     assert "N(0, 1)" not in out
 

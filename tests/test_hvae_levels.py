@@ -5,6 +5,7 @@ for runs without levels."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 import torch
 
 import vae_atlas as va
+import vae_atlas.report
 from vae_atlas.cli import main
 from vae_atlas.cli.flags import apply_level
 from vae_atlas.explorer import create_app
@@ -66,7 +68,13 @@ def one_error_line(text: str) -> str:
     return lines[0]
 
 
-def test_report_names_the_bottom_level_and_keeps_traversals_at_the_top(runs, tmp_path, capsys):
+@pytest.mark.slow  # a whole report, every figure drawn (~30-40 s on the shared 2 cores)
+def test_report_names_the_bottom_level_and_keeps_traversals_at_the_top(
+    runs, tmp_path, capsys, monkeypatch
+):
+    # the figures at a low resolution and few clouds: the text is what this test reads
+    small = functools.partial(ReportOptions, dpi=40, n_clouds=10)
+    monkeypatch.setattr(vae_atlas.report, "ReportOptions", small)
     out = tmp_path / "report"
     flags = ["--no-gif", "--projection", "pca", "--max-points", "120", "--grid-size", "4"]
     code = main(["report", str(runs["hvae"]), "--level", "bottom", "--out", str(out), *flags])

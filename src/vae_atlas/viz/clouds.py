@@ -117,7 +117,8 @@ def _draw_prior(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The prior's density in grey, and dashed at the regions holding 39/86/99 % of its mass
     (for N(0, I) the circles of radius 1, 2, 3); returns the grid axis and the density."""
-    grid = np.linspace(-extent, extent, 200)
+    # 120² points: smooth contours, and a mixture of 1,000 components drawn in about a second
+    grid = np.linspace(-extent, extent, 120)
     gx, gy = np.meshgrid(grid, grid)
     if prior is None:
         density = np.exp(-0.5 * (gx**2 + gy**2)) / (2 * np.pi)

@@ -120,6 +120,13 @@ def test_table_of_a_vae_by_hand():
     }
 
 
+def test_a_mixture_priors_kl_total_is_its_own_number_not_the_sum_per_dimension():
+    """A VampPrior's KLs per dimension (0.5 + 0.005 + 0.01) do not add up to its KL."""
+    table = evaluation_table(_result(objective="vamp", kl_total=1.234))
+    assert table["KL total (nats)"] == "1.23"
+    assert evaluation_table(_result())["KL total (nats)"] == "0.52"
+
+
 def test_table_of_a_plain_autoencoder_leaves_out_what_does_not_apply():
     ae = _result(
         objective="ae", binarized=False, k=None, neg_elbo=None, iwae_nll=None,

@@ -120,7 +120,7 @@ def test_the_level_shown_changes_what_encode_and_decode_mean():
         assert model.latent_dim == 3 and model.encode(x)[0].shape == (4, 3)
         # a top-level code decodes through the mean of p(z1|z2)
         torch.testing.assert_close(model.decode(z1_mean), top_images)
-    assert "lower level z1" in model.level_label()
+    assert "bottom level z1" in model.level_label()
     with pytest.raises(ValueError, match="level=3"):
         model.show_level(3)
 

@@ -36,7 +36,8 @@ from torch import nn
 
 from vae_atlas.analysis.aggregate import HOLE_NEIGHBOURS, HOLE_RATIO, aggregate_codes, hole_fraction
 from vae_atlas.analysis.encode import LatentSet, decode_latents
-from vae_atlas.analysis.quality import interpolation_roughness, kl_per_dim
+from vae_atlas.analysis.prior_kl import prior_kl
+from vae_atlas.analysis.quality import interpolation_roughness
 from vae_atlas.models.priors import own_prior
 
 ACTIVE_KL_THRESHOLD = 0.01
@@ -107,15 +108,24 @@ def decoder_variance_ratio(model: nn.Module, codes: np.ndarray, data: np.ndarray
 
 
 def measure_evidence(
-    model: nn.Module, latents: LatentSet, images: np.ndarray, *, seed: int = 0
+    model: nn.Module,
+    latents: LatentSet,
+    images: np.ndarray,
+    *,
+    seed: int = 0,
+    kl_per_dim: np.ndarray | None = None,
 ) -> Evidence:
     """The model-side evidence for ``latents`` of ``images`` (N, C, H, W) in [0, 1]: KL per
-    dimension, decoder use at the codes, holes and roughness (class numbers are left None)."""
+    dimension against the model's own prior (:func:`~vae_atlas.analysis.prior_kl.prior_kl`,
+    unless given), decoder use at the codes, holes and roughness (class numbers are left
+    None)."""
     n = min(len(latents), 2000)
     prior = own_prior(model)
+    if kl_per_dim is None and latents.logvar is not None:
+        kl_per_dim = prior_kl(model, latents, images, seed=seed).per_dim
     return Evidence(
         mu=latents.mu,
-        kl_per_dim=None if latents.logvar is None else kl_per_dim(latents),
+        kl_per_dim=kl_per_dim,
         decoder_variance_ratio=decoder_variance_ratio(model, latents.mu[:n], images[:n]),
         hole_fraction=(
             hole_fraction(

@@ -73,6 +73,8 @@ class EvaluationResult:
     attributes: dict[str, dict[str, Any]] | None = None
     # a VQ-VAE's codebook over the test codes: perplexity, codes_used, codebook_size
     codebook: dict[str, float | int] | None = None
+    # KL(q(z|x) ‖ p(z)) when the KLs per dimension do not sum to it (a mixture prior); else None
+    kl_total: float | None = None
     notes: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -187,7 +189,7 @@ def evaluation_table(r: EvaluationResult, *, omit: Collection[str] = ()) -> dict
         ("linear_probe_accuracy", "linear-probe accuracy", _num(r.linear_probe_accuracy, ".3f")),
         ("silhouette", "silhouette", _num(r.silhouette, ".3f")),
         _active_row(r),
-        ("kl_total", "KL total (nats)", None if r.kl_per_dim is None else _num(sum(r.kl_per_dim))),
+        ("kl_total", "KL total (nats)", _kl_total(r)),
         ("total_correlation", "total correlation (nats)", _num(r.total_correlation)),
         ("smoothness", "interpolation path / chord", _num(r.smoothness)),
         ("roughness", "interpolation largest / mean step", _num(r.roughness)),
@@ -226,6 +228,12 @@ def _active_row(r: EvaluationResult) -> tuple[str, str, str]:
         return "active", label, f"{n} / {r.latent_dim}"
     label = f"active units (variance of the means > {ACTIVE_UNIT_THRESHOLD})"
     return "active", label, f"{r.active_units} / {r.latent_dim}"
+
+
+def _kl_total(r: EvaluationResult) -> str | None:
+    if r.kl_total is not None:
+        return _num(r.kl_total)
+    return None if r.kl_per_dim is None else _num(sum(r.kl_per_dim))
 
 
 def _num(value: float | None, spec: str = ".2f") -> str | None:

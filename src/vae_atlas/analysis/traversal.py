@@ -49,15 +49,19 @@ class Traversal:
         return centre + self.values * scale
 
 
-def dimension_ranking(latents: LatentSet) -> tuple[np.ndarray, np.ndarray, str, np.ndarray]:
+def dimension_ranking(
+    latents: LatentSet, kl: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, str, np.ndarray]:
     """Dimensions sorted most-informative first: (order (D,), score (D,), score name, active (D,)).
 
-    The score is the mean KL per dimension for a stochastic encoder (active:
-    :func:`~vae_atlas.analysis.diagnostics.active_dimensions`), else the variance of the means
-    (active: > ``ACTIVE_UNIT_THRESHOLD``).
+    The score is the mean KL per dimension for a stochastic encoder (``kl`` (D,) when given —
+    e.g. against the model's own prior, :func:`~vae_atlas.analysis.prior_kl.prior_kl` — else
+    to N(0, I); active: :func:`~vae_atlas.analysis.diagnostics.active_dimensions`), else the
+    variance of the means (active: > ``ACTIVE_UNIT_THRESHOLD``).
     """
     if latents.logvar is not None:
-        score, name = kl_per_dim(latents), "KL (nats)"
+        score = kl_per_dim(latents) if kl is None else np.asarray(kl, dtype=np.float64)
+        name = "KL (nats)"
         active = active_dimensions(score)
     else:
         score, name = np.var(latents.mu, axis=0), "variance of means"
@@ -74,11 +78,13 @@ def traverse(
     steps: int = 9,
     limit: float = 3.0,
     max_dims: int | None = 10,
+    kl: np.ndarray | None = None,
 ) -> Traversal:
     """Sweep each dimension (most informative first) from ``-limit`` to ``+limit`` with the
     others held at ``base`` (D,); ``latents`` ranks the dimensions. With more than ``max_dims``
-    dimensions, the ``max_dims - 2`` most informative and the 2 least informative are shown."""
-    order, score, name, active = dimension_ranking(latents)
+    dimensions, the ``max_dims - 2`` most informative and the 2 least informative are shown;
+    ``kl`` as in :func:`dimension_ranking`."""
+    order, score, name, active = dimension_ranking(latents, kl)
     if max_dims is not None and max_dims < len(order):
         # the most informative dims, plus the two least so that inactive ones are seen too
         tail = min(2, max_dims // 2)

@@ -7,7 +7,7 @@ import argparse
 from contextlib import ExitStack
 from pathlib import Path
 
-from vae_atlas.cli.flags import check_out_dir, stage_line
+from vae_atlas.cli.flags import apply_level, check_out_dir, stage_line
 from vae_atlas.cli.report import add_figure_options, options_from_args
 from vae_atlas.cli.run_access import (
     add_run_data_arguments,
@@ -43,6 +43,7 @@ def run_compare(args: argparse.Namespace) -> int:
                 load_run(p, device=device_from_args(args), data=data_access_from_args(args))
                 for p in args.runs
             ]
+            apply_level([r.model for r in runs], args.level, [str(p) for p in args.runs])
             index = build_comparison(runs, args.out, options=options, progress=stage_line)
     except (ImportError, ValueError) as exc:
         raise ConfigError(str(exc)) from None

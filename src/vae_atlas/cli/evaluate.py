@@ -17,6 +17,7 @@ from vae_atlas.analysis.evaluation_file import (
     evaluation_table,
     write_evaluation,
 )
+from vae_atlas.cli.flags import add_level_flag, apply_level
 from vae_atlas.cli.run_access import (
     add_run_data_arguments,
     data_access_from_args,
@@ -42,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the importance samples")
     p.add_argument("--no-write", action="store_true", help="print only; do not write the JSON")
+    add_level_flag(p)
     add_run_data_arguments(p)
     p.set_defaults(handler=run_evaluate)
 
@@ -74,6 +76,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace, settings: EvaluationSettings) -> int:
     run = load_run(args.run, device=device_from_args(args), data=data_access_from_args(args))
+    apply_level([run.model], args.level, [str(args.run)])
     print(f"evaluating {run.path} (k={settings.k}, "
           f"{'all' if settings.max_test_images is None else settings.max_test_images} "
           "test images) ...", file=sys.stderr)  # fmt: skip

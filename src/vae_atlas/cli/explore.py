@@ -13,6 +13,7 @@ import threading
 import webbrowser
 from pathlib import Path
 
+from vae_atlas.cli.flags import add_level_flag, apply_level
 from vae_atlas.cli.run_access import (
     add_run_data_arguments,
     data_access_from_args,
@@ -48,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="while `vae-atlas train` writes a run, show each new epoch's weights as it lands "
         "(looks at the run's state.json once a second)",
     )
+    add_level_flag(p)
     add_run_data_arguments(p)
     p.add_argument(
         "--export",
@@ -95,6 +97,7 @@ def run_explore(args: argparse.Namespace) -> int:
             load_run(path, device=device_from_args(args), data=data_access_from_args(args))
             for path in args.runs
         ]
+        apply_level([r.model for r in runs], args.level, [str(p) for p in args.runs])
         print(f"preparing {len(runs)} run(s): encoding the test images ...", flush=True)
         app = create_app(
             runs, max_points=args.max_points, host=args.host, port=port, follow_runs=args.follow
@@ -139,6 +142,7 @@ def run_export(args: argparse.Namespace) -> int:
         raise ConfigError(str(exc)) from None
     device, access = device_from_args(args), data_access_from_args(args)
     runs = [load_run(path, device=device, data=access) for path in args.runs]
+    apply_level([r.model for r in runs], args.level, [str(p) for p in args.runs])
     print(f"preparing {len(runs)} run(s): encoding the test images ...", flush=True)
     shown: dict[str, ExplorerRun] = {}
     for run in runs:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from vae_atlas.config import ConfigError, DataConfig, ModelConfig, TrainConfig
+from vae_atlas.models.hierarchical import LEVEL_NAMES, has_levels
 
 SECTIONS: dict[str, type] = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 
@@ -132,3 +133,31 @@ def stage_line(name: str, seconds: float) -> None:
     """Progress of a long command: one line per finished stage on stderr (stdout keeps the
     result, so ``report ... | tail -1`` still gives the path)."""
     print(f"  {name}: {seconds:.1f} s", file=sys.stderr, flush=True)
+
+
+def add_level_flag(p: argparse.ArgumentParser) -> None:
+    """``--level top|bottom``: which level of a two-level hierarchical VAE is shown."""
+    p.add_argument(
+        "--level",
+        choices=tuple(LEVEL_NAMES),
+        default=None,
+        help="hvae runs: the level the figures, numbers and map show, top (z2) or bottom (z1); "
+        "traversals stay at the top level (default: top)",
+    )
+
+
+def apply_level(models: Iterable[Any], level: str | None, names: Iterable[str]) -> None:
+    """Show ``level`` on every model that has levels; a ``--level`` that no model given has is
+    a one-line error naming the runs."""
+    if level is None:
+        return
+    models, names = list(models), list(names)
+    leveled = [m for m in models if has_levels(m)]
+    if not leveled:
+        which = ", ".join(names)
+        raise ConfigError(
+            f"--level {level}: {which} {'has' if len(names) == 1 else 'have'} no levels "
+            "(only a two-level hierarchical VAE, --objective hvae, does)"
+        )
+    for model in leveled:
+        model.show_level(level)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vae_atlas.cli.flags import check_out_dir, stage_line
+from vae_atlas.cli.flags import add_level_flag, apply_level, check_out_dir, stage_line
 from vae_atlas.cli.run_access import (
     add_run_data_arguments,
     data_access_from_args,
@@ -57,6 +57,7 @@ def add_figure_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-gif", action="store_true", help="skip the animated GIFs (faster)")
     p.add_argument("--seed", type=int, default=0, help="seed of samples and subsampling")
+    add_level_flag(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -151,6 +152,7 @@ def run_report(args: argparse.Namespace) -> int:
             run = load_run(
                 args.run, device=device_from_args(args), data=data_access_from_args(args)
             )
+            apply_level([run.model], args.level, [str(args.run)])
             index = build_report(
                 run, args.out, ood=args.ood or None, options=options, progress=stage_line
             )

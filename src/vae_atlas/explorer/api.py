@@ -23,6 +23,7 @@ from vae_atlas.explorer.images import (
 from vae_atlas.explorer.maps import LatentMap
 from vae_atlas.explorer.posterior import describe
 from vae_atlas.explorer.state import ExplorerRun
+from vae_atlas.models.hierarchical import has_levels
 from vae_atlas.viz.style import SINGLE_COLOR, class_hex_colors
 
 router = APIRouter(prefix="/api")
@@ -98,9 +99,11 @@ def list_runs(request: Request) -> list[s.RunSummary]:
 
 
 def summary(run: ExplorerRun) -> s.RunSummary:
+    level = run.model.level_words if has_levels(run.model) else None
     return s.RunSummary(
-        id=run.id, name=run.name, latent_dim=run.latent_dim, n_points=len(run.latents), **run.info
-    )
+        id=run.id, name=run.name, latent_dim=run.latent_dim, n_points=len(run.latents),
+        level=level, **run.info,
+    )  # fmt: skip
 
 
 @router.get("/runs/{run_id}", response_model=s.RunDetail)

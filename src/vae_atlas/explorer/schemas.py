@@ -49,6 +49,9 @@ class RunSummary(BaseModel):
     family: str
     dataset: str
     n_points: int
+    level: str | None = Field(
+        None, description="the level a two-level hierarchical VAE shows, in words; else null"
+    )
 
 
 class RunDetail(RunSummary):

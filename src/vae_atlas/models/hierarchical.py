@@ -9,13 +9,15 @@ q(z1|x, z2) = N(μ_p(z2) + Δμ(h, z2), σ_p(z2)² · exp(Δv(h, z2))): the post
 p(z1|z2) moved by a residual, so KL(q(z1|x,z2) ‖ p(z1|z2)) = ½ Σ [Δμ²/σ_p² + e^Δv − 1 − Δv]
 (NVAE, eq. 2).
 
-The model shows one level at a time to the figures (``level``: 2, the top, by default):
-``encode`` returns that level's posterior (for level 1, at z2 = the mean of q(z2|x)); a top-level
-code is decoded through the mean of p(z1|z2).
+The model shows one level at a time to the figures (``level``: 2, the top, by default; the CLI's
+``--level top|bottom``): ``encode`` returns that level's posterior (for level 1, the bottom, at
+z2 = the mean of q(z2|x)); a top-level code is decoded through the mean of p(z1|z2).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -38,6 +40,8 @@ from vae_atlas.models.vae import (
 
 LEVELS = (1, 2)
 TOP = 2
+# the words the CLI's --level takes for the levels, as the figures' captions name them
+LEVEL_NAMES = {"top": 2, "bottom": 1}
 # ancestral draws of z2 whose p(z1|z2) stand for the lower level's marginal prior p(z1)
 LOWER_PRIOR_DRAWS = 1000
 LOWER_PRIOR_SEED = 0
@@ -103,17 +107,29 @@ class HierarchicalVAE(nn.Module):
     def latent_dim(self) -> int:
         return self.top_dim if self.level == TOP else self.lower_dim
 
-    def show_level(self, level: int) -> None:
-        """Show level 2 (z2, the top; the default) or level 1 (z1) to every figure."""
+    def show_level(self, level: int | str) -> None:
+        """Show level 2 (z2, the top; the default) or level 1 (z1, the bottom) to every figure;
+        ``"top"`` and ``"bottom"`` name them too."""
+        level = LEVEL_NAMES.get(level, level) if isinstance(level, str) else level
         if level not in LEVELS:
-            raise ValueError(f"level={level!r} is not one of 1 (z1, lower) or 2 (z2, top)")
+            raise ValueError(f"level={level!r} is not one of 2 or 'top' (z2), 1 or 'bottom' (z1)")
         self.level = level
+
+    @property
+    def level_name(self) -> str:
+        """The shown level as ``--level`` names it: ``"top"`` or ``"bottom"``."""
+        return "top" if self.level == TOP else "bottom"
+
+    @property
+    def level_words(self) -> str:
+        """The shown level in a few words, for captions: "the top level z2"."""
+        return "the top level z2" if self.level == TOP else "the bottom level z1"
 
     def level_label(self) -> str:
         """Which level the figures show, in words."""
         if self.level == TOP:
-            return f"the top level z2 ({self.top_dim}-D; decoded through the mean of p(z1|z2))"
-        return f"the lower level z1 ({self.lower_dim}-D; at z2 = the mean of q(z2|x))"
+            return f"{self.level_words} ({self.top_dim}-D; decoded through the mean of p(z1|z2))"
+        return f"{self.level_words} ({self.lower_dim}-D; at z2 = the mean of q(z2|x))"
 
     # -- the two levels --------------------------------------------------------------------------
     def _features(self, x: torch.Tensor) -> torch.Tensor:
@@ -235,3 +251,20 @@ class HierarchicalVAE(nn.Module):
         """The decoder starts at the data's mean image, as :class:`AutoEncoder`'s does (the same
         decoder classes, so the same rule)."""
         return AutoEncoder.init_output_bias(self, mean_image, eps)  # type: ignore[arg-type]
+
+
+@contextmanager
+def level_shown(model: HierarchicalVAE, level: int | str) -> Iterator[HierarchicalVAE]:
+    """Show ``level`` for the duration of a ``with`` block, then the level shown before (for a
+    figure that must be drawn at one level whatever the report shows, e.g. the traversals)."""
+    before = model.level
+    model.show_level(level)
+    try:
+        yield model
+    finally:
+        model.level = before
+
+
+def has_levels(model: object) -> bool:
+    """Whether ``model`` has levels that ``--level`` can choose between."""
+    return isinstance(model, HierarchicalVAE)

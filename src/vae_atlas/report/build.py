@@ -149,7 +149,7 @@ def _write_page(
     page = render_page(
         title=f"Latent-space atlas: {source.name}",
         subtitle=f"{source.summary.get('objective', source.summary.get('model', ''))} · "
-        f"{source.latent_dim}-D latent space · {source.dataset.name} "
+        f"{source.latent_dim}-D latent space{_level(ctx)} · {source.dataset.name} "
         f"({len(ctx.test)} test inputs)",
         intro=intro,
         items=writer.items,
@@ -159,6 +159,11 @@ def _write_page(
     index = writer.out_dir / "index.html"
     index.write_text(page, encoding="utf-8")
     return index
+
+
+def _level(ctx: AtlasContext) -> str:
+    """ " (the bottom level z1)" for a hierarchical model, else ""."""
+    return f" ({ctx.level_words})" if ctx.level_words else ""
 
 
 def check_choices(ctx: AtlasContext) -> None:

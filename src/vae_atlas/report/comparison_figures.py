@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
+from vae_atlas.analysis.aggregate import plane_prior
 from vae_atlas.analysis.encode import decode_latents
 from vae_atlas.analysis.interpolation import Interpolation, interpolation_path
 from vae_atlas.analysis.sampling import spread_index
@@ -105,6 +106,7 @@ def add_clouds(contexts: list[AtlasContext], w: FigureWriter) -> None:
                 s.labels,
                 c.class_names if i == len(contexts) - 1 else None,
                 title=c.source.name,
+                prior=plane_prior(c.prior, (0, 1)),
             ).plot(ax=ax)
         return fig
 
@@ -113,7 +115,8 @@ def add_clouds(contexts: list[AtlasContext], w: FigureWriter) -> None:
         SPACE,
         "Posterior clouds",
         "The same 40 test inputs in each run over the prior's density; each panel is scaled "
-        "to its own codes (the dashed circles, the prior's radius 1, 2, 3, give the scale). VAE "
+        "to its own codes (dashed: the regions holding 39/86/99 % of each run's prior — radius "
+        "1, 2, 3 for N(0, I) — give the scale). VAE "
         "inputs are overlapping clouds that tile the prior; an autoencoder's are isolated "
         "points with nothing in between.",
         draw,

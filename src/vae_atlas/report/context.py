@@ -10,6 +10,7 @@ import torch
 from vae_atlas.analysis.conditional import conditional_neg_elbo_per_image
 from vae_atlas.analysis.encode import LatentSet, encode_images
 from vae_atlas.analysis.likelihood import neg_elbo_per_image
+from vae_atlas.analysis.prior_kl import PriorKL, prior_kl
 from vae_atlas.analysis.projection import Projection, project_latents
 from vae_atlas.analysis.projection_cache import projection_key
 from vae_atlas.analysis.quality import knn_accuracy, silhouette_by_class
@@ -17,6 +18,7 @@ from vae_atlas.analysis.sampling import spread_index
 from vae_atlas.analysis.traversal import dimension_ranking
 from vae_atlas.data import ImageSet
 from vae_atlas.models import is_conditional
+from vae_atlas.models.hierarchical import has_levels
 from vae_atlas.models.priors import MixturePrior, own_prior
 from vae_atlas.models.protocol import has_likelihood
 from vae_atlas.report.options import ReportOptions
@@ -58,6 +60,19 @@ class AtlasContext:
         return own_prior(self.source.model)
 
     @cached_property
+    def kl(self) -> PriorKL | None:
+        """KL per dimension of the test codes against the model's own prior (None for a point
+        encoder)."""
+        if self.latents.logvar is None:
+            return None
+        return prior_kl(self.source.model, self.latents, self.images, seed=self.options.seed)
+
+    @property
+    def level_words(self) -> str:
+        """The level a hierarchical model shows ("the bottom level z1"), else ""."""
+        return self.source.model.level_words if has_levels(self.source.model) else ""
+
+    @cached_property
     def train_latents(self) -> LatentSet:
         train = self.source.dataset.train
         if len(train) > 10_000:
@@ -71,7 +86,7 @@ class AtlasContext:
 
     @cached_property
     def ranking(self) -> tuple[np.ndarray, np.ndarray, str, np.ndarray]:
-        return dimension_ranking(self.latents)
+        return dimension_ranking(self.latents, None if self.kl is None else self.kl.per_dim)
 
     @property
     def top_dims(self) -> tuple[int, int]:

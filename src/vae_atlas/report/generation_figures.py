@@ -14,10 +14,11 @@ from vae_atlas.analysis.attributes import (
     read_attribute_csv,
     within_class_direction,
 )
-from vae_atlas.analysis.encode import LatentSet, decode_latents
+from vae_atlas.analysis.encode import LatentSet, decode_latents, encode_images
 from vae_atlas.analysis.interpolation import Interpolation, interpolation_path, pick_pair
 from vae_atlas.analysis.sampling import prior_samples, reconstruct, source_label, spread_index
-from vae_atlas.analysis.traversal import traverse
+from vae_atlas.analysis.traversal import Traversal, traverse
+from vae_atlas.models.hierarchical import has_levels, level_shown
 from vae_atlas.report.context import AtlasContext
 from vae_atlas.report.items import FigureWriter
 from vae_atlas.viz import (
@@ -116,7 +117,7 @@ def add_traversals(ctx: AtlasContext, w: FigureWriter) -> None:
     if len(ctx.latents) == 0:
         return
     base_index = pick_pair(ctx.latents.labels, ctx.class_names)[0]
-    trav = traverse(ctx.source.model, ctx.latents.mu[base_index], ctx.latents, max_dims=12)
+    trav, level_note = _traversal(ctx, base_index)
     display = TraversalDisplay(trav)
     n_inactive = int((~trav.active).sum())
     w.add(
@@ -126,11 +127,30 @@ def add_traversals(ctx: AtlasContext, w: FigureWriter) -> None:
         f"Test input #{base_index}'s code with one dimension at a time swept from −3 to +3 "
         f"{_unit_phrase(trav.unit)} (rows sorted by {trav.score_name}, most informative first; "
         f"{n_inactive} shown inactive, shaded). Rows that change the image show what each "
-        "dimension encodes; inactive rows should not change it.",
+        f"dimension encodes; inactive rows should not change it.{level_note}",
         lambda: display.plot().figure_,
         frames=(lambda: display.frames()) if ctx.options.gifs else None,
         ms_per_frame=150,
     )
+
+
+def _traversal(ctx: AtlasContext, base_index: int) -> tuple[Traversal, str]:
+    """The traversal of test input ``base_index``, and a caption sentence when it is drawn at
+    another level than the other figures: a hierarchical model's traversals sweep its top
+    level, where each dimension is a factor of the whole generative path."""
+    model = ctx.source.model
+    if not has_levels(model) or model.level_name == "top":
+        kl = None if ctx.kl is None else ctx.kl.per_dim
+        return traverse(model, ctx.latents.mu[base_index], ctx.latents, max_dims=12, kl=kl), ""
+    shown = ctx.level_words
+    with level_shown(model, "top"):
+        top = encode_images(model, ctx.test)
+        trav = traverse(model, top.mu[base_index], top, max_dims=12)
+    note = (
+        f" The traversals stay at the top level z2 (the other figures show {shown}): each "
+        "row sweeps a dimension of z2, decoded through the mean of p(z1|z2)."
+    )
+    return trav, note
 
 
 def _unit_phrase(unit: str) -> str:

@@ -24,7 +24,6 @@ from vae_atlas.analysis.anomaly import (
 )
 from vae_atlas.analysis.diagnostics import Finding, diagnose, measure_evidence
 from vae_atlas.analysis.likelihood import neg_elbo_per_image
-from vae_atlas.analysis.quality import kl_per_dim
 from vae_atlas.analysis.training_health import diagnose_training
 from vae_atlas.data import ImageSet
 from vae_atlas.report.context import AtlasContext, ctx_dims_phrase
@@ -162,7 +161,13 @@ def findings(ctx: AtlasContext) -> list[Finding]:
     """Figure 11: measure the evidence and apply the diagnostic rules."""
     acc, sil = ctx.class_quality
     evidence = replace(
-        measure_evidence(ctx.source.model, ctx.latents, ctx.images, seed=ctx.options.seed),
+        measure_evidence(
+            ctx.source.model,
+            ctx.latents,
+            ctx.images,
+            seed=ctx.options.seed,
+            kl_per_dim=None if ctx.kl is None else ctx.kl.per_dim,
+        ),
         knn_accuracy=acc,
         silhouette=sil,
         n_classes=len(ctx.class_names) if ctx.class_names else None,
@@ -192,6 +197,6 @@ def summary_numbers(ctx: AtlasContext) -> dict[str, str]:
     if ctx.scores is not None:
         name = "−ELBO" if ctx.latents.logvar is not None else "reconstruction NLL"
         out[f"mean {name}, test, this report (nats)"] = f"{float(np.mean(ctx.scores)):.2f}"
-    if ctx.latents.logvar is not None:
-        out["total KL, test (nats)"] = f"{float(kl_per_dim(ctx.latents).sum()):.2f}"
+    if ctx.kl is not None:
+        out["total KL, test (nats)"] = f"{ctx.kl.total:.2f}"
     return out

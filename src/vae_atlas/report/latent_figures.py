@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from vae_atlas.analysis.aggregate import plane_prior
 from vae_atlas.analysis.encode import decode_latents
 from vae_atlas.analysis.grid import LatentGrid, latent_grid
 from vae_atlas.analysis.projection import Projection
@@ -27,6 +28,8 @@ def add_scatter(ctx: AtlasContext, w: FigureWriter) -> None:
     lat, d = ctx.latents, ctx.source.latent_dim
     names = ctx.class_names
     colour = "coloured by class" if names else "(unlabelled data: one colour)"
+    if ctx.level_words:  # a hierarchical model: say which of its latent spaces this is
+        colour += f", in {ctx.level_words}"
     if d == 1:
         w.add(
             "scatter",
@@ -42,8 +45,12 @@ def add_scatter(ctx: AtlasContext, w: FigureWriter) -> None:
             SECTION,
             "Latent scatter",
             f"Posterior means of {len(lat)} test inputs {colour}, in latent units. Look for "
-            "separated, compact classes and for how far the codes spread compared with the "
-            "prior N(0, I) (most prior mass lies within ±2).",
+            "separated, compact classes and for how far the codes spread compared with "
+            + (
+                "the prior N(0, I) (most prior mass lies within ±2)."
+                if ctx.prior is None
+                else f"{ctx.prior.label} (drawn behind the posterior clouds)."
+            ),
             lambda: (
                 LatentScatterDisplay.from_latents(lat, ctx.projection("identity"), names)
                 .plot()
@@ -110,16 +117,25 @@ def add_clouds(ctx: AtlasContext, w: FigureWriter) -> None:
     sub = lat.subset(index)
     sigma = None if sub.sigma is None else sub.sigma[:, dims]
     where = "" if lat.latent_dim == 2 else ctx_dims_phrase(ctx, dims)
+    if ctx.level_words:
+        where += f" of {ctx.level_words}"
+    prior = plane_prior(ctx.prior, dims)
+    backdrop = (
+        "the density of the prior N(0, I) (grey, dashed radii 1-3)"
+        if prior is None
+        else f"the density of {prior.label} on this plane (grey, exact; dashed: the regions "
+        "holding 39 %, 86 % and 99 % of its mass, as radii 1-3 do for N(0, I))"
+    )
     if sigma is None:
         cap = (
             f"A plain autoencoder has no posterior: each of {len(sub)} inputs is a single point"
-            f"{where}, drawn over the prior's density for scale."
+            f"{where}, drawn over {backdrop} for scale."
         )
     else:
         cap = (
             f"{len(sub)} inputs{where}: each is a Gaussian q(z|x), drawn as its mean with 1σ "
-            "and 2σ ellipses over the prior's density (grey, dashed radii 1-3). Overlapping "
-            "clouds mean the decoder must blend those inputs."
+            f"and 2σ ellipses over {backdrop}. Overlapping clouds mean the decoder must blend "
+            "those inputs."
         )
     w.add(
         "clouds",
@@ -133,6 +149,7 @@ def add_clouds(ctx: AtlasContext, w: FigureWriter) -> None:
                 sub.labels,
                 ctx.class_names,
                 (f"z{dims[0] + 1}", f"z{dims[1] + 1}"),
+                prior=prior,
             )
             .plot()
             .figure_

@@ -177,7 +177,8 @@ async function loadRun(runId, restore = {}) {
   const [decoder] = await Promise.all([decoderPromise, loadMap(restore.view)]);
   update({ decoder });
   $("decoder-kind").textContent = decoder ? `decoded in the page (${decoder.label})` : "decoded by the server";
-  $("run-info").textContent = `${run.objective.toUpperCase()} · ${run.family} · ${run.dataset} · D=${run.latent_dim}`
+  $("run-info").textContent = `${run.objective.toUpperCase()} · ${run.family} · ${run.dataset}`
+    + (run.level ? ` · ${run.level}` : "") + ` · D=${run.latent_dim}`
     + ` · ${run.n_active} active · ${run.n_points.toLocaleString()} points`;
   resetPanels();
   showAnchor();

@@ -161,8 +161,9 @@ def mutual_information_matrix(
     )
 
 
-def mig(codes: np.ndarray, factors: np.ndarray, *, n_bins: int = 20) -> float:
-    """Mutual information gap in [0, 1]: codes (N, D), factor indices (N, F)."""
+def mig_per_factor(codes: np.ndarray, factors: np.ndarray, *, n_bins: int = 20) -> np.ndarray:
+    """Each factor's gap between its top two codes' mutual information over the factor's
+    entropy, (F,) in [0, 1]; NaN for a factor that never varies."""
     from sklearn.metrics import mutual_info_score
 
     if codes.shape[1] < 2:
@@ -170,7 +171,13 @@ def mig(codes: np.ndarray, factors: np.ndarray, *, n_bins: int = 20) -> float:
     mi = np.sort(mutual_information_matrix(codes, factors, n_bins), axis=0)[::-1]  # (D, F)
     entropy = np.array([mutual_info_score(f, f) for f in factors.T])  # (F,)
     keep = entropy > 0
-    return float(np.mean((mi[0, keep] - mi[1, keep]) / entropy[keep]))
+    return np.where(keep, mi[0] - mi[1], np.nan) / np.where(keep, entropy, 1.0)
+
+
+def mig(codes: np.ndarray, factors: np.ndarray, *, n_bins: int = 20) -> float:
+    """Mutual information gap in [0, 1]: codes (N, D), factor indices (N, F); the mean of
+    :func:`mig_per_factor` over the factors that vary."""
+    return float(np.nanmean(mig_per_factor(codes, factors, n_bins=n_bins)))
 
 
 @dataclass(frozen=True)
@@ -183,8 +190,9 @@ class DCIScores:
     importance: np.ndarray
 
 
-def _weighted_one_minus_entropy(p: np.ndarray) -> float:
-    """Σ_rows w_r (1 − H_base(row)) with base = row length and w_r ∝ row total (rows: (R, C))."""
+def dci_weighted_score(p: np.ndarray) -> float:
+    """Σ_r ρ_r (1 − H_C(P_r)), P_r = row r / its total, ρ_r = row total / grand total, (R, C):
+    DCI disentanglement of the (D, F) importance matrix, completeness of its transpose."""
     from scipy.stats import entropy
 
     per_row = 1.0 - entropy(p.T + 1e-11, base=p.shape[1])
@@ -227,8 +235,8 @@ def dci(
         importance[:, k] = np.abs(model.feature_importances_)
         accuracy.append(model.score(codes_test, factors_test[:, k]))
     return DCIScores(
-        disentanglement=_weighted_one_minus_entropy(importance),
-        completeness=_weighted_one_minus_entropy(importance.T),
+        disentanglement=dci_weighted_score(importance),
+        completeness=dci_weighted_score(importance.T),
         informativeness=float(np.mean(accuracy)),
         importance=importance,
     )

@@ -1,9 +1,10 @@
 """Do β-TCVAE and FactorVAE disentangle ``shapes`` better than a VAE? Scores over seeds, traversals.
 
 Trains (or reuses) a VAE, a β-VAE, a β-TCVAE and a FactorVAE (optionally a plain AE, the fifth
-model of the README's ``compare`` page) with one recipe — the same conv architecture, data and
-step budget — for every seed, scores each run and prints a Markdown table of "mean ± sd" per
-model, one row per score:
+model of the README's ``compare`` page) with one recipe — the same architecture (``--recipe``:
+the conv one of the table in docs/disentangling.md, or an MLP), data and step budget — for
+every seed, scores each run and prints a Markdown table of "mean ± sd" per model, one row per
+score:
 
 * ``--split test`` (the reported numbers): MIG, FactorVAE score, DCI and SAP from
   :func:`vae_atlas.analysis.disentanglement.disentanglement_scores`, on images rendered afresh

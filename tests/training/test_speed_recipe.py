@@ -193,3 +193,23 @@ def test_benchmark_alternates_order_and_times_ours_to_the_peers_last_epoch(monke
     # the target is pythae's last-epoch 105.0; ours first reaches it at epoch 2, 40 s: 100 / 40
     assert pairs[0].target == 105.0 and pairs[0].hit[0] == 2
     assert pairs[0].ratio() == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize(("step_gflops", "met"), [(60.0, True), (59.0, False)])
+def test_benchmark_step_only_times_the_step_alone(monkeypatch, capsys, step_gflops, met):
+    """--step-only runs neither library's training and judges the median of its repeats:
+    60 of 100 GFLOP/s is exactly the 60 % bar."""
+    bench = _load_benchmark()
+    monkeypatch.setitem(sys.modules, "pythae", None)  # not needed, so not asked for
+    monkeypatch.setattr(bench, "load_dataset", lambda config: None)
+    monkeypatch.setattr(bench, "run_pair", lambda *a, **k: pytest.fail("trained a pair"))
+    fractions = iter([step_gflops, 10.0, 90.0])  # median of the three repeats: step_gflops
+    monkeypatch.setattr(
+        bench,
+        "step_and_gemm_rates",
+        lambda config, data, flops: {"batch": 128, "step": next(fractions), "gemm": 100.0},
+    )
+    assert bench.main(["--step-only", "--repeats", "3"]) == (0 if met else 2)
+    out = capsys.readouterr().out
+    expected = "met" if met else "not met"
+    assert f"VERDICT training step >= 60% of its GEMMs' fp32 rate: {expected} (median " in out

@@ -38,6 +38,7 @@ load average beside each repeat and the verdict on the median fraction.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.metadata
 import json
 import math
@@ -122,17 +123,11 @@ def gemm_rate(shapes: list[tuple[int, int, int]], *, repeats: int = 3, calls: in
     return sum(2 * m * k * n for m, k, n in shapes) / best / 1e9
 
 
-def step_and_gemm_rates(
-    config: RunConfig, data: Dataset, flops: int, *, rounds: int = 7, steps: int = 20
-) -> dict[str, float]:
-    """GFLOP/s of a training step and of the same step's GEMMs alone.
-
-    The step is the loop's own :meth:`vae_atlas.training.Trainer.step` (the schedules,
-    ``model.loss``, one read of the three scalars, backward, :func:`make_adam`'s fused Adam) on
-    MNIST batches gathered by ``index_select`` as the loop gathers them. Step and GEMMs are
-    timed in alternating blocks, best of ``rounds``, so that both see the same load on a shared
-    machine.
-    """
+def loop_step(config: RunConfig, data: Dataset) -> tuple[Trainer, Callable[[], None]]:
+    """A :class:`vae_atlas.training.Trainer` for ``config`` and a function that runs its
+    :meth:`~vae_atlas.training.Trainer.step` (the schedules, ``model.loss``, one read of the
+    three scalars, backward, :func:`make_adam`'s fused Adam) on the next MNIST batch, gathered
+    by ``index_select`` as the loop gathers them."""
     tc = config.train
     torch.manual_seed(derive_seed(tc.seed, "init"))
     model = build_model(config.model)
@@ -149,6 +144,19 @@ def step_and_gemm_rates(
         trainer.step(x_all.index_select(0, perm[i * batch : (i + 1) * batch]))
         pos.step += 1
 
+    return trainer, step
+
+
+def step_and_gemm_rates(
+    config: RunConfig, data: Dataset, flops: int, *, rounds: int = 7, steps: int = 20
+) -> dict[str, float]:
+    """GFLOP/s of a training step (:func:`loop_step`) and of the same step's GEMMs alone.
+
+    Step and GEMMs are timed in alternating blocks, best of ``rounds``, so that both see the
+    same load on a shared machine.
+    """
+    batch = config.train.batch_size
+    _, step = loop_step(config, data)
     layers = linear_layers(HIDDEN, LATENT_DIM, math.prod(IMAGE_SHAPE))
     run_all = gemm_operands(step_gemm_shapes(layers, batch))
     step(), run_all()
@@ -161,6 +169,59 @@ def step_and_gemm_rates(
         "step": batch * flops / t_step / 1e9,
         "gemm": batch * flops / t_gemm / 1e9,
     }
+
+
+def autograd_gemms(layers: list[tuple[int, int]], batch: int) -> Callable[[], None]:
+    """The step's GEMMs in the layouts autograd runs them for ``nn.Linear`` (weight (out, in)):
+    forward ``addmm(b, x, Wᵀ)`` (the bias copied into a fresh output first), weight gradient
+    ``gᵀ·x``, input gradient ``g·W`` (not for layer 0); fresh outputs, as in a step."""
+    g = torch.Generator().manual_seed(0)
+    calls: list[Callable[[], torch.Tensor]] = []
+    for i, (n_in, n_out) in enumerate(layers):
+        x, grad = torch.randn(batch, n_in, generator=g), torch.randn(batch, n_out, generator=g)
+        w, b = torch.randn(n_out, n_in, generator=g), torch.randn(n_out, generator=g)
+        calls.append(functools.partial(torch.addmm, b, x, w.t()))
+        calls.append(functools.partial(torch.mm, grad.t(), x))
+        if i > 0:
+            calls.append(functools.partial(torch.mm, grad, w))
+
+    def run_all() -> None:
+        for call in calls:
+            call()
+
+    return run_all
+
+
+def step_parts(
+    config: RunConfig, data: Dataset, *, rounds: int = 7, steps: int = 20
+) -> dict[str, float]:
+    """Seconds per step of a training step and of its parts, timed in alternating blocks, best
+    of ``rounds``: the whole step; its forward and backward alone (``model.loss`` on one batch,
+    ``backward``); the fused Adam update alone; the step's GEMMs as autograd runs them
+    (:func:`autograd_gemms`); and the same GEMMs as contiguous ``torch.mm`` into kept outputs
+    (the yardstick of :func:`step_and_gemm_rates`)."""
+    batch = config.train.batch_size
+    trainer, step = loop_step(config, data)
+    model, x = trainer.model, trainer.train_x[:batch].clone()  # (B, C, H, W)
+
+    def forward_backward() -> None:
+        model.zero_grad(set_to_none=True)
+        model.loss(x, generator=trainer.generator).loss.backward()
+
+    layers = linear_layers(HIDDEN, LATENT_DIM, math.prod(IMAGE_SHAPE))
+    parts = {
+        "step": step,
+        "forward + backward": forward_backward,
+        "fused Adam": trainer.optimizer.step,
+        "GEMMs as autograd runs them": autograd_gemms(layers, batch),
+        "GEMMs, contiguous torch.mm": gemm_operands(step_gemm_shapes(layers, batch)),
+    }
+    best = dict.fromkeys(parts, math.inf)
+    step()
+    for _ in range(rounds):
+        for name, fn in parts.items():
+            best[name] = min(best[name], seconds_per_call(fn, steps))
+    return best
 
 
 # -- timing helpers -----------------------------------------------------------------------------
@@ -512,6 +573,15 @@ def step_only(args: argparse.Namespace, data: Dataset, flops: int) -> bool:
         f"training step: {flops / 1e6:.2f} MFLOP per image, batch {gemm['batch']}, "
         f"torch threads {torch.get_num_threads()}"
     )
+    parts = step_parts(config, data)
+    whole = parts["step"]
+    rows = [("part (best of 7 alternating blocks of 20)", "ms per step", "share of the step")]
+    rows += [(name, f"{t * 1e3:.3f}", f"{100 * t / whole:.0f} %") for name, t in parts.items()]
+    rest = whole - parts["forward + backward"] - parts["fused Adam"]
+    rows.append(
+        ("step - (forward + backward) - Adam", f"{rest * 1e3:.3f}", f"{100 * rest / whole:.0f} %")
+    )
+    print_table(rows)
     median = statistics.median(fractions)
     return verdict(
         "training step >= 60% of its GEMMs' fp32 rate",

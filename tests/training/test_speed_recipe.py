@@ -209,7 +209,20 @@ def test_benchmark_step_only_times_the_step_alone(monkeypatch, capsys, step_gflo
         "step_and_gemm_rates",
         lambda config, data, flops: {"batch": 128, "step": next(fractions), "gemm": 100.0},
     )
+    parts = dict.fromkeys(["step", "forward + backward", "fused Adam"], 1e-3)
+    monkeypatch.setattr(bench, "step_parts", lambda config, data: parts)
     assert bench.main(["--step-only", "--repeats", "3"]) == (0 if met else 2)
     out = capsys.readouterr().out
     expected = "met" if met else "not met"
     assert f"VERDICT training step >= 60% of its GEMMs' fp32 rate: {expected} (median " in out
+
+
+def test_benchmark_autograd_gemms_do_the_step_flops():
+    """The GEMMs in autograd's layouts are the step's GEMMs: torch's counter agrees."""
+    bench = _load_benchmark()
+    layers = bench.linear_layers((64, 32), 5, 100)
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        bench.autograd_gemms(layers, 7)()
+    assert counter.get_total_flops() == 7 * bench.train_flops_per_image(layers)

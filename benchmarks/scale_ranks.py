@@ -15,7 +15,8 @@ steps on its 64-image slice with gradient synchronisation and blocks without it
 (``DistributedDataParallel.no_sync``), alternating, best of 7; the share is
 (t_sync − t_no_sync) / t_sync. The single-process step on the whole batch with 2 threads is timed
 the same way, so the table also shows what is left once communication is taken out: how well
-one thread on half the batch does against two threads on all of it.
+one thread on half the batch does against two threads on all of it. The same step timings at a
+global batch of 512 follow as one extra line (informative; the verdict is on ``--batch-size``).
 
 Target: 2 ranks reach ≥ 0.8× the 1-process throughput. The ``ranks`` section of
 ``benchmarks/scale.py`` (``--steps-only``: the step timings alone, about a minute, with the
@@ -41,6 +42,7 @@ import torch
 from _common import print_table, verdict  # benchmarks/ is on sys.path
 
 MODEL_FLAGS = ["--latent-dim", "20", "--hidden", "512,256"]
+LARGER_BATCH = 512
 
 
 def train_args(data_dir: Path, out: Path, epochs: int, batch: int, threads: int) -> list[str]:
@@ -147,6 +149,21 @@ def profile_steps(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     return {"2 ranks x 1 thread": ranks, "1 process x 2 threads": step_profile(args.batch_size)}
 
 
+def print_larger_batch(args: argparse.Namespace) -> None:
+    """One extra line: the same step timings at a global batch of ``LARGER_BATCH``, where
+    the per-step costs that do not grow with the batch (Adam over every weight on each rank,
+    the all-reduce of every gradient) are spread over four times the images."""
+    if args.batch_size == LARGER_BATCH:
+        return
+    profile = profile_steps(argparse.Namespace(batch_size=LARGER_BATCH))
+    sync, single = profile["2 ranks x 1 thread"], profile["1 process x 2 threads"]["sync"]
+    print(
+        f"at global batch {LARGER_BATCH}: 1 process x 2 threads {single * 1e3:.2f} ms / step, "
+        f"2 ranks x 1 thread {sync['sync'] * 1e3:.2f} ms ({sync['no_sync'] * 1e3:.2f} ms "
+        f"without all-reduce): {single / sync['sync']:.2f}x"
+    )
+
+
 def report_steps(profile: dict[str, dict[str, float]]) -> int:
     """The step table alone, and the verdict on step throughput (global batch per second)."""
     sync, single = profile["2 ranks x 1 thread"], profile["1 process x 2 threads"]["sync"]
@@ -169,6 +186,7 @@ def section(args: argparse.Namespace) -> bool:
     """The ``ranks`` section of benchmarks/scale.py: its table and verdict; True when met."""
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, global batch {args.batch_size}")
     profile = profile_steps(args)
+    print_larger_batch(args)
     if args.steps_only:
         return report_steps(profile) == 0
     with tempfile.TemporaryDirectory() as scratch:

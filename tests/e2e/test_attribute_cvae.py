@@ -23,6 +23,8 @@ TINY = [
     "--objective", "cvae", "--condition-attributes", "Smiling,Male,Eyeglasses",
     "--image-size", "16", "--hidden", "32", "--latent-dim", "2", "--batch-size", "16",
     "--probe-size", "8", "--no-verify", "--quiet", "--threads", "1",
+    # a constant rate: extending a run by --resume --epochs then follows the same schedule
+    "--lr-final-fraction", "1",
 ]  # fmt: skip
 
 
@@ -36,7 +38,9 @@ def one_error(capsys) -> str:
 
 @pytest.fixture(scope="module")
 def faces(tmp_path_factory: pytest.TempPathFactory):
-    return write_celeba_fixture(tmp_path_factory.mktemp("faces"), n_images=80, seed=4)
+    return write_celeba_fixture(
+        tmp_path_factory.mktemp("faces"), n_images=160, seed=4
+    )  # 128 train, 16 valid, 16 test
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,9 @@ def client(vae2):
     torch.manual_seed(0)
     digits = load_digits().test.subset(slice(0, 60))
     classes = build_model(
-        ModelConfig(objective="cvae", image_shape=(1, 8, 8), latent_dim=2, hidden=(16,), n_classes=10)
+        ModelConfig(
+            objective="cvae", image_shape=(1, 8, 8), latent_dim=2, hidden=(16,), n_classes=10
+        )
     )
     attributes = build_model(
         ModelConfig(

@@ -154,6 +154,7 @@ def test_prior_draws_switch_one_attribute_on_per_row():
 
 
 def test_an_attribute_cvae_overfits_one_batch_of_faces(faces):
+    torch.set_num_threads(1)
     torch.manual_seed(0)
     data = conditioned_dataset(faces, attribute_config())
     x = data.train.images[:16].float() / 255.0
@@ -162,7 +163,7 @@ def test_an_attribute_cvae_overfits_one_batch_of_faces(faces):
     model.fit_condition_scale(data.train.attributes)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     gen = torch.Generator().manual_seed(0)
-    for _ in range(400):
+    for _ in range(200):
         opt.zero_grad()
         model.loss(x, y=y, generator=gen).loss.backward()
         opt.step()
@@ -171,7 +172,7 @@ def test_an_attribute_cvae_overfits_one_batch_of_faces(faces):
         x_hat = model.decode(model.encode(x, y)[0], y)
     # the batch's own faces come back far closer than the batch's mean face does
     spread = float(((x - x.mean(0, keepdim=True)) ** 2).mean())
-    assert float(((x_hat - x) ** 2).mean()) < 0.15 * spread
+    assert float(((x_hat - x) ** 2).mean()) < 0.05 * spread
 
 
 def test_a_config_without_its_condition_builds_no_model():

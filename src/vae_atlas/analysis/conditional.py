@@ -110,9 +110,7 @@ def conditional_neg_elbo_per_image(
     if isinstance(images, ImageSet) and labels is None:
         labels = image_conditions(model, images)
     if labels is None:
-        raise ValueError(
-            "a conditional model scores images given their condition: these have none"
-        )
+        raise ValueError("a conditional model scores images given their condition: these have none")
     raw, scale = raw_pixels(images)
     y_all = torch.as_tensor(np.asarray(labels))
     y_all = y_all.float() if y_all.is_floating_point() else y_all.long()

@@ -116,8 +116,8 @@ MODEL_OPTIONS = (
         "--objective",
         "model.objective",
         "ae (no KL), vae, beta-vae, iwae, vamp (VampPrior), hvae (two-level), cvae "
-        "(conditioned on the label or attributes), vq-vae (discrete codes; needs --family conv), or the "
-        "disentangling beta-tcvae, dip-vae, factor-vae",
+        "(conditioned on the label or attributes), vq-vae (discrete codes; needs --family "
+        "conv), or the disentangling beta-tcvae, dip-vae, factor-vae",
         {"choices": OBJECTIVES},
     ),
     Option("--beta", "model.beta", _beta_help(), {"type": float}),

@@ -43,7 +43,9 @@ def parse_attrs(text: str | None) -> list[float] | None:
     try:
         return [float(v) for v in text.split(",")]
     except ValueError:
-        raise HTTPException(422, "attrs must be comma-separated numbers, e.g. attrs=1,0,1") from None
+        raise HTTPException(
+            422, "attrs must be comma-separated numbers, e.g. attrs=1,0,1"
+        ) from None
 
 
 def chosen_condition(
@@ -81,8 +83,9 @@ def chosen_condition(
 def _class(run: ExplorerRun, y: int, names: tuple[str, ...]) -> int:
     if not is_conditional(run.model) or names:
         raise HTTPException(
-            422, "y (a class to decode under) applies to a cvae conditioned on labels; "
-            + _what_it_takes(run)
+            422,
+            "y (a class to decode under) applies to a cvae conditioned on labels; "
+            + _what_it_takes(run),
         )
     n = int(run.model.n_classes)
     if not 0 <= y < n:

@@ -94,8 +94,7 @@ class ExplorerRun:
         self.info = {"objective": "?", "family": "?", "dataset": "?", **(info or {})}
         self.image_shape = tuple(int(s) for s in images.images.shape[1:])
         self.latents: LatentSet = encode_images(self.model, images)
-        own = image_conditions(self.model, images)
-        # a cvae's points' own conditions: classes (N,) or attribute rows (N, A)
+        own = image_conditions(self.model, images)  # a cvae's: classes (N,) or rows (N, A)
         self.conditions = None if own is None else own.numpy()
         self.latent_dim = self.latents.latent_dim
         self.stochastic = self.latents.logvar is not None

@@ -162,8 +162,6 @@ class ConditionalAutoEncoder(AutoEncoder):
                 f"this cvae is conditioned on {len(names)} attributes ({', '.join(names)}): "
                 f"y must be rows (B, {len(names)}), got shape {tuple(y.shape)}"
             )
-        if not bool(torch.isfinite(y).all()):
-            raise ValueError("attribute values must be finite numbers")
         rows = (y.to(self.condition_shift.dtype) - self.condition_shift) / self.condition_scale
         return rows.to(like.dtype)
 

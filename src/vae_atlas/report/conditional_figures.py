@@ -8,7 +8,6 @@ a code without a condition are not drawn, each with the reason on the page."""
 from __future__ import annotations
 
 import numpy as np
-
 from matplotlib.figure import Figure
 
 from vae_atlas.analysis.conditional import (
@@ -50,12 +49,15 @@ NOT_DRAWN = (
     "Anomalies: not drawn (a cvae scores an input only under its class, and its "
     "reconstruction-error figure reads unlabelled images)",
     f"Diagnostics: not run (their decoder checks decode codes without a class; {NEEDS_CLASS})",
-    "Attribute directions and analogies: not drawn (they decode codes moved along a "
-    "direction without a condition)",
 )
 NOT_DRAWN_ATTRIBUTES = tuple(note.replace(NEEDS_CLASS, NEEDS_ATTRIBUTES) for note in NOT_DRAWN) + (
     "This handwriting, every class and Prior draws per class: not drawn (an attribute cvae "
     "has no classes; see the attribute flips and the prior draws per attribute)",
+)
+# the attribute section's scatter, directions and analogies: only where the data has attributes
+ATTRIBUTES_NOT_DRAWN = (
+    "Attribute directions, analogies and probes: not drawn (they move codes along a direction "
+    "and decode them without a condition)"
 )
 
 
@@ -99,6 +101,8 @@ def add_cvae_figures(ctx: AtlasContext, w: FigureWriter) -> None:
         lambda: plot_reconstructions(_reconstruct(ctx, recon), ncols=10),
     )
     w.notes.extend(NOT_DRAWN)
+    if ctx.source.dataset.attribute_names:
+        w.notes.append(ATTRIBUTES_NOT_DRAWN)
 
 
 def add_attribute_cvae_figures(ctx: AtlasContext, w: FigureWriter) -> None:
@@ -120,7 +124,7 @@ def add_attribute_cvae_figures(ctx: AtlasContext, w: FigureWriter) -> None:
             ctx.images[index],
             attribute_flips(model, ctx.test, index)[:, : 1 + shown],
             ["own", *names],
-            title="The same code z under its own attributes, then each one flipped",
+            title="One code z: own attributes, then each flipped",
         ),
     )
     w.add(
@@ -153,7 +157,7 @@ def add_attribute_cvae_figures(ctx: AtlasContext, w: FigureWriter) -> None:
         "the codes need not carry them, so with and without mix instead of separating.",
         lambda: _condition_scatter(ctx, names),
     )
-    w.notes.extend(NOT_DRAWN_ATTRIBUTES)
+    w.notes.extend((*NOT_DRAWN_ATTRIBUTES, ATTRIBUTES_NOT_DRAWN))
 
 
 def _condition_scatter(ctx: AtlasContext, names: tuple[str, ...]) -> Figure:

@@ -29,7 +29,8 @@ def resolve_condition(config: RunConfig, dataset: Dataset) -> RunConfig:
     wants_attributes = bool(model.condition_attributes) or (has_attributes and not has_labels)
     condition = model.condition or ("attributes" if wants_attributes else "labels")
     if condition == "labels":
-        return replace(config, model=replace(model, condition="labels", n_classes=_classes(dataset)))
+        n_classes = _classes(dataset, asked=model.condition == "labels")
+        return replace(config, model=replace(model, condition="labels", n_classes=n_classes))
     if not has_attributes:
         raise TrainingError(
             f"--condition attributes: dataset {dataset.name!r} has no attribute table (celeba "
@@ -41,8 +42,10 @@ def resolve_condition(config: RunConfig, dataset: Dataset) -> RunConfig:
     return replace(config, model=resolved)
 
 
-def _classes(dataset: Dataset) -> int:
+def _classes(dataset: Dataset, *, asked: bool = False) -> int:
     labels = dataset.train.labels
+    if (labels is None or not len(labels)) and asked:
+        raise TrainingError(f"--condition labels: dataset {dataset.name!r} has no labels")
     if labels is None or not len(labels):
         raise TrainingError(
             f"--objective cvae conditions on the class label or an attribute table, and dataset "

@@ -1,5 +1,6 @@
 """Figures of a conditional VAE (Sohn et al. 2015): one style decoded under every class (or
-every attribute flipped), and prior draws decoded per class (or per attribute switched on). Computed by :mod:`vae_atlas.analysis.conditional`."""
+every attribute flipped), and prior draws decoded per class (or per attribute switched on).
+Computed by :mod:`vae_atlas.analysis.conditional`."""
 
 from __future__ import annotations
 

@@ -107,9 +107,10 @@ def test_interpolation_and_samples_decode_under_the_chosen_class(client) -> None
     c, runs = client
     model = runs["cls"].model
     path = c.post(
-        "/api/runs/cls/interpolate", json={"a": [0, 0], "b": [1, 1], "steps": 3, "y": 2}
+        "/api/runs/cls/interpolate",
+        json={"a": [0, 0], "b": [1, 1], "steps": 3, "y": 2, "projection": "latent"},
     ).json()
-    samples = c.post("/api/runs/cls/samples", json={"n": 4, "y": 2}).json()
+    samples = c.post("/api/runs/cls/samples", json={"n": 4, "y": 2, "projection": "latent"}).json()
     for answer in (path, samples):
         z = torch.tensor(answer["z"], dtype=torch.float32)
         with torch.no_grad():

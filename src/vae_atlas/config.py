@@ -76,7 +76,10 @@ OBJECTIVE_FIELDS = {
     **dict.fromkeys(("tc_alpha", "tc_beta", "tc_gamma", "tc_estimator"), "beta-tcvae"),
     **dict.fromkeys(("dip_type", "dip_lambda_od", "dip_lambda_d"), "dip-vae"),
     **dict.fromkeys(("factor_gamma", "factor_lr", "factor_hidden"), "factor-vae"),
+    **dict.fromkeys(("condition", "condition_attributes"), "cvae"),
 }
+# what a cvae is told about each image: its class label (one-hot) or its attribute vector
+CONDITIONS = ("labels", "attributes")
 
 
 class ConfigError(ValueError):
@@ -195,6 +198,10 @@ class ModelConfig:
       Mnih 2018 report for dSprites), the discriminator's Adam learning rate ``factor_lr``
       (theirs: 1e-4, with betas 0.5, 0.9) and hidden widths ``factor_hidden`` (theirs: 5 × 1000
       with leaky ReLU).
+
+    A ``cvae`` is told each image's ``condition``: its class label (``n_classes``, the one-hot
+    size) or its attributes (``condition_attributes``, the table's columns in the order the
+    model reads them).
     """
 
     family: str = "mlp"
@@ -215,6 +222,10 @@ class ModelConfig:
     lower_latent_dim: int = 16
     codebook_size: int = 128
     n_classes: int = 0  # cvae: the label's one-hot size, set from the dataset's classes
+    # cvae: "labels" or "attributes" (None: labels where the dataset has them, else attributes),
+    # and the attributes conditioned on, in order (empty: every attribute of the dataset)
+    condition: str | None = None
+    condition_attributes: tuple[str, ...] = ()
     tc_alpha: float = 1.0
     tc_beta: float = 6.0
     tc_gamma: float = 1.0
@@ -265,6 +276,7 @@ class ModelConfig:
                 f"model.n_classes={self.n_classes} applies to objective='cvae' only",
                 field="model.n_classes",
             )
+        _check_condition(self)
         if self.objective == "vq-vae" and self.family != "conv":
             raise ConfigError(
                 "model.objective='vq-vae' needs family='conv' (--family conv): its encoder "
@@ -311,6 +323,28 @@ class ModelConfig:
             "factor-vae": f"γ = {self.factor_gamma:g}",
         }.get(self.objective)
         return self.objective if settings is None else f"{self.objective} ({settings})"
+
+
+def _check_condition(cfg: ModelConfig) -> None:
+    """A cvae's condition: labels (with ``n_classes``) or named, distinct attributes."""
+    if cfg.condition is not None:
+        _check_choice("model.condition", cfg.condition, CONDITIONS)
+    if cfg.condition == "labels" and cfg.condition_attributes:
+        raise ConfigError(
+            "model.condition_attributes applies to condition='attributes', not 'labels'",
+            field="model.condition_attributes",
+        )
+    if cfg.condition == "attributes" and cfg.n_classes:
+        raise ConfigError(
+            f"model.n_classes={cfg.n_classes} applies to condition='labels', not 'attributes'",
+            field="model.n_classes",
+        )
+    names = cfg.condition_attributes
+    if any(not name for name in names) or len(set(names)) != len(names):
+        raise ConfigError(
+            f"model.condition_attributes={list(names)!r} must be distinct, non-empty names",
+            field="model.condition_attributes",
+        )
 
 
 def _check_objective_fields(cfg: ModelConfig) -> None:
@@ -484,6 +518,10 @@ def _coerce(type_text: str, value: Any, where: str) -> Any:
         if optional:
             return None
         raise ConfigError(f"{where} must not be null")
+    if type_text.startswith("tuple[str"):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}={value!r} must be a list of strings")
+        return tuple(value)
     if type_text.startswith("tuple"):
         if not isinstance(value, list):
             raise ConfigError(f"{where}={value!r} must be a list")

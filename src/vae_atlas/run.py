@@ -33,6 +33,7 @@ from vae_atlas.checkpoint import (
 from vae_atlas.config import ConfigError, RunConfig
 from vae_atlas.data import Dataset, load_dataset
 from vae_atlas.models import AutoEncoder, build_model
+from vae_atlas.models.conditional import conditioned_dataset
 from vae_atlas.training.blueprint import check_weights_header, model_blueprint
 from vae_atlas.training.data_access import DataAccess, data_config_for_run
 
@@ -71,8 +72,10 @@ class Run:
     @cached_property
     def dataset(self) -> Dataset:
         """The run's dataset (cached): the config says which data, ``data_access`` (the user's
-        flags) where it is read from and whether it may be downloaded."""
-        return load_dataset(data_config_for_run(self.config.data, self.data_access))
+        flags) where it is read from and whether it may be downloaded. An attribute cvae's
+        dataset holds the attributes it is conditioned on, in its order."""
+        data = load_dataset(data_config_for_run(self.config.data, self.data_access))
+        return conditioned_dataset(data, self.config.model)
 
     def weights_sha256(self) -> str:
         """SHA-256 of the run's ``model.safetensors`` as it is on disk now (hex).

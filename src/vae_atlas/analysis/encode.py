@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from vae_atlas.data import ImageSet
-from vae_atlas.models.conditional import is_conditional
+from vae_atlas.models.conditional import attribute_names_of, image_conditions, is_conditional
 from vae_atlas.models.inference import collect_codes, encode_stream, eval_mode, model_device
 
 
@@ -63,6 +63,7 @@ def encode_images(
     *,
     batch_size: int = 1024,
     labels: np.ndarray | None = None,
+    conditions: np.ndarray | torch.Tensor | None = None,
 ) -> LatentSet:
     """Posterior means and log-variances of every image, encoded ``batch_size`` at a time.
 
@@ -70,8 +71,9 @@ def encode_images(
     in [0, 1]. Only one batch is converted to float at a time and the codes go straight into
     float64 arrays allocated once, so peak memory is the N×D codes plus a batch; a memory-mapped
     split (:mod:`vae_atlas.data.store`) also gives each batch's pages back once encoded.
-    A conditional model (:func:`~vae_atlas.models.is_conditional`) is given the set's labels
-    (``labels`` (N,) for a bare tensor).
+    A conditional model (:func:`~vae_atlas.models.is_conditional`) is given ``conditions``, by
+    default each image's own (:func:`~vae_atlas.models.conditional.image_conditions`: the
+    set's labels, or an attribute cvae's attributes; ``labels`` (N,) for a bare tensor).
     """
     if isinstance(images, ImageSet) and images.labels is not None:
         labels = images.labels.numpy()
@@ -83,16 +85,29 @@ def encode_images(
         chunks = (raw[start : start + batch_size] for start in range(0, n, batch_size))
     given = None
     if is_conditional(model):
-        if labels is None:
-            raise ValueError(
-                "a conditional model encodes given the class: these images have no labels"
-            )
-        given = (torch.as_tensor(labels[s : s + batch_size]) for s in range(0, n, batch_size))
+        y = _own_conditions(model, images, labels) if conditions is None else conditions
+        y = torch.as_tensor(np.asarray(y))
+        given = (y[s : s + batch_size] for s in range(0, n, batch_size))
     stream = encode_stream(model, chunks, scale=scale, labels=given)
     mu, logvar = collect_codes(stream, n, dtype=torch.float64)
     if mu is None:
         return LatentSet(np.zeros((0, int(getattr(model, "latent_dim", 0)))), None, labels)
     return LatentSet(mu.numpy(), None if logvar is None else logvar.numpy(), labels)
+
+
+def _own_conditions(
+    model: nn.Module, images: ImageSet | torch.Tensor, labels: np.ndarray | None
+) -> torch.Tensor | np.ndarray:
+    if isinstance(images, ImageSet):
+        found = image_conditions(model, images)
+    else:
+        found = None if attribute_names_of(model) else labels
+    if found is None:
+        what = "attributes" if attribute_names_of(model) else "labels"
+        raise ValueError(
+            f"a conditional model encodes given its condition: these images have no {what}"
+        )
+    return found
 
 
 @torch.no_grad()
@@ -104,14 +119,21 @@ def decode_latents(
     labels: np.ndarray | None = None,
 ) -> np.ndarray:
     """Mean images (N, C, H, W) float32 in [0, 1] for codes z (N, D), decoded in batches; a
-    conditional model decodes each code under its class in ``labels`` (N,)."""
+    conditional model decodes each code under its condition in ``labels``: classes (N,), or
+    an attribute cvae's attribute rows (N, A)."""
     device = model_device(model)
     out = []
     z_t = torch.as_tensor(np.asarray(z), dtype=torch.float32)
-    y_t = None if labels is None else torch.as_tensor(np.asarray(labels), dtype=torch.int64)
+    y_t = None if labels is None else _condition_tensor(labels)
     with eval_mode(model):
         for start in range(0, z_t.shape[0], batch_size):
             zb = z_t[start : start + batch_size].to(device)
             given = () if y_t is None else (y_t[start : start + batch_size].to(device),)
             out.append(model.decode(zb, *given).float().cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0,), dtype=np.float32)
+
+
+def _condition_tensor(values: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """Conditions as the model reads them: class labels int64, attribute rows float32."""
+    y = torch.as_tensor(np.asarray(values))
+    return y.to(torch.float32 if y.is_floating_point() else torch.int64)

@@ -47,6 +47,7 @@ from vae_atlas.analysis.quality import (
 )
 from vae_atlas.data import Dataset, ImageSet
 from vae_atlas.models import is_conditional
+from vae_atlas.models.conditional import attribute_names_of
 from vae_atlas.models.protocol import has_likelihood
 from vae_atlas.run import Run
 from vae_atlas.training.heldout import binarization_seed
@@ -142,13 +143,20 @@ def evaluate_model(
     notes: list[str] = []
     x_test, labels = select_images(dataset.test, s.max_test_images, s.seed, binarize_seed)
     x_train, train_labels = select_images(dataset.train, s.max_train_images, s.seed, binarize_seed)
-    lat_test = timer.run("encode", lambda: encode_images(model, x_test, labels=labels))
+    # an attribute cvae is told each image's own attributes, a class cvae its labels
+    given = attribute_names_of(model) and dataset.attribute_names is not None
+    y_test = _subset_attributes(dataset.test, s.max_test_images, s.seed) if given else labels
+    y_train = _subset_attributes(dataset.train, s.max_train_images, s.seed) if given else None
+    lat_test = timer.run(
+        "encode", lambda: encode_images(model, x_test, labels=labels, conditions=y_test)
+    )
     lat_test = LatentSet(lat_test.mu, lat_test.logvar, labels)
     lat_train = timer.run(
-        "encode train", lambda: encode_images(model, x_train, labels=train_labels)
+        "encode train",
+        lambda: encode_images(model, x_train, labels=train_labels, conditions=y_train),
     )
     lat_train = LatentSet(lat_train.mu, lat_train.logvar, train_labels)
-    like = _likelihood(model, x_test, lat_test, s, timer, notes)
+    like = _likelihood(model, x_test, lat_test, s, timer, notes, y_test)
     quality = _quality(model, lat_train, lat_test, s, timer, notes)
     if lat_test.logvar is not None:
         quality.update(_kl(model, lat_test, x_test, s, timer, notes))
@@ -226,6 +234,7 @@ def _likelihood(
     s: EvaluationSettings,
     timer: _Timer,
     notes: list[str],
+    conditions: np.ndarray | None = None,
 ) -> dict[str, Any]:
     n_dims = int(np.prod(x.shape[1:]))
     out: dict[str, Any] = dict.fromkeys(
@@ -236,13 +245,14 @@ def _likelihood(
         notes.append("likelihood: the model has no log_px_given_z, so no ELBO / NLL")
         return out
     if is_conditional(model):
-        elbo = conditional_neg_elbo_per_image(model, x, labels=lat.labels, seed=s.seed)
+        elbo = conditional_neg_elbo_per_image(model, x, labels=conditions, seed=s.seed)
         out.update(
             neg_elbo=float(elbo.mean()),
             neg_elbo_bits_per_dim=float(nats_to_bits_per_dim(elbo.mean(), n_dims)),
         )
+        own = "attributes" if attribute_names_of(model) else "class"
         notes.append(
-            "likelihood: the cvae's −ELBO is given each image's own class; its IWAE "
+            f"likelihood: the cvae's −ELBO is given each image's own {own}; its IWAE "
             "bound is not computed"
         )
         return out  # fmt: skip

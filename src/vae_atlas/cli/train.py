@@ -38,7 +38,7 @@ from vae_atlas.data import load_dataset, resolve_data_dir
 from vae_atlas.data.attributes import file_sha256
 from vae_atlas.presets import PRESETS
 from vae_atlas.training import TrainingError, TrainResult, train
-from vae_atlas.training.conditional import class_count
+from vae_atlas.training.conditional import resolve_condition
 from vae_atlas.training.data_access import data_config_for_run
 
 if TYPE_CHECKING:  # torch.distributed is imported only when training starts
@@ -195,7 +195,7 @@ def run_train(args: argparse.Namespace) -> int:
             # the training flags are checked before the (possibly slow) data load
             seed = TrainConfig(**given(args, TRAIN_OPTIONS, "train")).seed
             dataset = load_dataset(data_config_from_args(args, seed=seed))
-            config = class_count(config_from_args(args, dataset.image_shape), dataset)
+            config = resolve_condition(config_from_args(args, dataset.image_shape), dataset)
     except ConfigError as exc:
         raise ConfigError(flag_message(exc, OPTIONS)) from None
     trackers = trackers_from_args(args, config, dataset, log) if ctx.writes else None

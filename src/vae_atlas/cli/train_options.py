@@ -10,6 +10,7 @@ import argparse
 from vae_atlas.cli.flags import Option, show
 from vae_atlas.config import (
     ACTIVATIONS,
+    CONDITIONS,
     DATASETS,
     DEFAULT_BETA,
     DEFAULT_HIDDEN,
@@ -37,6 +38,13 @@ def _widths(text: str) -> tuple[int, ...]:
     if not widths:
         raise argparse.ArgumentTypeError("give at least one width, e.g. 512,256")
     return widths
+
+
+def _names(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one attribute name, e.g. Smiling,Male")
+    return names
 
 
 def _hidden_help() -> str:
@@ -108,8 +116,8 @@ MODEL_OPTIONS = (
         "--objective",
         "model.objective",
         "ae (no KL), vae, beta-vae, iwae, vamp (VampPrior), hvae (two-level), cvae "
-        "(conditioned on the label), vq-vae (discrete codes; needs --family conv), or the "
-        "disentangling beta-tcvae, dip-vae, factor-vae",
+        "(conditioned on the label or attributes), vq-vae (discrete codes; needs --family "
+        "conv), or the disentangling beta-tcvae, dip-vae, factor-vae",
         {"choices": OBJECTIVES},
     ),
     Option("--beta", "model.beta", _beta_help(), {"type": float}),
@@ -204,7 +212,23 @@ DISENTANGLING_OPTIONS = (
         {"type": _widths},
     ),
 )
-MODEL_OPTIONS = MODEL_OPTIONS + DISENTANGLING_OPTIONS
+CONDITION_OPTIONS = (
+    Option(
+        "--condition",
+        "model.condition",
+        "cvae: what the model is told about each image, its class label or its attribute "
+        "vector (default: labels where the dataset has them, else attributes)",
+        {"choices": CONDITIONS},
+    ),
+    Option(
+        "--condition-attributes",
+        "model.condition_attributes",
+        "cvae: the attributes to condition on, comma-separated, e.g. Smiling,Male,Eyeglasses "
+        "(implies --condition attributes; default: every attribute of the dataset)",
+        {"type": _names, "metavar": "NAMES"},
+    ),
+)
+MODEL_OPTIONS = MODEL_OPTIONS + DISENTANGLING_OPTIONS + CONDITION_OPTIONS
 TRAIN_OPTIONS = (
     Option(
         "--epochs",

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from vae_atlas.analysis.diagnostics import ACTIVE_KL_THRESHOLD
 from vae_atlas.explorer import schemas as s
+from vae_atlas.explorer.condition import condition_info
 from vae_atlas.explorer.images import (
     data_uri,
     to_png,
@@ -141,6 +142,7 @@ def run_detail(
         in_page_decoder=run.decoder is not None,
         prior=run.prior,
         version=run.version,
+        condition=condition_info(run),
     )
 
 

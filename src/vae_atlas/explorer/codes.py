@@ -24,6 +24,7 @@ from vae_atlas.explorer.api import (
     parse_dims,
     parse_orbit,
 )
+from vae_atlas.explorer.condition import chosen_condition, parse_attrs
 from vae_atlas.explorer.images import to_png
 from vae_atlas.explorer.maps import LatentMap, lift, lift_linear, place
 from vae_atlas.explorer.posterior import describe
@@ -35,7 +36,8 @@ router = APIRouter(prefix="/api")
 
 @router.post("/runs/{run_id}/decode", response_model=s.DecodeResponse)
 def decode(run: RunDep, body: s.DecodeRequest) -> s.DecodeResponse:
-    images = run.decode(check_codes(run, body.z))
+    z = check_codes(run, body.z)
+    images = run.decode(z, chosen_condition(run, body.y, body.attrs, len(z)))
     shape = tuple(int(v) for v in images.shape)
     if body.format == "array":
         return s.DecodeResponse(shape=shape, data=np.round(images, 4).ravel().tolist())
@@ -51,9 +53,15 @@ async def decode_png(
     request: Request,
     run_id: str,
     z: Annotated[str, Query(max_length=s.MAX_DIM * 24, description="comma-separated code")],
+    y: Annotated[int | None, Query(ge=0, le=2**31 - 1, description="cvae: a class")] = None,
+    attrs: Annotated[
+        str | None, Query(max_length=s.MAX_DIM * 24, description="cvae: attribute values")
+    ] = None,
 ) -> Response:
-    """One code → one PNG (the page's hover fallback for models it cannot run itself)."""
+    """One code → one PNG (the page's hover fallback for models it cannot run itself); a cvae's
+    code under the class ``y`` or attribute values ``attrs`` if given, else its own."""
     run = get_run(request, run_id)  # a plain call: this is the hot path, skip DI overhead
+    condition = chosen_condition(run, y, parse_attrs(attrs), 1)
     try:
         code = np.array([float(v) for v in z.split(",")], dtype=np.float64)
     except ValueError:
@@ -62,7 +70,7 @@ async def decode_png(
         raise HTTPException(422, f"z has {code.shape[0]} values; latent_dim is {run.latent_dim}")
     if not np.all(np.isfinite(code)) or np.abs(code).max() > s.MAX_ABS_LATENT:
         raise HTTPException(422, f"z must be finite with |z| <= {s.MAX_ABS_LATENT:g}")
-    png = to_png(run.decode(code[None])[0])
+    png = to_png(run.decode(code[None], condition)[0])
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
@@ -81,14 +89,17 @@ def interpolate_codes(run: RunDep, body: s.InterpolateRequest) -> s.PathResponse
     lmap = get_view(run, body.projection, body.dims, body.orbit)
     method = "slerp" if body.method == "spherical" else "linear"
     z = interpolation_path(ab[0], ab[1], body.steps, method)
-    return path_response(run, lmap, z)
+    return path_response(run, lmap, z, chosen_condition(run, body.y, body.attrs, len(z)))
 
 
-def path_response(run: ExplorerRun, lmap: LatentMap, z: np.ndarray) -> s.PathResponse:
+def path_response(
+    run: ExplorerRun, lmap: LatentMap, z: np.ndarray, condition: np.ndarray | None = None
+) -> s.PathResponse:
+    """Codes z (S, D) decoded (under ``condition``, for a cvae) and placed on the map."""
     xy = place(lmap, z, run.neighbours)
     return s.PathResponse(
         z=np.round(z, 6).tolist(),
-        images=images_as_uris(run.decode(z)),
+        images=images_as_uris(run.decode(z, condition)),
         path=[(float(x), float(y)) for x, y in xy],
     )
 
@@ -101,7 +112,7 @@ def sample(run: RunDep, body: s.SampleRequest) -> s.SampleResponse:
     z = sample_codes(
         body.n, run.latent_dim, source=source, codes=run.latents.mu, seed=body.seed, prior=prior
     )
-    out = path_response(run, lmap, z)
+    out = path_response(run, lmap, z, chosen_condition(run, body.y, body.attrs, len(z)))
     label = source_label(source, prior)
     return s.SampleResponse(**out.model_dump(), source=label, source_kind=source)
 

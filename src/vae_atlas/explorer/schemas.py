@@ -30,6 +30,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ConditionInfo(BaseModel):
+    """What a cvae decodes under: a class (``labels``, ``names`` the classes) or attribute
+    values (``attributes``, ``names`` the attributes in order, ``binary`` per attribute)."""
+
+    kind: Literal["labels", "attributes"]
+    names: list[str]
+    binary: list[bool] | None = None
+
+
+class _Conditioned(_Strict):
+    """A cvae's decoding requests may choose the condition (default: each code's own)."""
+
+    y: Annotated[int, Field(strict=True, ge=0, le=2**31 - 1)] | None = Field(
+        None, description="cvae on labels: decode under this class"
+    )
+    attrs: Annotated[list[Coordinate], Field(min_length=1, max_length=MAX_DIM)] | None = Field(
+        None, description="cvae on attributes: decode under these values, in the run's order"
+    )
+
+
 class DimInfo(BaseModel):
     """One latent dimension: its mean KL (nats), the variance of its means and slider range."""
 
@@ -76,6 +96,9 @@ class RunDetail(RunSummary):
     prior: str = Field(description="what 'sample from the prior' draws from")
     version: int = Field(
         0, description="goes up each time newer weights are swapped in (explore --follow)"
+    )
+    condition: ConditionInfo | None = Field(
+        None, description="a cvae: what its codes can be decoded under (null: not a cvae)"
     )
 
 
@@ -125,7 +148,7 @@ class MapJobStatus(BaseModel):
     message: str | None = Field(None, description="why it failed")
 
 
-class DecodeRequest(_Strict):
+class DecodeRequest(_Conditioned):
     z: Annotated[list[LatentVector], Field(min_length=1, max_length=MAX_BATCH)]
     format: ImageFormat = "png"
 
@@ -208,7 +231,7 @@ class SelectionSummary(BaseModel):
     members: list[str] = Field(description="the first selected points' images (PNG data URIs)")
 
 
-class InterpolateRequest(ViewQuery):
+class InterpolateRequest(ViewQuery, _Conditioned):
     a: LatentVector
     b: LatentVector
     steps: Annotated[int, Field(ge=2, le=MAX_STEPS)] = 10
@@ -221,7 +244,7 @@ class PathResponse(BaseModel):
     path: list[tuple[float, float]]
 
 
-class SampleRequest(ViewQuery):
+class SampleRequest(ViewQuery, _Conditioned):
     n: Annotated[int, Field(ge=1, le=MAX_SAMPLES)] = 36
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
     source: Literal["prior", "fitted"] | None = Field(

@@ -37,6 +37,7 @@ from vae_atlas.explorer.maps import NONLINEAR, LatentMap, align_map, compute_map
 from vae_atlas.explorer.orbit import orbit_basis, orbit_map
 from vae_atlas.explorer.weights import DecoderExport, export_decoder
 from vae_atlas.models import as_latent_model, is_conditional, own_prior
+from vae_atlas.models.conditional import image_conditions
 from vae_atlas.run import Run
 
 
@@ -93,6 +94,8 @@ class ExplorerRun:
         self.info = {"objective": "?", "family": "?", "dataset": "?", **(info or {})}
         self.image_shape = tuple(int(s) for s in images.images.shape[1:])
         self.latents: LatentSet = encode_images(self.model, images)
+        own = image_conditions(self.model, images)  # a cvae's: classes (N,) or rows (N, A)
+        self.conditions = None if own is None else own.numpy()
         self.latent_dim = self.latents.latent_dim
         self.stochastic = self.latents.logvar is not None
         self.kl = kl_per_dim(self.latents)
@@ -286,11 +289,12 @@ class ExplorerRun:
     def decode(self, z: np.ndarray, classes: np.ndarray | None = None) -> np.ndarray:
         """Images (B, C, H, W) float32 in [0, 1] for codes z (B, D) (B is capped by the API).
 
-        A conditional model decodes under ``classes`` (B,), by default each code's own class:
-        that of the nearest test code (an encoded test image's own label)."""
+        A conditional model decodes under ``classes``: classes (B,), or an attribute cvae's
+        attribute rows (B, A); by default each code's own condition, that of the nearest test
+        code (an encoded test image's own label or attributes)."""
         if is_conditional(self.model):
             if classes is None:
-                classes = nearest_labels(self.latents.mu, self.latents.labels, z)
+                classes = nearest_labels(self.latents.mu, self.conditions, z)
             return decode_latents(self.model, z, labels=classes)
         if len(z) > 1024:
             return decode_latents(self.model, z)

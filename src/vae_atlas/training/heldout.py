@@ -12,6 +12,7 @@ import torch
 from vae_atlas.config import TrainConfig
 from vae_atlas.data import Dataset, ImageSet, binarize_images
 from vae_atlas.models import AutoEncoder, is_conditional
+from vae_atlas.models.conditional import attribute_names_of
 from vae_atlas.models.inference import encode_batches
 from vae_atlas.seeds import derive_seed
 from vae_atlas.training.evaluation import evaluate_elbo
@@ -21,13 +22,16 @@ from vae_atlas.training.trainer import EpochTotals, Trainer
 @dataclass(frozen=True)
 class HeldOutSets:
     """The images (N, C, H, W) floats training scores on; ``val`` is None without a split.
-    ``probe_index`` (P,) sorted indices into test; ``test_labels`` (N,) or None."""
+    ``probe_index`` (P,) sorted indices into test; ``test_labels`` (N,) or None; the splits'
+    attributes (N, A) or None (what an attribute cvae is told)."""
 
     test: torch.Tensor
     val: torch.Tensor | None
     probe_index: torch.Tensor
     test_labels: torch.Tensor | None
     val_labels: torch.Tensor | None = None
+    test_attributes: torch.Tensor | None = None
+    val_attributes: torch.Tensor | None = None
 
 
 def binarization_seed(train: TrainConfig, split: str) -> int | None:
@@ -57,12 +61,21 @@ def heldout_sets(data: Dataset, train: TrainConfig, device: torch.device) -> Hel
     order = torch.randperm(n_test, generator=gen)
     probe = order[: min(train.probe_size, n_test)].sort().values
     val_labels = None if data.val is None else data.val.labels
-    return HeldOutSets(test.to(device), val, probe, data.test.labels, val_labels)
+    val_attributes = None if data.val is None else data.val.attributes
+    return HeldOutSets(
+        test.to(device),
+        val,
+        probe,
+        data.test.labels,
+        val_labels,
+        data.test.attributes,
+        val_attributes,
+    )
 
 
 def probe_codes(model: AutoEncoder, sets: HeldOutSets) -> dict[str, torch.Tensor]:
     """The probe set's posterior means (P, D) and, for a VAE, log-variances."""
-    labels = _given_labels(model, sets.test_labels)
+    labels = _given_labels(model, sets.test_labels, sets.test_attributes)
     mu, logvar = encode_batches(
         model,
         sets.test[sets.probe_index.to(sets.test.device)],
@@ -89,7 +102,10 @@ def epoch_row(trainer: Trainer, sets: HeldOutSets, totals: EpochTotals | None) -
             skipped_batches=totals.skipped_batches,
         )
     test = _elbo(
-        trainer, sets.test, derive_seed(tc.seed, "epoch-eval", pos.epoch), sets.test_labels
+        trainer,
+        sets.test,
+        derive_seed(tc.seed, "epoch-eval", pos.epoch),
+        _given_labels(trainer.model, sets.test_labels, sets.test_attributes),
     )
     sched = trainer.schedule(max(pos.step - 1, 0))
     row.update(
@@ -108,7 +124,7 @@ def epoch_row(trainer: Trainer, sets: HeldOutSets, totals: EpochTotals | None) -
             trainer,
             sets.val,
             derive_seed(tc.seed, "epoch-eval-validation", pos.epoch),
-            sets.val_labels,
+            _given_labels(trainer.model, sets.val_labels, sets.val_attributes),
         )
         row.update(
             val_recon=val.recon,
@@ -121,12 +137,15 @@ def epoch_row(trainer: Trainer, sets: HeldOutSets, totals: EpochTotals | None) -
 def _elbo(trainer: Trainer, x: torch.Tensor, seed: int, labels: torch.Tensor | None) -> Any:
     gen = torch.Generator(device=trainer.device).manual_seed(seed)
     batch = trainer.config.train.eval_batch_size
-    labels = _given_labels(trainer.model, labels)
     return evaluate_elbo(trainer.model, x, batch_size=batch, generator=gen, labels=labels)
 
 
-def _given_labels(model: AutoEncoder, labels: torch.Tensor | None) -> torch.Tensor | None:
-    """The labels a conditional model is given (on its device); None for any other model."""
-    if not is_conditional(model) or labels is None:
+def _given_labels(
+    model: AutoEncoder, labels: torch.Tensor | None, attributes: torch.Tensor | None
+) -> torch.Tensor | None:
+    """What a conditional model is given (on its device): the labels, or an attribute cvae's
+    attributes; None for any other model."""
+    given = attributes if attribute_names_of(model) else labels
+    if not is_conditional(model) or given is None:
         return None
-    return labels.to(next(model.parameters()).device)
+    return given.to(next(model.parameters()).device)

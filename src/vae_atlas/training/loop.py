@@ -24,7 +24,7 @@ from vae_atlas.data import Dataset, load_dataset, split_validation
 from vae_atlas.models import VampPriorVAE, build_model
 from vae_atlas.seeds import derive_seed
 from vae_atlas.training.blueprint import model_blueprint
-from vae_atlas.training.conditional import ConditionalTrainer, check_labels
+from vae_atlas.training.conditional import conditional_trainer, conditioned_data
 from vae_atlas.training.data_access import DataAccess, data_config_for_run
 from vae_atlas.training.distributed import (
     DistributedContext,
@@ -155,7 +155,7 @@ def _load_data(config: RunConfig, dataset: Dataset | None, resumed: bool) -> Dat
             data_config_for_run(config.data, DataAccess()) if resumed else config.data
         )
     data = split_validation(data, val_size=config.data.val_size, seed=config.data.seed)
-    check_labels(config, data)
+    data = conditioned_data(config, data)
     if data.image_shape != config.model.image_shape:
         raise TrainingError(
             f"dataset {data.name} has images {data.image_shape} but model.image_shape is "
@@ -197,10 +197,7 @@ def _build_trainer(
     # at once), so a memory-mapped store is never copied, and in memory it takes a quarter
     images = data.train.images
     if config.model.objective == "cvae":  # trainer_class_for refused it under torchrun
-        labels = data.train.labels
-        return ConditionalTrainer(
-            model, images, config, generator, train_labels=labels, device=device
-        )
+        return conditional_trainer(model, data, config, generator, device)
     if ctx.distributed:
         return DistributedTrainer(model, images, config, generator, context=ctx, device=device)
     return trainer_class(model, images, config, generator, device=device)

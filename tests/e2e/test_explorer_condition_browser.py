@@ -1,0 +1,95 @@
+"""The "decode as" control of a cvae run in a real browser (Debian's chromium): picking class 7
+decodes the shown code under class 7, and "own class" brings back the server's default."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import torch
+
+from vae_atlas import load_run
+from vae_atlas.cli import main
+from vae_atlas.explorer import create_app
+
+from .browser import ARGS, CHROMIUM
+from .test_explorer_browser import free_port
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
+    import uvicorn
+
+    out = tmp_path_factory.mktemp("cvae") / "run"
+    args = ["train", "--dataset", "digits", "--objective", "cvae", "--latent-dim", "2"]
+    tiny = ["--hidden", "32", "--epochs", "2", "--quiet", "--threads", "1"]
+    assert main([*args, *tiny, "--out", str(out)]) == 0
+    run = load_run(out)
+    app = create_app([run])
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}/", run
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def page(served):
+    if not CHROMIUM.exists():
+        pytest.skip(f"chromium not found at {CHROMIUM}")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 820})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(served[0] + "?test=1")
+        page.wait_for_function("window.__atlas && window.__atlas.state.ready", timeout=30_000)
+        yield page
+        browser.close()
+        assert not errors, errors
+
+
+def shown(page, choose: str) -> tuple[np.ndarray, np.ndarray]:
+    """Pick ``choose`` in the control, then the code the image shows and its pixels (8, 8)."""
+    before = page.evaluate("window.__atlas.metrics.decodes")
+    page.select_option("#condition-class", choose)
+    page.wait_for_function(f"window.__atlas.metrics.decodes > {before}")
+    page.wait_for_timeout(300)  # a request sent before the choice may still have landed first
+    z, rgba = page.evaluate(
+        """() => { const c = document.getElementById('decoded');
+        return [window.__atlas.metrics.shownZ,
+                Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)]; }"""
+    )
+    grey = np.asarray(rgba, dtype=np.float64).reshape(8, 8, 4)[..., 0] / 255.0
+    return np.asarray(z, dtype=np.float32), grey
+
+
+def test_picking_a_class_decodes_under_it_and_own_class_restores_the_default(page, served):
+    server, run = served
+    options = page.locator("#condition-class option").all_inner_texts()
+    assert options == ["own class", *[str(i) for i in range(10)]]
+    z, pixels = shown(page, "7")
+    with torch.no_grad():
+        as_seven = run.model.decode(torch.tensor(z[None]), torch.tensor([7]))[0, 0].numpy()
+    assert np.abs(pixels - as_seven).max() <= 1.5 / 255
+    z, pixels = shown(page, "")
+    default = page.evaluate(
+        """async (z) => { const r = await fetch(window.__atlas.runPath('/decode'), {method: 'POST',
+        headers: {'Content-Type': 'application/json'},
+        body: JSON.stringify({z: [z], format: 'array'})}); return (await r.json()).data; }""",
+        json.loads(json.dumps(z.tolist())),
+    )
+    assert np.abs(pixels - np.asarray(default).reshape(8, 8)).max() <= 1.5 / 255

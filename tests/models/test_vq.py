@@ -17,6 +17,8 @@ from vae_atlas.models import build_model
 from vae_atlas.models.vq import EMACodebook, perplexity, straight_through, vq_loss
 from vae_atlas.training import train
 
+from .one_batch import fit_one_batch, mean_wrong_pixels
+
 
 def vq_config(**model_kw) -> ModelConfig:
     kw = {"family": "conv", "image_shape": (1, 8, 8), "latent_dim": 4, "hidden": (8, 16)}
@@ -99,18 +101,13 @@ def test_vq_vae_overfits_one_batch():
     torch.manual_seed(0)
     x = (va.load_dataset(DataConfig(name="digits")).train.images[:8].float() / 255.0).round()
     model = build_model(vq_config(latent_dim=8, hidden=(16, 32), codebook_size=32))
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     gen = torch.Generator().manual_seed(0)
-    for _ in range(200):
-        opt.zero_grad()
-        model.loss(x, kl_weight=0.25, generator=gen).loss.backward()
-        opt.step()
+    fit_one_batch(model, x, steps=200, lr=3e-3, generator=gen, kl_weight=0.25)
     model.eval()
     with torch.no_grad():
         x_hat = model.decode(model.encode(x)[0])
     # binary 8x8 digits: fewer than 2 of 64 pixels on the wrong side of 0.5 per image
-    wrong = ((x_hat > 0.5) != (x > 0.5)).float().sum((1, 2, 3))
-    assert float(wrong.mean()) < 2.0
+    assert mean_wrong_pixels(x_hat, x) < 2.0
 
 
 def test_vq_vae_needs_the_conv_family():

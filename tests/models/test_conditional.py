@@ -3,7 +3,6 @@ dataset without labels is one error line, it overfits a batch and resumes bit-id
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,12 +11,11 @@ from PIL import Image
 
 import vae_atlas as va
 from vae_atlas.analysis.encode import decode_latents, encode_images
-from vae_atlas.checkpoint import load_tensors
 from vae_atlas.cli import main
 from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.models import build_model
-from vae_atlas.training import train
 
+from ..tiny_runs import assert_same_weights, train_with_a_resume
 from .one_batch import fit_one_batch, mean_wrong_pixels
 
 
@@ -102,15 +100,7 @@ def test_cvae_resume_is_bit_identical(tmp_path, digits):
             epochs=4, batch_size=64, probe_size=20, device="cpu", lr_final_fraction=1.0
         ),
     )
-    train(cfg, tmp_path / "full", dataset=digits, progress=False)
-    short = replace(cfg, train=replace(cfg.train, epochs=2))
-    train(short, tmp_path / "part", dataset=digits, progress=False)
-    train(cfg, tmp_path / "part", dataset=digits, progress=False, resume=True)
-    full = load_tensors(tmp_path / "full" / "model.safetensors")[0]
-    part = load_tensors(tmp_path / "part" / "model.safetensors")[0]
-    for name in full:
-        assert torch.equal(full[name], part[name]), name
-    metrics = va.load_run(tmp_path / "full").metrics
-    assert (
-        metrics[-1]["test_neg_elbo"] == va.load_run(tmp_path / "part").metrics[-1]["test_neg_elbo"]
-    )
+    full, part = train_with_a_resume(cfg, tmp_path, digits, stop_after=2)
+    assert_same_weights(full, part)
+    metrics = va.load_run(full).metrics
+    assert metrics[-1]["test_neg_elbo"] == va.load_run(part).metrics[-1]["test_neg_elbo"]

@@ -4,19 +4,17 @@ brute-force answer."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
 import vae_atlas as va
-from vae_atlas.checkpoint import load_tensors
 from vae_atlas.config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.models import build_model
 from vae_atlas.models.vq import EMACodebook, perplexity, straight_through, vq_loss
-from vae_atlas.training import train
 
+from ..tiny_runs import assert_same_weights, train_with_a_resume, weights
 from .one_batch import fit_one_batch, mean_wrong_pixels
 
 
@@ -126,12 +124,7 @@ def test_vq_vae_resume_is_bit_identical(tmp_path):
             epochs=6, batch_size=64, probe_size=20, device="cpu", lr_final_fraction=1.0
         ),
     )
-    train(cfg, tmp_path / "full", dataset=digits, progress=False)
-    short = replace(cfg, train=replace(cfg.train, epochs=3))
-    train(short, tmp_path / "part", dataset=digits, progress=False)
-    train(cfg, tmp_path / "part", dataset=digits, progress=False, resume=True)
-    full = load_tensors(tmp_path / "full" / "model.safetensors")[0]
-    part = load_tensors(tmp_path / "part" / "model.safetensors")[0]
-    assert {"codebook.embedding", "codebook.ema_count", "codebook.unused_steps"} <= set(full)
-    for name in full:
-        assert torch.equal(full[name], part[name]), name
+    full, part = train_with_a_resume(cfg, tmp_path, digits, stop_after=3)
+    saved = weights(full)
+    assert {"codebook.embedding", "codebook.ema_count", "codebook.unused_steps"} <= set(saved)
+    assert_same_weights(full, part)

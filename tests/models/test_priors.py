@@ -115,6 +115,30 @@ def test_loss_kl_is_log_q_minus_log_prior_at_the_drawn_code():
     assert float(terms.kl) == pytest.approx(kl.mean(), abs=1e-4)
 
 
+
+@pytest.mark.parametrize("objective", ["vamp", "hvae"])
+@pytest.mark.parametrize(("kl_weight", "capacity"), [(0.3, 0.0), (2.0, 40.0)])
+def test_the_loss_weighs_the_batch_mean_kl_by_beta_and_the_capacity(
+    objective, kl_weight, capacity
+):
+    """A model with its own ``elbo_terms`` (VampPrior, hierarchical) minimises the batch mean
+    recon + β·KL, or recon + β·|KL − C| with a capacity C (here above the KL, so the distance
+    is C − KL), of the per-image terms at the same draw."""
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(objective=objective, image_shape=(1, 8, 8), hidden=(16,),
+                                    latent_dim=2, pseudo_inputs=3, lower_latent_dim=3))  # fmt: skip
+    x = torch.rand(5, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        recon, kl, _ = model.elbo_terms(x, torch.Generator().manual_seed(2))
+        terms = model.loss(
+            x, kl_weight=kl_weight, capacity=capacity, generator=torch.Generator().manual_seed(2)
+        )
+    recon_mean, kl_mean = float(recon.mean()), float(kl.mean())
+    assert kl_mean < capacity or not capacity
+    penalty = capacity - kl_mean if capacity else kl_mean
+    assert float(terms.kl) == pytest.approx(kl_mean, rel=1e-6)
+    assert float(terms.loss) == pytest.approx(recon_mean + kl_weight * penalty, rel=1e-6)
+
 def test_pseudo_inputs_start_as_training_images():
     model = vamp(k=5)
     images = torch.arange(10, dtype=torch.uint8).view(10, 1, 1, 1).expand(10, 1, 8, 8) * 20

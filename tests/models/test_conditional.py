@@ -3,7 +3,6 @@ dataset without labels is one error line, it overfits a batch and resumes bit-id
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 import torch

@@ -115,12 +115,9 @@ def test_loss_kl_is_log_q_minus_log_prior_at_the_drawn_code():
     assert float(terms.kl) == pytest.approx(kl.mean(), abs=1e-4)
 
 
-
 @pytest.mark.parametrize("objective", ["vamp", "hvae"])
 @pytest.mark.parametrize(("kl_weight", "capacity"), [(0.3, 0.0), (2.0, 40.0)])
-def test_the_loss_weighs_the_batch_mean_kl_by_beta_and_the_capacity(
-    objective, kl_weight, capacity
-):
+def test_the_loss_weighs_the_batch_mean_kl_by_beta_and_the_capacity(objective, kl_weight, capacity):
     """A model with its own ``elbo_terms`` (VampPrior, hierarchical) minimises the batch mean
     recon + β·KL, or recon + β·|KL − C| with a capacity C (here above the KL, so the distance
     is C − KL), of the per-image terms at the same draw."""
@@ -138,6 +135,7 @@ def test_the_loss_weighs_the_batch_mean_kl_by_beta_and_the_capacity(
     penalty = capacity - kl_mean if capacity else kl_mean
     assert float(terms.kl) == pytest.approx(kl_mean, rel=1e-6)
     assert float(terms.loss) == pytest.approx(recon_mean + kl_weight * penalty, rel=1e-6)
+
 
 def test_pseudo_inputs_start_as_training_images():
     model = vamp(k=5)

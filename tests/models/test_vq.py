@@ -4,7 +4,6 @@ brute-force answer."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 import torch

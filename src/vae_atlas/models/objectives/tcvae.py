@@ -135,9 +135,7 @@ def tcvae_loss(
         raise ValueError("the beta-tcvae loss needs dataset_size, the number of training images")
     cfg = model.cfg
     terms = gaussian_terms(model, x, mu, logvar, generator)
-    parts = decompose_kl(
-        terms.z, mu, logvar, dataset_size=dataset_size, estimator=cfg.tc_estimator
-    )
+    parts = decompose_kl(terms.z, mu, logvar, dataset_size=dataset_size, estimator=cfg.tc_estimator)
     penalty = (
         terms.kl
         + (cfg.tc_alpha - 1.0) * parts.mutual_information

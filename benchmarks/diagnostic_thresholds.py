@@ -38,7 +38,8 @@ def rule_numbers(run_dir: Path) -> dict[str, float]:
     import torch
 
     from vae_atlas.analysis import encode_images
-    from vae_atlas.analysis.diagnostics import diagnose, measure_evidence
+    from vae_atlas.analysis.diagnostics import diagnose
+    from vae_atlas.analysis.evidence import measure_evidence
     from vae_atlas.run import load_run
 
     run = load_run(run_dir)

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from tests.analysis.atlas_models import make_model
-from vae_atlas.analysis.diagnostics import diagnose, measure_evidence
+from vae_atlas.analysis.diagnostics import diagnose
 from vae_atlas.analysis.encode import LatentSet, decode_latents
+from vae_atlas.analysis.evidence import measure_evidence
 from vae_atlas.analysis.training_health import diagnose_training
 
 N = 800

@@ -3,13 +3,8 @@ from dataclasses import replace
 import numpy as np
 
 from tests.analysis.atlas_models import make_model
-from vae_atlas.analysis.diagnostics import (
-    DECODER_VARIANCE_RATIO,
-    Evidence,
-    decoder_variance_ratio,
-    diagnose,
-    median_roughness,
-)
+from vae_atlas.analysis.diagnostics import DECODER_VARIANCE_RATIO, diagnose
+from vae_atlas.analysis.evidence import Evidence, decoder_variance_ratio, median_roughness
 
 
 def _by_rule(findings):

@@ -13,8 +13,9 @@ from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
 from vae_atlas.analysis.aggregate import aggregate_density, hole_fraction
-from vae_atlas.analysis.diagnostics import Evidence, diagnose, measure_evidence
+from vae_atlas.analysis.diagnostics import diagnose
 from vae_atlas.analysis.encode import encode_images
+from vae_atlas.analysis.evidence import Evidence, measure_evidence
 from vae_atlas.analysis.likelihood import iwae_nll_per_image, neg_elbo_per_image
 from vae_atlas.analysis.sampling import prior_samples
 from vae_atlas.models import MixturePrior

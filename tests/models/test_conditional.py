@@ -3,8 +3,6 @@ dataset without labels is one error line, it overfits a batch and resumes bit-id
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 import torch
@@ -12,11 +10,12 @@ from PIL import Image
 
 import vae_atlas as va
 from vae_atlas.analysis.encode import decode_latents, encode_images
-from vae_atlas.checkpoint import load_tensors
 from vae_atlas.cli import main
 from vae_atlas.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.models import build_model
-from vae_atlas.training import train
+
+from ..tiny_runs import assert_same_weights, train_with_a_resume
+from .one_batch import fit_one_batch, mean_wrong_pixels
 
 
 def cvae_config(**kw) -> ModelConfig:
@@ -84,18 +83,12 @@ def test_cvae_overfits_one_batch(digits):
     x = (digits.train.images[:16].float() / 255.0).round()
     y = digits.train.labels[:16]
     model = build_model(cvae_config(hidden=(64,), latent_dim=4))
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    gen = torch.Generator().manual_seed(0)
-    for _ in range(300):
-        opt.zero_grad()
-        model.loss(x, y=y, generator=gen).loss.backward()
-        opt.step()
+    fit_one_batch(model, x, steps=300, lr=3e-3, generator=torch.Generator().manual_seed(0), y=y)
     model.eval()
     with torch.no_grad():
         x_hat = model.decode(model.encode(x, y)[0], y)
     # binary 8x8 digits: fewer than 2 of 64 pixels on the wrong side of 0.5 per image
-    wrong = ((x_hat > 0.5) != (x > 0.5)).float().sum((1, 2, 3))
-    assert float(wrong.mean()) < 2.0
+    assert mean_wrong_pixels(x_hat, x) < 2.0
 
 
 def test_cvae_resume_is_bit_identical(tmp_path, digits):
@@ -106,15 +99,7 @@ def test_cvae_resume_is_bit_identical(tmp_path, digits):
             epochs=4, batch_size=64, probe_size=20, device="cpu", lr_final_fraction=1.0
         ),
     )
-    train(cfg, tmp_path / "full", dataset=digits, progress=False)
-    short = replace(cfg, train=replace(cfg.train, epochs=2))
-    train(short, tmp_path / "part", dataset=digits, progress=False)
-    train(cfg, tmp_path / "part", dataset=digits, progress=False, resume=True)
-    full = load_tensors(tmp_path / "full" / "model.safetensors")[0]
-    part = load_tensors(tmp_path / "part" / "model.safetensors")[0]
-    for name in full:
-        assert torch.equal(full[name], part[name]), name
-    metrics = va.load_run(tmp_path / "full").metrics
-    assert (
-        metrics[-1]["test_neg_elbo"] == va.load_run(tmp_path / "part").metrics[-1]["test_neg_elbo"]
-    )
+    full, part = train_with_a_resume(cfg, tmp_path, digits, stop_after=2)
+    assert_same_weights(full, part)
+    metrics = va.load_run(full).metrics
+    assert metrics[-1]["test_neg_elbo"] == va.load_run(part).metrics[-1]["test_neg_elbo"]

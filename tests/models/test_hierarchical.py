@@ -16,6 +16,8 @@ from vae_atlas.config import DataConfig, ModelConfig
 from vae_atlas.data import load_dataset
 from vae_atlas.models import HierarchicalVAE, build_model, prior_of
 
+from .one_batch import entropy_floor, fit_one_batch, mean_recon
+
 
 def hvae(top: int = 2, lower: int = 3, seed: int = 0) -> HierarchicalVAE:
     torch.manual_seed(seed)
@@ -151,21 +153,11 @@ def test_overfits_a_batch():
     about 44 nats (untrained) to within 1 nat of the batch's own entropy, Σ H(pixel) (a
     Bernoulli decoder's floor on grey-level targets), computed here by hand."""
     torch.set_num_threads(1)
-    x = load_dataset(DataConfig(name="digits")).train.images[:16].double() / 255.0
-    floor = float(-(x * x.clamp_min(1e-12).log() + (1 - x) * (1 - x).clamp_min(1e-12).log())
-                  .flatten(1).sum(1).mean())  # fmt: skip
-    x = x.float()
+    x = load_dataset(DataConfig(name="digits")).train.images[:16].float() / 255.0
+    torch.manual_seed(0)
     model = build_model(ModelConfig(objective="hvae", image_shape=(1, 8, 8), hidden=(32,),
                                     latent_dim=4, lower_latent_dim=4))  # fmt: skip
-    torch.manual_seed(0)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     gen = torch.Generator().manual_seed(0)
-    for _ in range(400):
-        terms = model.loss(x, kl_weight=0.01, generator=gen)
-        opt.zero_grad()
-        terms.loss.backward()
-        opt.step()
-    with torch.no_grad():
-        recon = np.mean([float(model.loss(x, generator=gen).recon) for _ in range(20)])
-    assert recon < floor + 1.0
+    terms = fit_one_batch(model, x, steps=400, lr=1e-2, generator=gen, kl_weight=0.01)
+    assert mean_recon(model, x, gen) < entropy_floor(x) + 1.0
     assert math.isfinite(float(terms.kl)) and float(terms.kl) > 0.5

@@ -1,5 +1,6 @@
 """The training objectives against hand-computed values: the reparameterised sample with a known
-ε, and the IWAE bound on a model whose importance weights are all equal to p(x)."""
+ε, the IWAE bound on a model whose importance weights are all equal to p(x), and the KL and
+reconstruction every objective with a Gaussian posterior reports."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import numpy as np
 import pytest
 import torch
 
+from vae_atlas.config import ModelConfig
+from vae_atlas.models import build_model
 from vae_atlas.models.vae import iwae_loss, reparameterize, vae_loss
 
 from ..analysis.linear_gaussian import make_linear_gaussian, sample_x
@@ -93,3 +96,36 @@ def test_iwae_loss_with_one_sample_averages_to_the_closed_form_elbo():
     with torch.no_grad():
         terms = iwae_loss(model, x, mu, logvar, k=1, generator=torch.Generator().manual_seed(3))
     assert float(terms.loss) == pytest.approx(-float(np.mean(model.exact_elbo(x[:4]))), abs=0.03)
+
+
+@pytest.mark.parametrize(
+    ("objective", "fields"),
+    [
+        ("vae", {}),
+        ("beta-vae", {"beta": 3.0}),
+        ("beta-tcvae", {}),
+        ("dip-vae", {}),
+        ("factor-vae", {"factor_hidden": (8,)}),
+    ],
+)
+def test_every_gaussian_objective_reports_the_closed_form_kl_and_the_recon_at_its_draw(
+    objective, fields
+):
+    """Whatever an objective adds to its loss, it reports the KL to N(0, I) per dimension and in
+    total as ½(μ² + σ² − 1 − log σ²) (batch means), and the reconstruction NLL at the code
+    μ + σ ε with ε the generator's first draw."""
+    torch.manual_seed(0)
+    cfg = ModelConfig(image_shape=(1, 8, 8), latent_dim=3, hidden=(16,), objective=objective,
+                      **fields)  # fmt: skip
+    model = build_model(cfg)
+    x = torch.rand(6, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        terms = model.loss(x, generator=torch.Generator().manual_seed(5), dataset_size=100)
+        mu, logvar = model.encode(x)
+        eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(5))
+        recon = -model.log_px_given_z(x, mu + eps * (0.5 * logvar).exp()).mean()
+    m, v = mu.double().numpy(), logvar.double().numpy()
+    kl_dims = 0.5 * (m**2 + np.exp(v) - 1.0 - v)  # (B, D)
+    assert terms.kl_per_dim.tolist() == pytest.approx(kl_dims.mean(0).tolist(), rel=1e-5)
+    assert float(terms.kl) == pytest.approx(float(kl_dims.sum(1).mean()), rel=1e-5)
+    assert float(terms.recon) == pytest.approx(float(recon), rel=1e-6)

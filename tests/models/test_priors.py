@@ -15,6 +15,8 @@ from scipy.stats import norm
 from vae_atlas.config import ModelConfig
 from vae_atlas.models import MixturePrior, VampPriorVAE, build_model, prior_of
 
+from .one_batch import entropy_floor, fit_one_batch, mean_recon
+
 
 def vamp(k: int = 7, latent_dim: int = 3, seed: int = 0, width: int = 16) -> VampPriorVAE:
     torch.manual_seed(seed)
@@ -113,6 +115,28 @@ def test_loss_kl_is_log_q_minus_log_prior_at_the_drawn_code():
     assert float(terms.kl) == pytest.approx(kl.mean(), abs=1e-4)
 
 
+@pytest.mark.parametrize("objective", ["vamp", "hvae"])
+@pytest.mark.parametrize(("kl_weight", "capacity"), [(0.3, 0.0), (2.0, 40.0)])
+def test_the_loss_weighs_the_batch_mean_kl_by_beta_and_the_capacity(objective, kl_weight, capacity):
+    """A model with its own ``elbo_terms`` (VampPrior, hierarchical) minimises the batch mean
+    recon + β·KL, or recon + β·|KL − C| with a capacity C (here above the KL, so the distance
+    is C − KL), of the per-image terms at the same draw."""
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(objective=objective, image_shape=(1, 8, 8), hidden=(16,),
+                                    latent_dim=2, pseudo_inputs=3, lower_latent_dim=3))  # fmt: skip
+    x = torch.rand(5, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        recon, kl, _ = model.elbo_terms(x, torch.Generator().manual_seed(2))
+        terms = model.loss(
+            x, kl_weight=kl_weight, capacity=capacity, generator=torch.Generator().manual_seed(2)
+        )
+    recon_mean, kl_mean = float(recon.mean()), float(kl.mean())
+    assert kl_mean < capacity or not capacity
+    penalty = capacity - kl_mean if capacity else kl_mean
+    assert float(terms.kl) == pytest.approx(kl_mean, rel=1e-6)
+    assert float(terms.loss) == pytest.approx(recon_mean + kl_weight * penalty, rel=1e-6)
+
+
 def test_pseudo_inputs_start_as_training_images():
     model = vamp(k=5)
     images = torch.arange(10, dtype=torch.uint8).view(10, 1, 1, 1).expand(10, 1, 8, 8) * 20
@@ -138,20 +162,10 @@ def test_overfits_a_batch():
     from vae_atlas.data import load_dataset
 
     torch.set_num_threads(1)
-    x = load_dataset(DataConfig(name="digits")).train.images[:16].double() / 255.0
-    floor = float(-(x * x.clamp_min(1e-12).log() + (1 - x) * (1 - x).clamp_min(1e-12).log())
-                  .flatten(1).sum(1).mean())  # fmt: skip
-    x = x.float()
+    x = load_dataset(DataConfig(name="digits")).train.images[:16].float() / 255.0
     model = vamp(k=4, latent_dim=4, width=32)
     model.init_pseudo_inputs(x, torch.Generator().manual_seed(0))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     gen = torch.Generator().manual_seed(0)
-    for _ in range(400):
-        terms = model.loss(x, kl_weight=0.01, generator=gen)
-        opt.zero_grad()
-        terms.loss.backward()
-        opt.step()
-    with torch.no_grad():
-        recon = np.mean([float(model.loss(x, generator=gen).recon) for _ in range(20)])
-    assert recon < floor + 1.0
+    terms = fit_one_batch(model, x, steps=400, lr=1e-2, generator=gen, kl_weight=0.01)
+    assert mean_recon(model, x, gen) < entropy_floor(x) + 1.0
     assert math.isfinite(float(terms.kl)) and float(terms.kl) > 0.5

@@ -4,18 +4,17 @@ brute-force answer."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 import torch
 
 import vae_atlas as va
-from vae_atlas.checkpoint import load_tensors
 from vae_atlas.config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.models import build_model
 from vae_atlas.models.vq import EMACodebook, perplexity, straight_through, vq_loss
-from vae_atlas.training import train
+
+from ..tiny_runs import assert_same_weights, train_with_a_resume, weights
+from .one_batch import fit_one_batch, mean_wrong_pixels
 
 
 def vq_config(**model_kw) -> ModelConfig:
@@ -99,18 +98,13 @@ def test_vq_vae_overfits_one_batch():
     torch.manual_seed(0)
     x = (va.load_dataset(DataConfig(name="digits")).train.images[:8].float() / 255.0).round()
     model = build_model(vq_config(latent_dim=8, hidden=(16, 32), codebook_size=32))
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     gen = torch.Generator().manual_seed(0)
-    for _ in range(200):
-        opt.zero_grad()
-        model.loss(x, kl_weight=0.25, generator=gen).loss.backward()
-        opt.step()
+    fit_one_batch(model, x, steps=200, lr=3e-3, generator=gen, kl_weight=0.25)
     model.eval()
     with torch.no_grad():
         x_hat = model.decode(model.encode(x)[0])
     # binary 8x8 digits: fewer than 2 of 64 pixels on the wrong side of 0.5 per image
-    wrong = ((x_hat > 0.5) != (x > 0.5)).float().sum((1, 2, 3))
-    assert float(wrong.mean()) < 2.0
+    assert mean_wrong_pixels(x_hat, x) < 2.0
 
 
 def test_vq_vae_needs_the_conv_family():
@@ -129,12 +123,7 @@ def test_vq_vae_resume_is_bit_identical(tmp_path):
             epochs=6, batch_size=64, probe_size=20, device="cpu", lr_final_fraction=1.0
         ),
     )
-    train(cfg, tmp_path / "full", dataset=digits, progress=False)
-    short = replace(cfg, train=replace(cfg.train, epochs=3))
-    train(short, tmp_path / "part", dataset=digits, progress=False)
-    train(cfg, tmp_path / "part", dataset=digits, progress=False, resume=True)
-    full = load_tensors(tmp_path / "full" / "model.safetensors")[0]
-    part = load_tensors(tmp_path / "part" / "model.safetensors")[0]
-    assert {"codebook.embedding", "codebook.ema_count", "codebook.unused_steps"} <= set(full)
-    for name in full:
-        assert torch.equal(full[name], part[name]), name
+    full, part = train_with_a_resume(cfg, tmp_path, digits, stop_after=3)
+    saved = weights(full)
+    assert {"codebook.embedding", "codebook.ema_count", "codebook.unused_steps"} <= set(saved)
+    assert_same_weights(full, part)

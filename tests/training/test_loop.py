@@ -12,27 +12,16 @@ import pytest
 import torch
 
 import vae_atlas as va
-from vae_atlas.checkpoint import load_tensors
 from vae_atlas.config import DataConfig
 from vae_atlas.models import AutoEncoder
 from vae_atlas.training import Trainer, TrainingDiverged, TrainingError, load_state, train
 
+from ..tiny_runs import assert_same_weights, weights
 from ..tiny_runs import tiny_config as base_config
 
 # a constant lr: a cosine schedule depends on the total epochs, and these tests compare runs of
 # different lengths
 tiny_config = partial(base_config, lr_final_fraction=1.0)
-
-
-def weights(run_dir) -> dict[str, torch.Tensor]:
-    return load_tensors(run_dir / "model.safetensors")[0]
-
-
-def assert_same_weights(a, b) -> None:
-    wa, wb = weights(a), weights(b)
-    assert wa.keys() == wb.keys()
-    for k in wa:
-        assert torch.equal(wa[k], wb[k]), k
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from vae_atlas.models.objectives import permute_dims
 from vae_atlas.training import FactorVAETrainer, TCVAETrainer, Trainer, TrainingError, train
 from vae_atlas.training.objective_trainers import trainer_class_for
 
+from ..tiny_runs import assert_same_weights, weights
 from ..tiny_runs import tiny_config as base_config
 
 
@@ -31,17 +32,6 @@ def factor_config(epochs: int = 2):
 def digits():
     torch.set_num_threads(1)
     return va.load_dataset(DataConfig(name="digits"))
-
-
-def weights(run_dir) -> dict[str, torch.Tensor]:
-    return load_tensors(run_dir / "model.safetensors")[0]
-
-
-def assert_same_weights(a, b) -> None:
-    wa, wb = weights(a), weights(b)
-    assert wa.keys() == wb.keys()
-    for key in wa:
-        assert torch.equal(wa[key], wb[key]), key
 
 
 class CtrlCAtStep(FactorVAETrainer):

@@ -11,14 +11,7 @@ from vae_atlas.analysis.aggregate import (
 from vae_atlas.analysis.alignment import AlignedSnapshots, align_snapshots, procrustes_align
 from vae_atlas.analysis.anomaly import AnomalyRanking, OODResult, ood_separation, rank_anomalies
 from vae_atlas.analysis.attributes import AttributeDirection, apply_direction, class_direction
-from vae_atlas.analysis.diagnostics import (
-    ACTIVE_KL_THRESHOLD,
-    Evidence,
-    Finding,
-    active_dimensions,
-    diagnose,
-    measure_evidence,
-)
+from vae_atlas.analysis.diagnostics import ACTIVE_KL_THRESHOLD, Finding, active_dimensions, diagnose
 from vae_atlas.analysis.encode import LatentSet, decode_latents, encode_images, model_device
 from vae_atlas.analysis.evaluation import EvaluationSettings, evaluate_model, evaluate_run
 from vae_atlas.analysis.evaluation_file import (
@@ -28,6 +21,7 @@ from vae_atlas.analysis.evaluation_file import (
     read_evaluation,
     write_evaluation,
 )
+from vae_atlas.analysis.evidence import Evidence, measure_evidence
 from vae_atlas.analysis.grid import LatentGrid, latent_grid, prior_quantiles
 from vae_atlas.analysis.interpolation import Interpolation, interpolation_path, lerp, slerp
 from vae_atlas.analysis.likelihood import neg_elbo_per_image

@@ -20,7 +20,9 @@ behind it. Every rule and its threshold is named here.
 * **Rough interpolations**: the median over random pairs of the largest decoded step over the mean
   step (:func:`~vae_atlas.analysis.quality.interpolation_roughness`) exceeds ``ROUGH_RATIO``.
 
-Every warning and note carries ``advice``: what to change to fix it. Training health (still
+The rules read one :class:`~vae_atlas.analysis.evidence.Evidence`, the numbers
+:func:`~vae_atlas.analysis.evidence.measure_evidence` takes from a model and its codes. Every
+warning and note carries ``advice``: what to change to fix it. Training health (still
 improving, overfitting, KL collapse in warm-up) is read from the metrics by
 :mod:`vae_atlas.analysis.training_health`.
 """
@@ -32,13 +34,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.stats import chi2
-from torch import nn
 
-from vae_atlas.analysis.aggregate import HOLE_NEIGHBOURS, HOLE_RATIO, aggregate_codes, hole_fraction
-from vae_atlas.analysis.encode import LatentSet, decode_latents
-from vae_atlas.analysis.prior_kl import prior_kl
-from vae_atlas.analysis.quality import interpolation_roughness
-from vae_atlas.models.priors import own_prior
+from vae_atlas.analysis.aggregate import HOLE_RATIO
+from vae_atlas.analysis.evidence import Evidence
 
 ACTIVE_KL_THRESHOLD = 0.01
 """Nats. Below it a dimension's posterior is (nearly) the prior whatever the input, so the
@@ -71,82 +69,10 @@ class Finding:
     advice: str = ""
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """The measurements the rules read; ``None`` means "not measured / not applicable".
-
-    ``kl_per_dim`` (D,) is None for a plain autoencoder; ``mu`` (N, D) are test-set means;
-    ``decoder_variance_ratio`` is measured at those codes (:func:`decoder_variance_ratio`);
-    ``hole_fraction`` is the prior mass in holes.
-    """
-
-    mu: np.ndarray
-    kl_per_dim: np.ndarray | None = None
-    decoder_variance_ratio: float | None = None
-    hole_fraction: float | None = None
-    knn_accuracy: float | None = None
-    silhouette: float | None = None
-    n_classes: int | None = None
-    roughness: float | None = None
-    # False for a model with a prior of its own (a VampPrior, a hierarchical level): the rules
-    # phrased against N(0, I) then do not apply, the holes are measured against its prior
-    prior_standard: bool = True
-
-
 def active_dimensions(kl_per_dim: np.ndarray | Sequence[float]) -> np.ndarray:
     """Which dimensions are active, bool (D,): mean KL per dimension ``kl_per_dim`` (D,), nats,
     at least ``ACTIVE_KL_THRESHOLD``."""
     return np.asarray(kl_per_dim, dtype=np.float64) >= ACTIVE_KL_THRESHOLD
-
-
-def decoder_variance_ratio(model: nn.Module, codes: np.ndarray, data: np.ndarray) -> float:
-    """Mean per-pixel variance of the decoded ``codes`` (N, D) over that of ``data``
-    (N, C, H, W)."""
-    images = decode_latents(model, np.asarray(codes, dtype=np.float64))
-    data_var = float(np.mean(np.var(np.asarray(data, dtype=np.float64), axis=0)))
-    return float(np.mean(np.var(images, axis=0)) / max(data_var, 1e-12))
-
-
-def measure_evidence(
-    model: nn.Module,
-    latents: LatentSet,
-    images: np.ndarray,
-    *,
-    seed: int = 0,
-    kl_per_dim: np.ndarray | None = None,
-) -> Evidence:
-    """The model-side evidence for ``latents`` of ``images`` (N, C, H, W) in [0, 1]: KL per
-    dimension against the model's own prior (:func:`~vae_atlas.analysis.prior_kl.prior_kl`,
-    unless given), decoder use at the codes, holes and roughness (class numbers are left
-    None)."""
-    n = min(len(latents), 2000)
-    prior = own_prior(model)
-    if kl_per_dim is None and latents.logvar is not None:
-        kl_per_dim = prior_kl(model, latents, images, seed=seed).per_dim
-    return Evidence(
-        mu=latents.mu,
-        kl_per_dim=kl_per_dim,
-        decoder_variance_ratio=decoder_variance_ratio(model, latents.mu[:n], images[:n]),
-        hole_fraction=(
-            hole_fraction(
-                aggregate_codes(latents.mu, latents.logvar, seed=seed),
-                seed=seed,
-                prior=prior,
-            )
-            if len(latents) > HOLE_NEIGHBOURS
-            else None
-        ),
-        roughness=median_roughness(model, latents.mu, seed=seed) if len(latents) > 1 else None,
-        prior_standard=prior is None,
-    )
-
-
-def median_roughness(
-    model: nn.Module, mu: np.ndarray, *, pairs: int = 64, steps: int = 12, seed: int = 0
-) -> float:
-    """:func:`~vae_atlas.analysis.quality.interpolation_roughness` of ``pairs`` random pairs."""
-    latents = LatentSet(np.asarray(mu, dtype=np.float64), None)
-    return interpolation_roughness(model, latents, n_pairs=pairs, n_steps=steps, seed=seed)
 
 
 def diagnose(evidence: Evidence) -> list[Finding]:

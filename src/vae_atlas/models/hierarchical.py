@@ -27,10 +27,9 @@ from vae_atlas.config import ModelConfig
 from vae_atlas.models.conv import ConvDecoder, ConvEncoder
 from vae_atlas.models.likelihood import build_likelihood
 from vae_atlas.models.mlp import ACTIVATIONS, MLPDecoder, MLPEncoder
-from vae_atlas.models.priors import MixturePrior, standard_normal, terms_to_loss
+from vae_atlas.models.priors import ElboTermsLoss, MixturePrior, standard_normal
 from vae_atlas.models.vae import (
     AutoEncoder,
-    LossTerms,
     gaussian_kl_per_dim,
     log_normal,
     log_standard_normal,
@@ -76,7 +75,7 @@ def _mlp(n_in: int, width: int, n_out: int, activation: str) -> nn.Sequential:
     return nn.Sequential(nn.Linear(n_in, width), act(), nn.Linear(width, n_out))
 
 
-class HierarchicalVAE(nn.Module):
+class HierarchicalVAE(ElboTermsLoss, nn.Module):
     """Two stochastic levels, built from one :class:`ModelConfig` (``objective="hvae"``).
 
     ``latent_dim`` is the size of the level shown (``level``, see :meth:`show_level`).
@@ -233,18 +232,6 @@ class HierarchicalVAE(nn.Module):
         )  # (B, D1)
         kl = kl_top.sum(1) + kl_lower.sum(1)
         return recon, kl, kl_top if self.level == TOP else kl_lower
-
-    def loss(
-        self,
-        x: torch.Tensor,
-        *,
-        kl_weight: float = 1.0,
-        capacity: float = 0.0,
-        k: int = 1,
-        generator: torch.Generator | None = None,
-    ) -> LossTerms:
-        """recon + β·(KL₂ + KL₁), or β·|KL − C| with a capacity C > 0."""
-        return terms_to_loss(*self.elbo_terms(x, generator), kl_weight, capacity)
 
     @torch.no_grad()
     def init_output_bias(self, mean_image: torch.Tensor, eps: float = 1e-3) -> bool:

@@ -13,6 +13,7 @@ log-density, sampling, and the exact marginal on any plane of two latent dimensi
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -24,6 +25,7 @@ from vae_atlas.models.inference import eval_mode
 from vae_atlas.models.vae import (
     AutoEncoder,
     LossTerms,
+    kl_penalty,
     log_normal,
     reparameterize,
     widened,
@@ -111,7 +113,30 @@ def own_prior(model: nn.Module) -> MixturePrior | None:
     return None if prior.standard else prior
 
 
-class VampPriorVAE(AutoEncoder):
+class ElboTermsLoss:
+    """The loss of a model whose ``elbo_terms(x, generator)`` return the per-image
+    reconstruction NLL (B,), KL (B,) and KL per dimension (B, D): :func:`terms_to_loss` of
+    them. Listed before the model's base class, so it replaces the base's loss."""
+
+    elbo_terms: Callable[
+        [torch.Tensor, torch.Generator | None], tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+    ]
+
+    def loss(
+        self,
+        x: torch.Tensor,
+        *,
+        kl_weight: float = 1.0,
+        capacity: float = 0.0,
+        k: int = 1,
+        generator: torch.Generator | None = None,
+    ) -> LossTerms:
+        """recon + β·KL, or β·|KL − C| with a capacity C > 0, of the batch x (B, C, H, W)."""
+        del k
+        return terms_to_loss(*self.elbo_terms(x, generator), kl_weight, capacity)
+
+
+class VampPriorVAE(ElboTermsLoss, AutoEncoder):
     """A VAE whose prior is the VampPrior over ``cfg.pseudo_inputs`` learned pseudo-inputs.
 
     The pseudo-inputs u_k (K, C, H, W) are parameters seen through a clamp to [0, 1] (the paper's
@@ -168,18 +193,6 @@ class VampPriorVAE(AutoEncoder):
         kl = log_normal(z, mu, logvar) - mixture_log_prob(z, means, logvars)
         return recon, kl, marginal_kl_per_dim(z, mu, logvar, means, logvars)
 
-    def loss(
-        self,
-        x: torch.Tensor,
-        *,
-        kl_weight: float = 1.0,
-        capacity: float = 0.0,
-        k: int = 1,
-        generator: torch.Generator | None = None,
-    ) -> LossTerms:
-        """recon + β·KL (or β·|KL − C|), with the single-sample Monte Carlo KL."""
-        return terms_to_loss(*self.elbo_terms(x, generator), kl_weight, capacity)
-
 
 def terms_to_loss(
     recon: torch.Tensor,
@@ -191,9 +204,8 @@ def terms_to_loss(
     """Batch means of per-image ``recon``, ``kl`` (B,) and ``kl_dims`` (B, D) as the loss
     recon + β·KL, or recon + β·|KL − C| for a capacity C > 0 (as :func:`vae_loss`)."""
     recon_mean, kl_mean = recon.mean(), kl.mean()
-    penalty = (kl_mean - capacity).abs() if capacity > 0 else kl_mean
     return LossTerms(
-        loss=recon_mean + kl_weight * penalty,
+        loss=recon_mean + kl_weight * kl_penalty(kl_mean, capacity),
         recon=recon_mean,
         kl=kl_mean,
         kl_per_dim=kl_dims.mean(0),

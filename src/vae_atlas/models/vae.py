@@ -188,6 +188,43 @@ def reparameterize(
     return mu + eps * torch.exp(0.5 * logvar)
 
 
+@dataclass(frozen=True)
+class GaussianTerms:
+    """The pieces every objective with a Gaussian posterior and the N(0, I) prior starts from,
+    for one batch: a reparameterised code ``z`` (B, D), the reconstruction NLL there ``recon``
+    (batch mean), the closed-form KL per image and dimension ``kl_dims`` (B, D) and ``kl``, its
+    sum over dimensions averaged over the batch."""
+
+    z: torch.Tensor
+    recon: torch.Tensor
+    kl_dims: torch.Tensor
+    kl: torch.Tensor
+
+    def with_loss(self, loss: torch.Tensor) -> LossTerms:
+        """These terms reported beside the objective's ``loss``."""
+        return LossTerms(loss=loss, recon=self.recon, kl=self.kl, kl_per_dim=self.kl_dims.mean(0))
+
+
+def gaussian_terms(
+    model: AutoEncoder,
+    x: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    generator: torch.Generator | None,
+) -> GaussianTerms:
+    """One draw z ~ N(mu, e^logvar) (B, D) from ``generator``, −log p(x | z) and KL(q ‖ N(0, I))
+    for the batch x (B, C, H, W)."""
+    z = reparameterize(mu, logvar, generator)
+    recon = -model.log_px_given_z(x, z).mean()
+    kl_dims = gaussian_kl_per_dim(mu, logvar)  # (B, D)
+    return GaussianTerms(z=z, recon=recon, kl_dims=kl_dims, kl=kl_dims.sum(1).mean())
+
+
+def kl_penalty(kl: torch.Tensor, capacity: float) -> torch.Tensor:
+    """What β weighs: the KL, or |KL − C| with a capacity C > 0 (Burgess et al. 2018)."""
+    return (kl - capacity).abs() if capacity > 0 else kl
+
+
 def vae_loss(
     model: AutoEncoder,
     x: torch.Tensor,
@@ -198,14 +235,8 @@ def vae_loss(
     generator: torch.Generator | None,
 ) -> LossTerms:
     """(β-)VAE: recon + β·KL, or recon + β·|KL − C| with capacity C > 0 (Burgess et al. 2018)."""
-    z = reparameterize(mu, logvar, generator)
-    recon = -model.log_px_given_z(x, z).mean()
-    kl_dims = gaussian_kl_per_dim(mu, logvar)  # (B, D)
-    kl = kl_dims.sum(1).mean()
-    penalty = (kl - capacity).abs() if capacity > 0 else kl
-    return LossTerms(
-        loss=recon + kl_weight * penalty, recon=recon, kl=kl, kl_per_dim=kl_dims.mean(0)
-    )
+    terms = gaussian_terms(model, x, mu, logvar, generator)
+    return terms.with_loss(terms.recon + kl_weight * kl_penalty(terms.kl, capacity))
 
 
 def iwae_loss(

@@ -22,7 +22,8 @@ from vae_atlas.analysis.anomaly import (
     reconstruction_errors,
     typicality,
 )
-from vae_atlas.analysis.diagnostics import Finding, diagnose, measure_evidence
+from vae_atlas.analysis.diagnostics import Finding, diagnose
+from vae_atlas.analysis.evidence import measure_evidence
 from vae_atlas.analysis.likelihood import neg_elbo_per_image
 from vae_atlas.analysis.training_health import diagnose_training
 from vae_atlas.data import ImageSet

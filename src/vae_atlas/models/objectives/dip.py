@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from vae_atlas.models.vae import LossTerms, gaussian_kl_per_dim, reparameterize
+from vae_atlas.models.vae import LossTerms, gaussian_terms
 
 if TYPE_CHECKING:
     from vae_atlas.models.vae import AutoEncoder
@@ -54,16 +54,11 @@ def dip_loss(
     KL weight; ``kl`` is the closed-form KL, so ``neg_elbo`` is the true −ELBO."""
     del dataset_size  # the penalty needs only the batch
     cfg = model.cfg
-    z = reparameterize(mu, logvar, generator)
-    recon = -model.log_px_given_z(x, z).mean()
-    kl_dims = gaussian_kl_per_dim(mu, logvar)  # (B, D)
-    kl = kl_dims.sum(1).mean()
+    terms = gaussian_terms(model, x, mu, logvar, generator)
     assert cfg.dip_lambda_d is not None  # ModelConfig resolves it for dip-vae
     penalty = dip_penalty(
         dip_covariance(mu, logvar, cfg.dip_type),
         lambda_od=cfg.dip_lambda_od,
         lambda_d=cfg.dip_lambda_d,
     )
-    return LossTerms(
-        loss=recon + kl_weight * kl + penalty, recon=recon, kl=kl, kl_per_dim=kl_dims.mean(0)
-    )
+    return terms.with_loss(terms.recon + kl_weight * terms.kl + penalty)

@@ -21,7 +21,7 @@ from torch import nn
 from torch.func import functional_call
 
 from vae_atlas.config import ModelConfig
-from vae_atlas.models.vae import AutoEncoder, LossTerms, gaussian_kl_per_dim, reparameterize
+from vae_atlas.models.vae import AutoEncoder, LossTerms, gaussian_terms
 
 # Kim & Mnih's discriminator activation
 _LEAKY_SLOPE = 0.2
@@ -89,13 +89,10 @@ def factor_loss(
     if not isinstance(model, FactorVAE):
         raise TypeError("the factor-vae loss needs a FactorVAE (build it with build_model)")
     disc = model.discriminator
-    z = reparameterize(mu, logvar, generator)
-    recon = -model.log_px_given_z(x, z).mean()
-    kl_dims = gaussian_kl_per_dim(mu, logvar)  # (B, D)
-    kl = kl_dims.sum(1).mean()
+    terms = gaussian_terms(model, x, mu, logvar, generator)
     frozen = {name: p.detach() for name, p in disc.named_parameters()}
-    tc = functional_call(disc, frozen, (z,)).mean()
-    codes = z.detach()
+    tc = functional_call(disc, frozen, (terms.z,)).mean()
+    codes = terms.z.detach()
     disc_loss = discriminator_loss(disc(codes), disc(permute_dims(codes, generator)))
-    loss = recon + kl_weight * kl + model.cfg.factor_gamma * tc + disc_loss
-    return LossTerms(loss=loss, recon=recon, kl=kl, kl_per_dim=kl_dims.mean(0))
+    vae_part = terms.recon + kl_weight * terms.kl
+    return terms.with_loss(vae_part + model.cfg.factor_gamma * tc + disc_loss)

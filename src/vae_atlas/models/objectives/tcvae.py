@@ -34,13 +34,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from vae_atlas.models.vae import (
-    LossTerms,
-    gaussian_kl_per_dim,
-    log_normal,
-    log_standard_normal,
-    reparameterize,
-)
+from vae_atlas.models.vae import LossTerms, gaussian_terms, log_normal, log_standard_normal
 
 if TYPE_CHECKING:
     from vae_atlas.models.vae import AutoEncoder
@@ -140,17 +134,12 @@ def tcvae_loss(
     if dataset_size is None:
         raise ValueError("the beta-tcvae loss needs dataset_size, the number of training images")
     cfg = model.cfg
-    z = reparameterize(mu, logvar, generator)
-    recon = -model.log_px_given_z(x, z).mean()
-    kl_dims = gaussian_kl_per_dim(mu, logvar)  # (B, D)
-    kl = kl_dims.sum(1).mean()
-    parts = decompose_kl(z, mu, logvar, dataset_size=dataset_size, estimator=cfg.tc_estimator)
+    terms = gaussian_terms(model, x, mu, logvar, generator)
+    parts = decompose_kl(terms.z, mu, logvar, dataset_size=dataset_size, estimator=cfg.tc_estimator)
     penalty = (
-        kl
+        terms.kl
         + (cfg.tc_alpha - 1.0) * parts.mutual_information
         + (cfg.tc_beta - 1.0) * parts.total_correlation
         + (cfg.tc_gamma - 1.0) * parts.dimensionwise_kl
     )
-    return LossTerms(
-        loss=recon + kl_weight * penalty, recon=recon, kl=kl, kl_per_dim=kl_dims.mean(0)
-    )
+    return terms.with_loss(terms.recon + kl_weight * penalty)

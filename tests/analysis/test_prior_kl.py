@@ -15,7 +15,7 @@ from scipy.stats import norm
 from torch import nn
 
 from vae_atlas.analysis.encode import LatentSet
-from vae_atlas.analysis.prior_kl import mixture_kl, prior_kl
+from vae_atlas.analysis.prior_kl import kl_per_dim_of, mixture_kl, prior_kl
 from vae_atlas.config import ModelConfig
 from vae_atlas.models import HierarchicalVAE, MixturePrior, VampPriorVAE, build_model
 
@@ -191,3 +191,28 @@ def test_the_standard_error_is_the_spread_of_repeated_estimates():
     spread = np.std([r.per_dim for r in runs], axis=0, ddof=1)
     stated = np.mean([r.stderr for r in runs], axis=0)
     np.testing.assert_allclose(spread, stated, rtol=0.35)
+
+
+def test_a_large_set_is_averaged_over_evenly_spaced_inputs():
+    """kl_per_dim_of on a set larger than max_inputs: the first half of the posteriors equal the
+    one-Gaussian VampPrior N(m, s²) (KL 0), the second half sit 3 away in dimension 0 (KL
+    9/(2s²) there), so the mean over inputs is half of that; a subset taken from one end of the
+    set would give 0 or the full value."""
+    torch.manual_seed(0)
+    cfg = ModelConfig(objective="vamp", image_shape=(1, 8, 8), hidden=(8,), latent_dim=2,
+                      pseudo_inputs=1)  # fmt: skip
+    model = build_model(cfg)
+    last = model.encoder.net[-1]
+    m, s = np.array([0.5, -1.0]), np.array([0.8, 1.5])
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.copy_(torch.as_tensor(np.r_[m, 2 * np.log(s)]))
+    n = 400
+    mu = np.tile(m, (n, 1))
+    mu[n // 2 :, 0] += 3.0
+    lat = LatentSet(mu, np.tile(2 * np.log(s), (n, 1)))
+    images = torch.zeros((n, 1, 8, 8), dtype=torch.uint8)
+    kl = kl_per_dim_of(model, lat, images, max_inputs=50)
+    # Monte Carlo: 16 draws of 25 far inputs, standard error about 0.19 nats; one end gives 0 or 7.0
+    assert abs(kl[0] - 0.5 * 9 / (2 * s[0] ** 2)) < 0.6
+    assert abs(kl[1]) < 0.15  # KL 0, standard error about 0.035

@@ -94,6 +94,32 @@ def prior_kl(
     return mixture_kl(latents, prior, n_draws=n_draws, seed=seed)
 
 
+MAX_SAMPLED_INPUTS = 10_000  # inputs a Monte Carlo KL is averaged over when a set is larger
+
+
+def kl_per_dim_of(
+    model: nn.Module,
+    latents: LatentSet,
+    images: torch.Tensor,
+    *,
+    max_inputs: int = MAX_SAMPLED_INPUTS,
+    seed: int = 0,
+) -> np.ndarray:
+    """Mean KL per dimension (D,) of ``latents`` against ``model``'s own prior, for ranking and
+    marking dimensions: :func:`prior_kl` in closed form over every input where it has one (N(0, I),
+    a top level), else by Monte Carlo over at most ``max_inputs`` evenly spaced inputs (a mean over
+    inputs, so a subset estimates it). ``images`` are the inputs, uint8 (N, C, H, W). Zeros for a
+    deterministic encoder, which has no posterior to compare."""
+    if latents.logvar is None:
+        return np.zeros(latents.latent_dim)
+    sampled = own_prior(model) is not None or (has_levels(model) and model.level_name == "bottom")
+    if not sampled or len(latents) <= max_inputs:
+        return prior_kl(model, latents, images.float() / 255.0, seed=seed).per_dim
+    keep = np.unique(np.linspace(0, len(latents) - 1, max_inputs).round().astype(np.int64))
+    subset = LatentSet(latents.mu[keep], latents.logvar[keep])
+    return prior_kl(model, subset, images[keep].float() / 255.0, seed=seed).per_dim
+
+
 def mixture_kl(
     latents: LatentSet, prior: MixturePrior, *, n_draws: int = DRAWS, seed: int = 0
 ) -> PriorKL:

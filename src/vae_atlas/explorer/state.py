@@ -22,11 +22,11 @@ from vae_atlas.analysis import (
     LatentSet,
     decode_latents,
     encode_images,
-    kl_per_dim,
     model_device,
 )
 from vae_atlas.analysis.codebook import is_vector_quantised
 from vae_atlas.analysis.conditional import nearest_labels
+from vae_atlas.analysis.prior_kl import kl_per_dim_of
 from vae_atlas.analysis.projection_cache import projection_key
 from vae_atlas.analysis.sampling import source_label
 from vae_atlas.analysis.traversal import dimension_ranking
@@ -98,10 +98,10 @@ class ExplorerRun:
         self.conditions = None if own is None else own.numpy()
         self.latent_dim = self.latents.latent_dim
         self.stochastic = self.latents.logvar is not None
-        self.kl = kl_per_dim(self.latents)
+        self.kl = kl_per_dim_of(self.model, self.latents, images.images)  # the model's own prior
         self.variance = np.var(self.latents.mu, axis=0)
         # ranked and marked active by the same rule as the report's traversals
-        self.dim_order, _, _, active = dimension_ranking(self.latents)
+        self.dim_order, _, _, active = dimension_ranking(self.latents, self.kl)
         self.active = np.zeros(self.latent_dim, dtype=bool)
         self.active[self.dim_order] = active
         self.n_active = int(active.sum())

@@ -121,6 +121,16 @@ def test_evaluate_measures_the_bottom_levels_kl_against_its_conditional_prior(ru
     assert "N(0, 1)" not in out
 
 
+def test_evaluate_of_the_bottom_level_leaves_evaluation_json_alone(runs, capsys):
+    """evaluation.json is read as the top level's numbers, so the bottom level's are printed
+    and not written over it."""
+    target = Path(runs["hvae"]) / "evaluation.json"
+    before = target.read_bytes() if target.exists() else None
+    assert main(["evaluate", str(runs["hvae"]), "--level", "bottom", "--quick", "--k", "5"]) == 0
+    assert "not written" in capsys.readouterr().out
+    assert (target.read_bytes() if target.exists() else None) == before
+
+
 def test_explorer_shows_the_bottom_levels_points_and_names_it(runs):
     run = va.load_run(runs["hvae"])
     apply_level([run.model], "bottom", ["hvae"])

@@ -82,8 +82,14 @@ def _evaluate(args: argparse.Namespace, settings: EvaluationSettings) -> int:
           "test images) ...", file=sys.stderr)  # fmt: skip
     result = evaluate_run(run, settings=settings, log=lambda line: print(line, file=sys.stderr))
     print(format_table(result))
-    if not args.no_write:
-        print(f"wrote {write_evaluation(result, run.path)}")
+    if args.no_write:
+        return 0
+    if getattr(run.model, "level_name", "top") != "top":
+        # the report and the explorer read evaluation.json as the default (top) level's numbers
+        print(f"not written: {run.path / 'evaluation.json'} keeps the top level's numbers; "
+              f"--level {run.model.level_name} only prints them")  # fmt: skip
+        return 0
+    print(f"wrote {write_evaluation(result, run.path)}")
     return 0
 
 

@@ -17,7 +17,9 @@ from torch import nn
 from vae_atlas.analysis.encode import LatentSet
 from vae_atlas.analysis.prior_kl import kl_per_dim_of, mixture_kl, prior_kl
 from vae_atlas.config import ModelConfig
-from vae_atlas.models import HierarchicalVAE, MixturePrior, VampPriorVAE, build_model
+from vae_atlas.models import HierarchicalVAE, MixturePrior, build_model
+
+from .one_gaussian_vamp import one_gaussian_vamp
 
 
 def gaussian_kl(m1, v1, m2, v2):
@@ -44,17 +46,8 @@ def test_standard_prior_is_the_closed_form():
 def test_one_pseudo_input_gives_the_gaussian_kl_within_monte_carlo_error():
     """K = 1 and an encoder whose every output is N(m, s²): the VampPrior is that Gaussian, so
     each dimension's KL is the two-Gaussian closed form."""
-    torch.manual_seed(0)
-    cfg = ModelConfig(objective="vamp", image_shape=(1, 8, 8), hidden=(8,), latent_dim=2,
-                      pseudo_inputs=1)  # fmt: skip
-    model = build_model(cfg)
-    assert isinstance(model, VampPriorVAE)
-    last = model.encoder.net[-1]
-    assert isinstance(last, nn.Linear) and last.out_features == 4
     m, logvar = np.array([0.5, -1.0]), np.array([2 * math.log(0.8), 2 * math.log(1.5)])
-    with torch.no_grad():
-        last.weight.zero_()
-        last.bias.copy_(torch.as_tensor(np.r_[m, logvar]))
+    model = one_gaussian_vamp(m, np.exp(0.5 * logvar))
     lat = some_posteriors(60, 2, seed=2)
     kl = prior_kl(model, lat, n_draws=400, seed=3)
     expected = gaussian_kl(lat.mu, np.exp(lat.logvar), m, np.exp(logvar)).mean(0)
@@ -198,15 +191,8 @@ def test_a_large_set_is_averaged_over_evenly_spaced_inputs():
     one-Gaussian VampPrior N(m, s²) (KL 0), the second half sit 3 away in dimension 0 (KL
     9/(2s²) there), so the mean over inputs is half of that; a subset taken from one end of the
     set would give 0 or the full value."""
-    torch.manual_seed(0)
-    cfg = ModelConfig(objective="vamp", image_shape=(1, 8, 8), hidden=(8,), latent_dim=2,
-                      pseudo_inputs=1)  # fmt: skip
-    model = build_model(cfg)
-    last = model.encoder.net[-1]
     m, s = np.array([0.5, -1.0]), np.array([0.8, 1.5])
-    with torch.no_grad():
-        last.weight.zero_()
-        last.bias.copy_(torch.as_tensor(np.r_[m, 2 * np.log(s)]))
+    model = one_gaussian_vamp(m, s)
     n = 400
     mu = np.tile(m, (n, 1))
     mu[n // 2 :, 0] += 3.0

@@ -7,11 +7,10 @@ import torch
 from torch import nn
 
 from vae_atlas.analysis import active_dimensions
-from vae_atlas.config import ModelConfig
 from vae_atlas.data import ImageSet
 from vae_atlas.explorer import ExplorerRun, create_app
-from vae_atlas.models import build_model
 
+from ..analysis.one_gaussian_vamp import one_gaussian_vamp
 from .conftest import local_client
 
 
@@ -55,15 +54,8 @@ def test_a_vamp_prior_run_ranks_dimensions_by_kl_against_its_own_prior() -> None
     """A VampPrior of one pseudo-input under an encoder whose every output is N(m, s²): each
     posterior equals the prior, so the KL per dimension is 0 (the dimensions carry nothing),
     where against N(0, I) the closed form would give ½(m² + s² − 1 − ln s²) = 0.168 and 0.720."""
-    torch.manual_seed(0)
-    cfg = ModelConfig(objective="vamp", image_shape=(1, 8, 8), hidden=(8,), latent_dim=2,
-                      pseudo_inputs=1)  # fmt: skip
-    model = build_model(cfg)
-    last = model.encoder.net[-1]
     m, s = np.array([0.5, -1.0]), np.array([0.8, 1.5])
-    with torch.no_grad():
-        last.weight.zero_()
-        last.bias.copy_(torch.as_tensor(np.r_[m, 2 * np.log(s)]))
+    model = one_gaussian_vamp(m, s)
     pixels = torch.randint(0, 256, (300, 1, 8, 8), dtype=torch.uint8)
     run = ExplorerRun("vamp", "vamp", model, ImageSet(pixels))
     against_standard = 0.5 * (m**2 + s**2 - 1 - np.log(s**2))

@@ -23,7 +23,7 @@ from vae_atlas.models import build_model
 
 from ..conftest import make_blobs_dataset
 from ..tiny_runs import train_quietly
-from .browser import ARGS, CHROMIUM
+from .browser import chromium
 from .test_explorer_map_browser import serve
 
 pytestmark = pytest.mark.browser
@@ -63,13 +63,8 @@ def site(runs, tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"chromium not found at {CHROMIUM}")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def open_page(browser, url: str):

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,21 +22,13 @@ from vae_atlas.data import load_digits
 from vae_atlas.explorer import create_app
 
 from ..explorer.conftest import conv_explorer_run, tiny_config
-from .browser import ARGS, CHROMIUM
+from .browser import chromium, serving
 
 pytestmark = pytest.mark.browser
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("browser-runs")
     train(
@@ -50,30 +39,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log=lambda _: None,
     )
     runs: list = [load_run(root / "vae2"), conv_explorer_run(server_decoded=True)]
-    app = create_app(runs)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(runs)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"chromium not found at {CHROMIUM}")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ decodes the shown code under class 7, and "own class" brings back the server's d
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -16,49 +14,31 @@ from vae_atlas import load_run
 from vae_atlas.cli import main
 from vae_atlas.explorer import create_app
 
-from .browser import ARGS, CHROMIUM
-from .test_explorer_browser import free_port
+from .browser import chromium, serving
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
-    import uvicorn
-
     out = tmp_path_factory.mktemp("cvae") / "run"
     args = ["train", "--dataset", "digits", "--objective", "cvae", "--latent-dim", "2"]
     tiny = ["--hidden", "32", "--epochs", "2", "--quiet", "--threads", "1"]
     assert main([*args, *tiny, "--out", str(out)]) == 0
     run = load_run(out)
-    app = create_app([run])
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}/", run
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app([run])) as url:
+        yield url, run
 
 
 @pytest.fixture(scope="module")
 def page(served):
-    if not CHROMIUM.exists():
-        pytest.skip(f"chromium not found at {CHROMIUM}")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 820})
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(served[0] + "?test=1")
         page.wait_for_function("window.__atlas && window.__atlas.state.ready", timeout=30_000)
         yield page
-        browser.close()
         assert not errors, errors
 
 

@@ -25,8 +25,7 @@ from vae_atlas.explorer import ExplorerRun, create_app
 from vae_atlas.viz.style import class_hex_colors
 
 from ..explorer.conftest import conv_explorer_run, tiny_config
-from .browser import ARGS, CHROMIUM
-from .test_explorer_browser import free_port
+from .browser import ARGS, CHROMIUM, free_port
 
 pytestmark = pytest.mark.browser
 BACKGROUND = (15, 19, 28)  # the map's #0f131c

@@ -83,7 +83,7 @@ def run_curve(name: str, args: argparse.Namespace) -> Path:
     model = model_table(args)[name]
     flags = [*RECIPES[args.recipe], "--epochs", str(args.epochs), "--n-samples",
              str(args.n_samples), "--val-size", str(args.val_size), "--seed", str(args.seed),
-             "--threads", str(args.threads), *model.flags]  # fmt: skip
+             "--threads", str(args.threads), *model.flags, *args.train_flags.split()]  # fmt: skip
     cli = build_parser().parse_args(["train", *flags, "--out", str(out)])
     dataset = load_dataset(data_config_from_args(cli, seed=args.seed))
     config = config_from_args(cli, dataset.image_shape)
@@ -160,6 +160,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--gamma", type=float, default=10.0, help="FactorVAE's weight on the TC term")
     p.add_argument("--tag", default="", help="put in the run names (e.g. b10 for a β)")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--train-flags", default="",
+                   help="more `vae-atlas train` flags, after the recipe's (e.g. '--batch-size 512')")
     p.add_argument("--plot", type=Path, help="draw the curves under --out into this file")
     return p.parse_args()
 

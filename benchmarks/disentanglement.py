@@ -44,7 +44,9 @@ from vae_atlas.run import Run, load_run
 # The architecture and optimiser every model of a table shares (the budget comes from the flags):
 # "conv": a 3-stage conv encoder/decoder, Adam 3e-3 with cosine decay; "mlp": Chen et al.
 # (2018)'s dSprites MLP (two hidden layers of 1200, ReLU) with a constant Adam 1e-3; "mlp-512":
-# the same with 512-wide layers and batch 128, a third of the arithmetic per image.
+# the same with 512-wide layers and batch 128, a third of the arithmetic per image; "mlp-512-b512":
+# that network at batch 512, which on 2 CPU cores steps more images per second and, on validation
+# images, reached a higher MIG per image seen (docs/disentangling.md).
 RECIPES = {
     "conv": ("--dataset", "shapes", "--image-size", "32", "--family", "conv",
              "--hidden", "32,32,64", "--latent-dim", "10", "--batch-size", "64", "--lr", "3e-3",
@@ -55,6 +57,10 @@ RECIPES = {
     "mlp-512": ("--dataset", "shapes", "--image-size", "32", "--family", "mlp",
                 "--hidden", "512,512", "--latent-dim", "10", "--batch-size", "128",
                 "--lr", "1e-3", "--lr-final-fraction", "1", "--no-progress", "--probe-size", "200"),
+    "mlp-512-b512": ("--dataset", "shapes", "--image-size", "32", "--family", "mlp",
+                     "--hidden", "512,512", "--latent-dim", "10", "--batch-size", "512",
+                     "--lr", "1e-3", "--lr-final-fraction", "1", "--no-progress",
+                     "--probe-size", "200"),
 }  # fmt: skip
 
 

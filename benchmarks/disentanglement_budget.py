@@ -160,8 +160,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--gamma", type=float, default=10.0, help="FactorVAE's weight on the TC term")
     p.add_argument("--tag", default="", help="put in the run names (e.g. b10 for a β)")
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--train-flags", default="",
-                   help="more `vae-atlas train` flags, after the recipe's (e.g. '--batch-size 512')")
+    p.add_argument(
+        "--train-flags",
+        default="",
+        help="more `vae-atlas train` flags, after the recipe's ('--batch-size 512')",
+    )
     p.add_argument("--plot", type=Path, help="draw the curves under --out into this file")
     return p.parse_args()
 

@@ -88,7 +88,7 @@ def plot_traversal_blocks(runs: dict[str, Run], path: Path) -> None:
         ax.set_xticks([j * (w + 2) + w / 2 for j in (0, v // 2, v - 1)], ["−2.5", "0", "+2.5"])
         ax.tick_params(length=0, labelsize=7)
         hidden = runs[title].config.model.latent_dim - d
-        note = f"  ({hidden} switched-off dims not shown)" if hidden else ""
+        note = f"  ({hidden} switched off, not shown)" if hidden else ""
         ax.set_title(title + note, fontsize=9, loc="left")
         for spine in ax.spines.values():
             spine.set_visible(False)

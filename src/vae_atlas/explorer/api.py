@@ -69,13 +69,13 @@ def get_view(
     orbit: tuple[float, float] | None = None,
 ) -> LatentMap:
     """The map a request names; ``orbit`` (yaw, pitch) turns the 3-D view (default 0, 0)."""
-    projection = projection or run.default_projection
+    projection = projection or run.maps.default_projection
     if projection == "dims" and dims is None:
         dims = (0, 1)
     try:
-        if projection == "orbit" and projection in run.projections:
-            return run.orbit_view(orbit or (0.0, 0.0))
-        return run.get_map(projection, dims)
+        if projection == "orbit" and projection in run.maps.projections:
+            return run.maps.orbit_view(orbit or (0.0, 0.0))
+        return run.maps.get(projection, dims)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
 
@@ -137,8 +137,8 @@ def run_detail(
         n_active=int(active.sum()),
         active_kl_threshold=ACTIVE_KL_THRESHOLD,
         mean=run.mean.tolist(),
-        projections=run.projections,
-        default_projection=run.default_projection,
+        projections=run.maps.projections,
+        default_projection=run.maps.default_projection,
         in_page_decoder=run.decoder is not None,
         prior=run.prior,
         version=run.version,
@@ -168,7 +168,7 @@ def get_map(
     if lmap.linear:
         linear = s.LinearMap(axes=lmap.axes.tolist(), center=lmap.center.tolist())
     xy = np.round(lmap.coords.astype(np.float64), 5) if points else np.zeros((0, 2))
-    basis = run.orbit()[0].tolist() if lmap.projection == "orbit" else None
+    basis = run.maps.orbit()[0].tolist() if lmap.projection == "orbit" else None
     return s.MapResponse(
         basis=basis,
         projection=lmap.projection,

@@ -137,5 +137,5 @@ def lift_position(
     if lmap.linear:
         z = lift_linear(lmap, np.array([x, y]), run.mean)
     else:
-        z = lift(lmap, np.array([x, y]), run.latents.mu, run.map_tree(lmap))[0]
+        z = lift(lmap, np.array([x, y]), run.latents.mu, run.maps.tree(lmap))[0]
     return s.LiftResponse(z=z.tolist())

@@ -3,8 +3,8 @@
 ``POST /api/runs/{id}/map/job?projection=tsne`` starts the map on a worker thread the first time
 and answers at once with its state (``computing`` with the fraction done and the seconds so far,
 ``ready`` or ``failed`` with the reason); the page asks again every second and loads the map when
-it is ready. The result lands where :meth:`ExplorerRun.get_map` keeps maps (memory, and the run's
-``cache/`` folder), so every later request is immediate.
+it is ready. The result lands where :meth:`~vae_atlas.explorer.map_store.MapStore.get` keeps
+maps (memory, and the run's ``cache/`` folder), so every later request is immediate.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class MapJob:
             self.progress = fraction
 
         try:
-            run.get_map(projection, dims, progress=report)
+            run.maps.get(projection, dims, progress=report)
         except ValueError as exc:
             self.error = str(exc)
         except Exception as exc:  # noqa: BLE001 - any failure is reported to the page, not lost
@@ -79,9 +79,9 @@ def map_job(
     projection: s.ProjectionName,
     dims: DimsQuery = None,
 ) -> s.MapJobStatus:
-    if projection not in run.projections:
+    if projection not in run.maps.projections:
         raise HTTPException(
-            422, f"projection {projection!r} is not available; choose one of {run.projections}"
+            422, f"projection {projection!r} is not available; choose one of {run.maps.projections}"
         )
     pair = parse_dims(dims) if projection == "dims" else None
     if projection not in NONLINEAR:  # linear maps take milliseconds: no job needed

@@ -42,7 +42,7 @@ def orbit_points(run: RunDep) -> Response:
         raise HTTPException(
             422, f"the 3-D view needs latent_dim >= 3; this run's is {run.latent_dim}"
         )
-    return binary(np.ascontiguousarray(run.orbit()[2], dtype="<f4"))
+    return binary(np.ascontiguousarray(run.maps.orbit()[2], dtype="<f4"))
 
 
 @router.get("/runs/{run_id}/labels.bin", response_class=Response, responses=BINARY)

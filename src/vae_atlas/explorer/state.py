@@ -2,16 +2,14 @@
 
 Everything that every page load needs (the latent means of the shown split, KL per dimension,
 active dimensions, the default map, a nearest-neighbour index) is computed once when the app is
-created; the other maps are computed on first request and kept in memory, and t-SNE and UMAP
-also on disk in the run's ``cache/`` folder, in the cache the report shares
-(:mod:`vae_atlas.analysis.projection_cache`): a map either of them computed is reused by the other.
+created; the other maps are computed on first request and kept by the run's
+:class:`~vae_atlas.explorer.map_store.MapStore` (``run.maps``).
 """
 
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +31,8 @@ from vae_atlas.analysis.traversal import dimension_ranking
 from vae_atlas.config import ConfigError
 from vae_atlas.data import ImageSet
 from vae_atlas.explorer.images import LAYOUTS, border_brightness
-from vae_atlas.explorer.maps import NONLINEAR, LatentMap, align_map, compute_map
-from vae_atlas.explorer.orbit import orbit_basis, orbit_map
+from vae_atlas.explorer.map_store import MapKey, MapStore
+from vae_atlas.explorer.maps import LatentMap
 from vae_atlas.explorer.weights import DecoderExport, export_decoder
 from vae_atlas.models import as_latent_model, is_conditional, own_prior
 from vae_atlas.models.conditional import image_conditions
@@ -72,7 +70,7 @@ class ExplorerRun:
         cache_dir: Path | None = None,
         upload_layout: str = "fill",
         attribute_names: Sequence[str] | None = None,
-        aligned_to: dict[tuple[str, tuple[int, int] | None], LatentMap] | None = None,
+        aligned_to: dict[MapKey, LatentMap] | None = None,
     ) -> None:
         if upload_layout not in LAYOUTS:
             raise ValueError(f"upload_layout={upload_layout!r} is not one of {', '.join(LAYOUTS)}")
@@ -83,7 +81,6 @@ class ExplorerRun:
             )
         self.id = run_id
         self.version = 0  # weights swapped in since the app started (explore --follow)
-        self.cache_dir = cache_dir
         self.upload_layout = upload_layout
         self.name = name
         self.model = model.eval()
@@ -111,17 +108,16 @@ class ExplorerRun:
         self.decoder: DecoderExport | None = (
             None if is_conditional(self.model) else export_decoder(self.model)
         )
-        self._maps: dict[tuple[str, tuple[int, int] | None], LatentMap] = {}
-        self._aligned_to = dict(aligned_to or {})
-        self._map_trees: dict[tuple[str, tuple[int, int] | None], object] = {}
-        self._lock = threading.Lock()
-        self._orbit: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._key_locks: dict[tuple[str, tuple[int, int] | None], threading.Lock] = {}
         from sklearn.neighbors import NearestNeighbors
 
         self.neighbours = NearestNeighbors().fit(self.latents.mu)
-        self.default_projection = "latent" if self.latent_dim <= 2 else "pca"
-        self.get_map(self.default_projection)
+        self.maps = MapStore(
+            self.latents.mu,
+            cache_dir=cache_dir,
+            cache_key=lambda: projection_key(self.model, images.images),
+            aligned_to=aligned_to,
+        )
+        self.maps.get(self.maps.default_projection)
 
     @classmethod
     def from_run(
@@ -154,8 +150,6 @@ class ExplorerRun:
     def with_model(self, model: nn.Module) -> ExplorerRun:
         """The same points and settings explored with other weights (a run that trained on), each
         map turned onto this one's so the picture does not spin or flip."""
-        with self._lock:
-            shown = dict(self._maps)
         new = ExplorerRun(
             self.id,
             self.name,
@@ -163,10 +157,10 @@ class ExplorerRun:
             self.images,
             class_names=self.class_names,
             info=self.info,
-            cache_dir=self.cache_dir,
+            cache_dir=self.maps.cache_dir,
             upload_layout=self.upload_layout,
             attribute_names=self.attribute_names,
-            aligned_to=shown,
+            aligned_to=self.maps.shown(),
         )
         new.version = self.version + 1
         return new
@@ -197,27 +191,6 @@ class ExplorerRun:
         )
 
     @property
-    def projections(self) -> list[str]:
-        if self.latent_dim <= 2:
-            return ["latent"]
-        return ["pca", "dims", "umap", "tsne", "orbit"]
-
-    def orbit(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The 3-D view's basis B (3, D), centre c (D,) and the points' B (μ − c) (N, 3)."""
-        with self._lock:
-            if self._orbit is None:
-                basis, center = orbit_basis(self.latents.mu)
-                self._orbit = (basis, center, (self.latents.mu - center) @ basis.T)
-            return self._orbit
-
-    def orbit_view(self, angles: tuple[float, float]) -> LatentMap:
-        """The 3-D view turned by ``angles`` (yaw, pitch), as a linear map."""
-        if self.latent_dim < 3:
-            raise ValueError(f"the 3-D view needs latent_dim >= 3; this run's is {self.latent_dim}")
-        basis, center, coords3 = self.orbit()
-        return orbit_map(coords3, basis, center, angles)
-
-    @property
     def labels(self) -> np.ndarray | None:
         return self.latents.labels
 
@@ -238,53 +211,6 @@ class ExplorerRun:
         if self.stochastic:
             lo, hi = np.minimum(lo, -3.0), np.maximum(hi, 3.0)
         return lo, hi
-
-    def get_map(
-        self,
-        projection: str,
-        dims: tuple[int, int] | None = None,
-        progress: Callable[[float], None] | None = None,
-    ) -> LatentMap:
-        """The map, computed once per (projection, dims) and cached (thread-safe); ``progress``
-        hears how far a t-SNE computed by this call has got."""
-        if projection not in self.projections:
-            raise ValueError(
-                f"projection {projection!r} is not available for this run; "
-                f"choose one of {', '.join(self.projections)}"
-            )
-        key = (projection, dims if projection == "dims" else None)
-        with self._lock:
-            if key in self._maps:
-                return self._maps[key]
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        # one lock per map: a minute of t-SNE never blocks the PCA map of the same run
-        with key_lock:
-            if key not in self._maps:
-                cache_key = None
-                if projection in NONLINEAR and self.cache_dir is not None:
-                    cache_key = projection_key(self.model, self.images.images)
-                lmap = compute_map(
-                    projection,
-                    self.latents.mu,
-                    key[1],
-                    cache_dir=self.cache_dir,
-                    cache_key=cache_key,
-                    progress=progress,
-                )
-                earlier = self._aligned_to.get(key)
-                self._maps[key] = lmap if earlier is None else align_map(lmap, earlier)
-            return self._maps[key]
-
-    def map_tree(self, lmap: LatentMap):
-        """Nearest-neighbour index over a non-linear map's coordinates (for lifting)."""
-        from sklearn.neighbors import NearestNeighbors
-
-        key = (lmap.projection, lmap.dims)
-        assert lmap.projection in NONLINEAR
-        with self._lock:
-            if key not in self._map_trees:
-                self._map_trees[key] = NearestNeighbors().fit(lmap.coords)
-            return self._map_trees[key]
 
     def decode(self, z: np.ndarray, classes: np.ndarray | None = None) -> np.ndarray:
         """Images (B, C, H, W) float32 in [0, 1] for codes z (B, D) (B is capped by the API).

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,19 +24,13 @@ from vae_atlas import train
 from vae_atlas.data import load_digits
 
 from ..explorer.conftest import tiny_config
-from .browser import ARGS, CHROMIUM
+from .browser import chromium, free_port
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 CELLS = [
     "import vae_atlas as va\nwidget = va.explorer(va.load_run('vae2'))\nwidget",
     "widget.selection",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def notebook_folder(root: Path) -> Path:
@@ -100,15 +93,8 @@ def jupyter(module: str, root: Path, token: str = "", extra: tuple[str, ...] = (
 
 @contextmanager
 def chromium_page() -> Iterator:
-    if not CHROMIUM.exists():
-        pytest.skip(f"chromium not found at {CHROMIUM}")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield browser.new_page(viewport={"width": 1400, "height": 1000})
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": 1400, "height": 1000})
 
 
 def run_cell(page, cell) -> None:

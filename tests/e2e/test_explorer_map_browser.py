@@ -25,7 +25,7 @@ from vae_atlas.explorer import ExplorerRun, create_app
 from vae_atlas.viz.style import class_hex_colors
 
 from ..explorer.conftest import conv_explorer_run, tiny_config
-from .browser import ARGS, CHROMIUM, free_port
+from .browser import chromium, free_port
 
 pytestmark = pytest.mark.browser
 BACKGROUND = (15, 19, 28)  # the map's #0f131c
@@ -63,13 +63,8 @@ def server(digits_run) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"chromium not found at {CHROMIUM}")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def open_map(browser, url: str, query: str = ""):

@@ -13,10 +13,11 @@ from vae_atlas.report import ReportOptions, build_comparison, build_report
 from vae_atlas.training import train
 
 from ..tiny_runs import tiny_config
-from .browser import ARGS, CHROMIUM
+from .browser import CHROMIUM, chromium
 
 pytestmark = [
     pytest.mark.browser,
+    # skipped before the reports are trained (chromium() would skip only after)
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium"),
 ]
 
@@ -35,11 +36,8 @@ def reports(tmp_path_factory) -> list[Path]:
 
 
 def _render(index: Path) -> tuple[list[str], list[str], int]:
-    from playwright.sync_api import sync_playwright
-
     errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -56,7 +54,6 @@ def _render(index: Path) -> tuple[list[str], list[str], int]:
         )
         count = page.evaluate("() => document.images.length")
         page.screenshot(path=str(index.parent / "screenshot.png"), full_page=True)
-        browser.close()
     return errors, broken, count
 
 

@@ -18,7 +18,7 @@ from vae_atlas.cli import main
 from vae_atlas.data import load_digits
 
 from ..explorer.conftest import tiny_config
-from .browser import ARGS, CHROMIUM
+from .browser import chromium
 
 pytestmark = pytest.mark.browser
 
@@ -34,11 +34,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module")
 def page(exported):
-    if not CHROMIUM.exists():
-        pytest.skip(f"chromium not found at {CHROMIUM}")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 820})
         errors: list[str] = []
         urls: list[str] = []
@@ -49,7 +45,6 @@ def page(exported):
         page.urls = urls
         yield page
         assert not errors, errors
-        browser.close()
 
 
 def image_pixels(page, selector: str) -> np.ndarray:

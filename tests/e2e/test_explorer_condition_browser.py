@@ -1,14 +1,18 @@
 """The "decode as" control of a cvae run in a real browser (Debian's chromium): picking class 7
-decodes the shown code under class 7, and "own class" brings back the server's default."""
+decodes the shown code and the sample grid already on screen under class 7, and "own class"
+brings back the server's default."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from vae_atlas import load_run
 from vae_atlas.cli import main
@@ -73,3 +77,40 @@ def test_picking_a_class_decodes_under_it_and_own_class_restores_the_default(pag
         json.loads(json.dumps(z.tolist())),
     )
     assert np.abs(pixels - np.asarray(default).reshape(8, 8)).max() <= 1.5 / 255
+
+
+def grid(page, choose: str) -> tuple[np.ndarray, np.ndarray]:
+    """Pick ``choose``, wait for the sample grid to be redrawn, then its codes (36, 2) and its
+    images (36, 8, 8) in [0, 1] as the page shows them."""
+    page.evaluate("window.__before = window.__atlas.state.samples")
+    page.select_option("#condition-class", choose)
+    page.wait_for_function("window.__atlas.state.samples !== window.__before")
+    page.wait_for_timeout(300)  # a later answer may still land
+    z, uris = page.evaluate(
+        """() => [window.__atlas.state.samples.z,
+                  [...document.querySelectorAll('#samples img')].map((img) => img.src)]"""
+    )
+    return np.asarray(z, dtype=np.float32), np.stack([png_pixels(u) for u in uris])
+
+
+def png_pixels(uri: str) -> np.ndarray:
+    png = base64.b64decode(uri.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(png)), dtype=np.float64) / 255.0
+
+
+def test_changing_the_class_redraws_the_sample_grid_on_screen_under_it(page, served):
+    server, run = served
+    page.click("#sample")
+    page.wait_for_function("document.querySelectorAll('#samples img').length === 36")
+    z0, as_zero = grid(page, "0")
+    z7, as_seven = grid(page, "7")
+    assert np.array_equal(z0, z7)  # the same codes, decoded again
+    with torch.no_grad():
+        zero, seven = (
+            run.model.decode(torch.tensor(z7), torch.full((36,), c))[:, 0] for c in (0, 7)
+        )
+    assert np.abs(as_zero - zero.numpy()).max() <= 1.5 / 255
+    assert np.abs(as_seven - seven.numpy()).max() <= 1.5 / 255
+    # the two grids differ by more than rounding: the redraw changed what is on screen
+    assert np.abs(as_seven - as_zero).max() > 6 / 255
+    page.select_option("#condition-class", "")

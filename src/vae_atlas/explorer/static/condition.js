@@ -6,7 +6,7 @@
 
 import { addRequestFilter } from "./api.js";
 import { showAnchor } from "./decoding.js";
-import { interpolate } from "./panels.js";
+import { interpolate, redrawSamples } from "./panels.js";
 import { state, subscribe } from "./store.js";
 
 const $ = (id) => document.getElementById(id);
@@ -28,6 +28,7 @@ function choose(value) {
   chosen = value;
   if (!state.hovering) showAnchor();
   interpolate().catch(() => {});
+  redrawSamples();
 }
 
 function classPicker(condition) {

@@ -149,6 +149,22 @@ async function sample() {
   });
 }
 
+// the grid's codes decoded again after the "decode as" choice changed (condition.js adds the
+// choice to the request): the same codes under the new condition
+let redraws = 0;
+export async function redrawSamples() {
+  const samples = state.samples;
+  if (!samples) return;
+  const token = ++redraws; // a slower answer to an earlier choice must not land last
+  let data;
+  try { data = await postJSON(runPath("/decode"), { z: samples.z }); }
+  catch (err) { return status(err.message, true); }
+  if (token !== redraws || state.samples !== samples) return;
+  const images = $("samples").querySelectorAll("img");
+  data.images.forEach((src, i) => { if (images[i]) images[i].src = src; });
+  update({ samples: { ...samples, images: data.images } });
+}
+
 // ---- after a projection change, everything placed on the map is placed again
 export async function refreshPlacements() {
   const jobs = [];

@@ -2,6 +2,7 @@
 // MLP and conv decoders run in the page; other models decode through the server (see decoding.js).
 
 import { getBuffer, getJSON, postJSON, request } from "./api.js";
+import { restoreCondition } from "./condition.js";
 import { buildControls, initControls } from "./controls.js";
 import { loadDecoder } from "./decoder.js";
 import { project, showAnchor } from "./decoding.js";
@@ -170,6 +171,7 @@ async function loadRun(runId, restore = {}) {
   const decoderPromise = run.in_page_decoder ? loadDecoder(run.id).catch(() => null) : Promise.resolve(null);
   buildControls();
   buildSliders();
+  restoreCondition(restore.condition);
   if (restore.mapMode) setMode(restore.mapMode);
   const colourBy = restore.colourBy || state.colourBy;
   if (colourBy === "anomaly") await setColourBy("anomaly");
@@ -231,7 +233,7 @@ async function main() {
   initLasso();
   initPad();
   subscribe((changed) => {
-    if (["run", "projection", "dims", "sel", "interp", "view", "compare", "colourBy", "mapMode", "orbit"].some((k) => changed.has(k))) saveUrlSoon();
+    if (["run", "projection", "dims", "sel", "interp", "view", "compare", "colourBy", "mapMode", "orbit", "condition"].some((k) => changed.has(k))) saveUrlSoon();
   });
   const wanted = state.runs.find((r) => r.id === params.get("run")) || state.runs[0];
   try {

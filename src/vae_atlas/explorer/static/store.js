@@ -10,6 +10,7 @@ export const state = {
   colourBy: "class", anomaly: null, mapMode: "points",
   found: null, // { indices, runId }: the points a file-name search found
   orbit: null, // the 3-D view's orientation { yaw, pitch } in radians (orbit.js)
+  condition: null, // a cvae's "decode as" choice: null (each code's own), { y } or { attrs } (condition.js)
 };
 // the 3-D view's first orientation, turned so that all three axes show
 export const DEFAULT_ORBIT = Object.freeze({ yaw: 0.6, pitch: 0.35 });

@@ -1,6 +1,7 @@
 // The URL keeps the view so it can be shared and reopened: run, projection, chosen dimensions,
 // selections A and B (data points by index, locations by code), interpolation settings, view,
-// the run shown beside it, the colouring, points or density, and the 3-D view's orientation.
+// the run shown beside it, the colouring, points or density, the 3-D view's orientation, and a
+// cvae's "decode as" choice (`y=7`, or `attrs=Smiling:1,Male:0` by name; condition.js checks it).
 
 import { state } from "./store.js";
 
@@ -35,6 +36,7 @@ export function parseUrl(params) {
   if (params.get("show") === "density") out.mapMode = "density";
   const orb = (params.get("orb") || "").split(",").map(Number);
   if (orb.length === 2 && orb.every(Number.isFinite) && Math.abs(orb[1]) <= Math.PI / 2) out.orbit = { yaw: orb[0], pitch: orb[1] };
+  out.condition = { y: params.get("y"), attrs: params.get("attrs") };
   return out;
 }
 
@@ -44,7 +46,7 @@ export function saveUrlSoon() { clearTimeout(urlTimer); urlTimer = setTimeout(sa
 export function saveUrl() {
   if (!state.run) return;
   const q = new URLSearchParams(location.search);
-  for (const key of ["run", "proj", "dims", "a", "b", "m", "s", "v", "cmp", "col", "show", "orb"]) q.delete(key);
+  for (const key of ["run", "proj", "dims", "a", "b", "m", "s", "v", "cmp", "col", "show", "orb", "y", "attrs"]) q.delete(key);
   q.set("run", state.run.id);
   q.set("proj", state.projection);
   if (state.projection === "dims") q.set("dims", state.dims.join(","));
@@ -59,6 +61,9 @@ export function saveUrl() {
   if (state.compare) q.set("cmp", state.compare.run.id);
   if (state.colourBy === "anomaly") q.set("col", "anomaly");
   if (state.mapMode === "density") q.set("show", "density");
+  const c = state.condition;
+  if (c && "y" in c) q.set("y", c.y);
+  if (c && "attrs" in c) q.set("attrs", state.run.condition.names.map((name, i) => `${name}:${c.attrs[i]}`).join(","));
   // a page without an address of its own (the notebook widget's frame) keeps the view in memory
   try { history.replaceState(null, "", `?${q}`); } catch (_) { /* about:srcdoc */ }
 }

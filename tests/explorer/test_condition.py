@@ -159,3 +159,65 @@ def test_a_condition_for_a_plain_vae_or_a_bad_query_is_a_422(client, vae2) -> No
         run_id = "cls" if "y" in params else "att"
         got = c.get(f"/api/runs/{run_id}/decode.png", params=params)
         assert got.status_code == 422 and named in got.text, got.text
+
+
+def _upload(c, run_id: str, **params):
+    drawing = np.zeros((8, 8), dtype=np.uint8)
+    drawing[1:7, 3:5] = 255  # a "1"
+    buf = io.BytesIO()
+    Image.fromarray(drawing).save(buf, format="PNG")
+    return c.post(f"/api/runs/{run_id}/encode", params=params, content=buf.getvalue())
+
+
+def _seen(answer: dict) -> torch.Tensor:
+    """The image the encoder was given, as the answer shows it (1, 1, 8, 8)."""
+    png = Image.open(io.BytesIO(_png_bytes(answer["input"])))
+    return torch.tensor(np.asarray(png, dtype=np.float32) / 255.0)[None, None]
+
+
+@pytest.mark.parametrize(
+    ("run_id", "params", "condition"),
+    [
+        ("cls", {"y": 3}, torch.tensor([3])),
+        ("att", {"attrs": "1,0,52.5"}, torch.tensor([[1.0, 0.0, 52.5]])),
+    ],
+)
+def test_an_upload_to_a_cvae_is_encoded_and_reconstructed_under_the_chosen_condition(
+    client, run_id, params, condition
+) -> None:
+    c, runs = client
+    model = runs[run_id].model
+    answer = _upload(c, run_id, **params)
+    assert answer.status_code == 200, answer.text
+    d = answer.json()
+    x = _seen(d)
+    with torch.no_grad():
+        mu = model.encode(x, condition)[0]
+        other = model.encode(x, torch.tensor([5]) if run_id == "cls" else 1 - condition)[0]
+        recon = model.decode(torch.tensor([d["mu"]], dtype=torch.float32), condition)[0, 0]
+    assert np.abs(np.asarray(d["mu"]) - mu[0].numpy()).max() < 1e-3  # (the PNG rounds x)
+    assert np.abs(other - mu).max() > 0.02  # so the condition used is the one chosen
+    shown = np.asarray(Image.open(io.BytesIO(_png_bytes(d["reconstruction"]))), dtype=np.float64)
+    assert np.abs(shown / 255.0 - recon.numpy()).max() <= 1 / 255
+
+
+@pytest.mark.parametrize(
+    ("run_id", "named"),
+    [
+        (
+            "cls",
+            'this run is a cvae: encoding an image needs its class; choose them in "decode as"',
+        ),
+        ("att", "needs its attributes (Smiling, Male, Age)"),
+    ],
+)
+def test_an_upload_to_a_cvae_without_a_condition_is_refused_in_one_line(
+    client, run_id, named
+) -> None:
+    c, _ = client
+    answer = _upload(c, run_id)
+    assert answer.status_code == 422
+    message = answer.json()["detail"]
+    assert named in message and "\n" not in message
+    bad = _upload(c, run_id, y=12) if run_id == "cls" else _upload(c, run_id, attrs="1,0")
+    assert bad.status_code == 422  # a value the run cannot take: the decoding endpoints' checks

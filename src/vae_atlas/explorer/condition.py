@@ -80,6 +80,28 @@ def chosen_condition(
     return np.tile(np.asarray(attrs, dtype=np.float32), (n, 1))  # (n, A)
 
 
+def upload_condition(
+    run: ExplorerRun, y: int | None, attrs: Sequence[float] | None
+) -> np.ndarray | None:
+    """The condition an uploaded image is encoded under: a cvae's encoder q(z | x, y) needs
+    one, and an upload has no label of its own, so the page sends its "decode as" choice;
+    without one a cvae refuses (422). None for any other model."""
+    condition = chosen_condition(run, y, attrs, 1)
+    if condition is None and is_conditional(run.model):
+        names = attribute_names_of(run.model)
+        what, how = (
+            (f"attributes ({', '.join(names)})", "attrs=1,0,...")
+            if names
+            else ("class", f"y=0..{int(run.model.n_classes) - 1}")
+        )
+        raise HTTPException(
+            422,
+            f"this run is a cvae: encoding an image needs its {what}; choose them in "
+            f'"decode as" ({how} in the API)',
+        )
+    return condition
+
+
 def _class(run: ExplorerRun, y: int, names: tuple[str, ...]) -> int:
     if not is_conditional(run.model) or names:
         raise HTTPException(

@@ -25,8 +25,10 @@ def describe(
     *,
     k: int = 8,
     exclude: int | None = None,
+    condition: np.ndarray | None = None,
 ) -> dict:
-    """Fields of :class:`~vae_atlas.explorer.schemas.Posterior` for latent mean ``mu`` (D,)."""
+    """Fields of :class:`~vae_atlas.explorer.schemas.Posterior` for latent mean ``mu`` (D,); a
+    cvae's reconstruction decodes under ``condition`` (1,) or (1, A), by default the code's own."""
     mu = np.asarray(mu, dtype=np.float64)
     position = place(lmap, mu[None], run.neighbours)[0]
     ellipse = None
@@ -37,7 +39,7 @@ def describe(
     if sigma is not None:
         samples = posterior_samples(mu, sigma, N_CLOUD)
         cloud = [(float(x), float(y)) for x, y in place(lmap, samples, run.neighbours)]
-    recon = run.decode(mu[None])[0]
+    recon = run.decode(mu[None], condition)[0]
     return {
         "mu": mu.tolist(),
         "sigma": None if sigma is None else np.asarray(sigma, dtype=np.float64).tolist(),

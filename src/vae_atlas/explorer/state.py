@@ -231,7 +231,11 @@ class ExplorerRun:
             )
         return x.float().cpu().numpy()
 
-    def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Posterior mean (B, D) and σ (B, D) or None of images x (B, C, H, W) in [0, 1]."""
-        out = encode_images(self.model, torch.as_tensor(x, dtype=torch.float32))
+    def encode(
+        self, x: np.ndarray, classes: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Posterior mean (B, D) and σ (B, D) or None of images x (B, C, H, W) in [0, 1]; a
+        conditional model encodes given ``classes`` (B,) or attribute rows (B, A)."""
+        x = torch.as_tensor(x, dtype=torch.float32)
+        out = encode_images(self.model, x, conditions=classes)
         return out.mu, out.sigma

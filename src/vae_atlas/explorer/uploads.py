@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, TypeVar
 
+import numpy as np
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from vae_atlas.explorer import schemas as s
@@ -25,6 +26,7 @@ from vae_atlas.explorer.api import (
     parse_dims,
     parse_orbit,
 )
+from vae_atlas.explorer.condition import parse_attrs, upload_condition
 from vae_atlas.explorer.images import (
     MAX_UPLOAD_BYTES,
     UploadError,
@@ -77,12 +79,20 @@ async def encode_upload(
     dims: DimsQuery = None,
     invert: Annotated[str, Query(pattern="^(auto|yes|no)$")] = "auto",
     orbit: OrbitQuery = None,
+    y: Annotated[int | None, Query(ge=0, le=2**31 - 1, description="cvae: its class")] = None,
+    attrs: Annotated[
+        str | None, Query(max_length=s.MAX_DIM * 24, description="cvae: its attribute values")
+    ] = None,
 ) -> s.UploadResult:
-    """Encode an uploaded PNG/JPEG (the raw file as the request body, at most 5 MB)."""
+    """Encode an uploaded PNG/JPEG (the raw file as the request body, at most 5 MB); a cvae's
+    under the class ``y`` or attribute values ``attrs`` it needs."""
+    condition = upload_condition(run, y, parse_attrs(attrs))
     data = await read_capped(request, MAX_UPLOAD_BYTES)
     pool: UploadPool = request.app.state.upload_pool
     view = (projection, parse_dims(dims), parse_orbit(orbit))
-    return await pool.run(lambda: encode_bytes(run, data, view[0], view[1], invert, view[2]))
+    return await pool.run(
+        lambda: encode_bytes(run, data, view[0], view[1], invert, view[2], condition)
+    )
 
 
 def encode_bytes(
@@ -92,8 +102,10 @@ def encode_bytes(
     dims: tuple[int, int] | None,
     invert: str,
     orbit: tuple[float, float] | None = None,
+    condition: np.ndarray | None = None,
 ) -> s.UploadResult:
-    """Decode, lay out and encode one upload (on a worker thread: it may take a while)."""
+    """Decode, lay out and encode one upload (on a worker thread: it may take a while); a cvae's
+    under ``condition`` (1,) or (1, A), see :func:`.condition.upload_condition`."""
     try:
         img = open_upload(data)
         x, inverted = prepare_upload(
@@ -106,8 +118,9 @@ def encode_bytes(
     except UploadError as exc:
         raise HTTPException(exc.status, str(exc)) from None
     lmap = get_view(run, projection, dims, orbit)
-    mu, sigma = run.encode(x[None])
-    post = describe(run, lmap, mu[0], None if sigma is None else sigma[0], k=8)
+    mu, sigma = run.encode(x[None], condition)
+    sigma = None if sigma is None else sigma[0]
+    post = describe(run, lmap, mu[0], sigma, k=8, condition=condition)
     return s.UploadResult(
         **post,
         input=data_uri(to_png(x)),

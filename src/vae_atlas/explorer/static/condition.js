@@ -13,12 +13,15 @@ import { state, subscribe, update } from "./store.js";
 
 const $ = (id) => document.getElementById(id);
 
-const DECODING = /\/runs\/[^/?]+\/(decode\.png|decode|interpolate|samples)(\?|$)/;
+// an upload is encoded under the choice too (a cvae's encoder needs a condition, and a user's
+// image has none of its own): without one the server refuses it and says so
+const DECODING = /\/runs\/[^/?]+\/(decode\.png|decode|interpolate|samples|encode)(\?|$)/;
+const IN_QUERY = /\/(decode\.png|encode)\?/;
 
 addRequestFilter((url, init) => {
   const chosen = state.condition;
   if (!chosen || !DECODING.test(url)) return [url, init];
-  if (url.includes("/decode.png?")) {
+  if (IN_QUERY.test(url)) {
     const q = "y" in chosen ? `y=${chosen.y}` : `attrs=${chosen.attrs.join(",")}`;
     return [`${url}&${q}`, init];
   }

@@ -82,7 +82,7 @@ def test_a_decoder_the_page_cannot_run_is_named_and_its_reconstructions_travel(
     done = export_static([run], tmp_path / "site")
     assert done.not_decoded == ("conv3",)
     page = (tmp_path / "site" / "index.html").read_text()
-    assert 'id="host-note"' in page and "not decoded in this page: conv3" in page
+    assert 'id="host-note"' in page and "not decoded in the page: conv3" in page
     data = read_data(tmp_path / "site")["runs"]["conv3"]
     assert data["decoder"] is None
     index = 5  # its reconstruction travels as a picture instead
@@ -121,3 +121,19 @@ def test_bad_flags_are_one_line(vae2, tmp_path: Path, capsys, flag: str) -> None
     assert main(["explore", str(vae2.path), "--export", str(tmp_path / "s"), flag]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: --max-points=0 must be >= 1"]
+
+
+def test_the_command_says_why_a_cvae_is_not_decoded_in_the_page(tmp_path: Path, capsys) -> None:
+    torch.set_num_threads(1)
+    train_quietly(tiny_config("cvae", 2, epochs=1), tmp_path / "c", load_digits())
+    assert main(["explore", str(tmp_path / "c"), "--export", str(tmp_path / "site")]) == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1
+    assert "not decoded in the page: c (a conditional VAE: its decoder reads a class" in notes[0]
+    page = (tmp_path / "site" / "index.html").read_text()
+    assert "c (a conditional VAE: its decoder reads a class" in page
+    data = read_data(tmp_path / "site")["runs"]["c"]
+    # the map and the selections' pictures travel; the "decode as" control, which only decodes,
+    # does not
+    assert data["detail"]["condition"] is None and data["recon_sprite"] is not None
+    assert len(base64.b64decode(data["maps"]["latent"]["xy"])) == 8 * data["n_points"]

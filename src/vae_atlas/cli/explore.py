@@ -127,12 +127,7 @@ def run_export(args: argparse.Namespace) -> int:
     from vae_atlas.config import ConfigError
     from vae_atlas.explorer.app import unique_id
     from vae_atlas.explorer.state import ExplorerRun
-    from vae_atlas.explorer.static_export import (
-        NOT_DECODED_NOTE,
-        ExportError,
-        check_folder,
-        export_static,
-    )
+    from vae_atlas.explorer.static_export import ExportError, check_folder, export_static
     from vae_atlas.run import load_run
 
     check_max_points(args)
@@ -156,10 +151,6 @@ def run_export(args: argparse.Namespace) -> int:
     print(
         f"static explorer: {done.folder / 'index.html'}  ({sizes}; {done.total_bytes / 1e6:.2f} MB)"
     )
-    if done.not_decoded:
-        print(
-            f"note: not decoded in the page: {', '.join(done.not_decoded)} ({NOT_DECODED_NOTE}); "
-            "the page shows the map, "
-            "selections and originals; hover, interpolation and samples need `vae-atlas explore`"
-        )
+    if done.note:
+        print(f"note: {done.note}")
     return 0

@@ -10,8 +10,9 @@ of a selection), and a few batches of the server's samples. Hover decoding, slid
 interpolation and samples run the decoder in the page (``static/host-static.js``) for MLP and
 conv decoders (see :mod:`~vae_atlas.explorer.weights`). Other decoders (the hierarchical VAE's,
 a class-conditional one, a user's own model) are not run there, and the page and the command
-say so; their test points' reconstructions are embedded as a second sprite, so selections
-still show them.
+say so and why (:func:`not_decoded_note`); their test points' reconstructions are embedded as a
+second sprite, so selections still show them, and a cvae's "decode as" control, which only
+decodes, is left out of the page.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from vae_atlas.explorer.bundle import bundle_script, page_entries, page_html
 from vae_atlas.explorer.inprocess import InProcessClient
 from vae_atlas.explorer.maps import LINEAR
 from vae_atlas.explorer.state import ExplorerRun
+from vae_atlas.models.conditional import is_conditional
 
 FILES = ("index.html", "explorer.js", "data.js")
 SAMPLE_BATCHES = 8  # "New samples" cycles through this many batches of the server's samples
@@ -39,6 +41,10 @@ SAMPLE_BATCH = 36  # the page asks for 36 at a time
 NOT_DECODED_NOTE = (
     "the page runs MLP and conv decoders; hierarchical, class-conditional and custom ones "
     "decode on the server only"
+)
+CONDITIONAL_NOTE = (
+    "a conditional VAE: its decoder reads a class or attributes beside the code, and the "
+    "page's decoders read only the code"
 )
 
 
@@ -48,12 +54,13 @@ class ExportError(ValueError):
 
 @dataclass(frozen=True)
 class StaticExport:
-    """What was written: the folder, each file's size in bytes, and the runs whose decoder
-    does not run in the page."""
+    """What was written: the folder, each file's size in bytes, the runs whose decoder does
+    not run in the page and the note (shown on the page) that says why, None when all do."""
 
     folder: Path
     sizes: dict[str, int]
     not_decoded: tuple[str, ...]
+    note: str | None = None
 
     @property
     def total_bytes(self) -> int:
@@ -85,6 +92,8 @@ def run_data(client: InProcessClient, run: ExplorerRun) -> dict:
     """One run's part of ``data.js`` (see the module docstring)."""
     base = f"/api/runs/{run.id}"
     detail = json.loads(client.get(f"{base}?labels=false").body)
+    if run.decoder is None:
+        detail["condition"] = None  # "decode as" only decodes, which this page cannot
     detail["projections"] = [p for p in detail["projections"] if p in LINEAR]
     maps = {}
     for p in detail["projections"]:
@@ -123,6 +132,22 @@ def run_data(client: InProcessClient, run: ExplorerRun) -> dict:
     }
 
 
+def not_decoded_note(runs: Sequence[ExplorerRun]) -> str | None:
+    """One line naming each run whose decoder the page cannot run, and why; None if none."""
+    named = [
+        f"{r.name} ({CONDITIONAL_NOTE if is_conditional(r.model) else NOT_DECODED_NOTE})"
+        for r in runs
+        if r.decoder is None
+    ]
+    if not named:
+        return None
+    return (
+        f"not decoded in the page: {', '.join(named)}; the page shows the map, selections, "
+        "their originals and reconstructions; hover, interpolation and samples need the "
+        "server (vae-atlas explore)"
+    )
+
+
 def check_folder(folder: Path) -> None:
     """Write only into a new or empty folder, or over an earlier export (nothing else is lost)."""
     if folder.exists() and not folder.is_dir():
@@ -149,12 +174,7 @@ def export_static(
     finally:
         client.close()
     not_decoded = tuple(r.name for r in runs if r.decoder is None)
-    banner = note
-    if not_decoded:
-        banner = (
-            f"not decoded in this page: {', '.join(not_decoded)} ({NOT_DECODED_NOTE}); hover, "
-            "interpolation and samples need the server (vae-atlas explore)"
-        )
+    banner = not_decoded_note(runs) or note
     texts = {
         "index.html": page_html(["data.js", "explorer.js"], banner=banner),
         "explorer.js": bundle_script(["host-static.js", *page_entries()]),
@@ -165,4 +185,4 @@ def export_static(
     for name, text in texts.items():
         (folder / name).write_text(text, encoding="utf-8")
         sizes[name] = (folder / name).stat().st_size
-    return StaticExport(folder, sizes, not_decoded)
+    return StaticExport(folder, sizes, not_decoded, not_decoded_note(runs))

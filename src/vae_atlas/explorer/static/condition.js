@@ -100,7 +100,7 @@ function note(text) {
 
 // the URL's `y` / `attrs` (raw text, see urlstate.js) as a choice for this run, or why not
 function fromUrl(wanted, condition) {
-  if (!condition) return { why: "this run is not a cvae: it has no class or attributes to decode under" };
+  if (!condition) return { why: "this run has no \"decode as\" control here (not a cvae, or not decoded in this page)" };
   if (wanted.y != null) {
     const y = Number(wanted.y), n = condition.names.length;
     if (condition.kind !== "labels") return { why: `this cvae takes attributes (${condition.names.join(", ")}), not a class` };

@@ -4,12 +4,15 @@ decodes under the choice, and a value the run cannot take is ignored with a one-
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from vae_atlas.config import ModelConfig
 from vae_atlas.data import ImageSet, load_digits
@@ -81,6 +84,11 @@ def decoded(page) -> tuple[torch.Tensor, np.ndarray]:
     return torch.tensor([z], dtype=torch.float32), grey
 
 
+def png_pixels(uri: str) -> np.ndarray:
+    png = base64.b64decode(uri.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(png)), dtype=np.float64) / 255.0
+
+
 def query(page) -> dict[str, list[str]]:
     return parse_qs(urlsplit(page.url).query)
 
@@ -137,3 +145,28 @@ def test_a_bad_condition_in_the_url_is_ignored_with_a_one_line_note(open_page, r
     z, pixels = decoded(page)
     own = run.decode(z.numpy().astype(np.float64))[0, 0]
     assert np.abs(pixels - own).max() <= 1.5 / 255
+
+
+def test_an_upload_is_encoded_under_the_chosen_class_and_refused_without_one(
+    open_page, runs, tmp_path
+):
+    drawing = np.zeros((8, 8), dtype=np.uint8)
+    drawing[1:7, 3:5] = 255
+    path = tmp_path / "one.png"
+    Image.fromarray(drawing).save(path)
+    page = open_page("run=cls")
+    page.set_input_files("#file", str(path))  # "own class": a cvae cannot encode it
+    page.wait_for_function("document.getElementById('status').textContent.includes('cvae')")
+    assert "choose one in" in page.inner_text("#status")
+    assert page.evaluate("window.__atlas.state.upload") is None
+    page.select_option("#condition-class", "7")
+    page.set_input_files("#file", str(path))
+    page.wait_for_function("window.__atlas.state.upload && window.__atlas.state.upload.detail")
+    mu, shown = page.evaluate(
+        """() => [Array.from(window.__atlas.state.upload.z),
+                  window.__atlas.state.upload.detail.input]"""
+    )
+    x = torch.tensor(png_pixels(shown), dtype=torch.float32)[None, None]
+    with torch.no_grad():
+        wanted = runs["cls"].model.encode(x, torch.tensor([7]))[0][0].numpy()
+    assert np.abs(np.asarray(mu) - wanted).max() < 1e-3  # (the shown input is a rounded PNG)

@@ -206,9 +206,9 @@ def test_an_upload_to_a_cvae_is_encoded_and_reconstructed_under_the_chosen_condi
     [
         (
             "cls",
-            'this run is a cvae: encoding an image needs its class; choose them in "decode as"',
+            'this run is a cvae: encoding an image needs its class; choose one in "decode as"',
         ),
-        ("att", "needs its attributes (Smiling, Male, Age)"),
+        ("att", "needs its attributes (Smiling, Male, Age); choose them in"),
     ],
 )
 def test_an_upload_to_a_cvae_without_a_condition_is_refused_in_one_line(

@@ -125,7 +125,9 @@ def test_bad_flags_are_one_line(vae2, tmp_path: Path, capsys, flag: str) -> None
 
 def test_the_command_says_why_a_cvae_is_not_decoded_in_the_page(tmp_path: Path, capsys) -> None:
     torch.set_num_threads(1)
-    train_quietly(tiny_config("cvae", 2, epochs=1), tmp_path / "c", load_digits())
+    train = ["train", "--dataset", "digits", "--objective", "cvae", "--latent-dim", "2"]
+    tiny = ["--hidden", "16", "--epochs", "1", "--quiet", "--threads", "1"]
+    assert main([*train, *tiny, "--out", str(tmp_path / "c")]) == 0
     assert main(["explore", str(tmp_path / "c"), "--export", str(tmp_path / "site")]) == 0
     notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
     assert len(notes) == 1

@@ -133,3 +133,31 @@ def test_a_model_that_cannot_be_exported_leaves_the_old_export(tmp_path):
         export_onnx(Untraceable(), out, torch.rand(4, 1, 4, 4))
     assert sorted(p.name for p in out.iterdir()) == ["encoder.onnx"]
     assert (out / "encoder.onnx").read_bytes() == b"earlier export"
+
+
+def test_a_cvae_exports_graphs_that_take_the_class_as_a_second_input(tmp_path, capsys):
+    run_dir = mlp_run(tmp_path / "run", "cvae")
+    capsys.readouterr()
+    out = tmp_path / "onnx"
+    assert main(["export", "onnx", str(run_dir), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "on 64 test images" in printed and max(printed_max_diffs(printed)) < 1e-4
+    model = va.load_run(run_dir).model
+    encoder = ort.InferenceSession(str(out / "encoder.onnx"))
+    decoder = ort.InferenceSession(str(out / "decoder.onnx"))
+    assert [i.name for i in encoder.get_inputs()] == ["image", "y"]
+    assert [i.name for i in decoder.get_inputs()] == ["z", "y"]
+    for batch in (1, 5):
+        g = torch.Generator().manual_seed(batch)
+        x = torch.rand(batch, 1, 8, 8, generator=g)
+        y = torch.randint(0, 10, (batch,), generator=g)
+        with torch.no_grad():
+            mu, logvar = model.encode(x, y)
+            image = model.decode(mu, y)
+            other = model.decode(mu, (y + 1) % 10)
+        got_mu, got_logvar = encoder.run(None, {"image": x.numpy(), "y": y.numpy()})
+        assert np.abs(got_mu - mu.numpy()).max() < 1e-4
+        assert np.abs(got_logvar - logvar.numpy()).max() < 1e-4
+        [decoded] = decoder.run(None, {"z": mu.numpy(), "y": y.numpy()})
+        assert np.abs(decoded - image.numpy()).max() < 1e-4
+        assert np.abs(decoded - other.numpy()).max() > 1e-3  # the class is read, not ignored

@@ -14,6 +14,7 @@ from vae_atlas.cli.trackers import mlflow_errors, mlflow_uri
 from vae_atlas.config import ConfigError
 from vae_atlas.data import DataError
 from vae_atlas.integrations import require
+from vae_atlas.models.conditional import image_conditions, is_conditional
 from vae_atlas.run import Run, load_run
 
 ONNX_CHECK_IMAGES = 64
@@ -60,24 +61,32 @@ def run_export_onnx(args: argparse.Namespace) -> int:
     out = args.out or args.run / "onnx"
     check_out_dir(out)
     run = load_run(args.run, data=data_access_from_args(args))
-    images, source = onnx_check_images(run)
-    result = export_onnx(run.model, out, images, opset=args.opset)
+    images, conditions, source = onnx_check_inputs(run)
+    result = export_onnx(run.model, out, images, check_conditions=conditions, opset=args.opset)
     print(f"wrote {result.encoder} and {result.decoder}")
     diffs = ", ".join(f"{name} {value:.2e}" for name, value in result.max_abs_diff.items())
     print(f"max |onnxruntime - torch| on {result.n_checked} {source}: {diffs}")
     return 0
 
 
-def onnx_check_images(run: Run) -> tuple[torch.Tensor, str]:
-    """The first test images of the run's dataset (float, [0, 1]), or seeded uniform noise of
-    the model's image shape when the dataset cannot be read here."""
+def onnx_check_inputs(run: Run) -> tuple[torch.Tensor, torch.Tensor | None, str]:
+    """The first test images of the run's dataset (float, [0, 1]) and, for a cvae, their
+    classes or attributes; or seeded uniform noise of the model's image shape (and seeded
+    conditions) when the dataset cannot be read here."""
+    from vae_atlas.integrations.onnx import random_conditions
+
     try:
-        test = run.dataset.test.images[:ONNX_CHECK_IMAGES]
-        return test.float() / 255.0, "test images"
+        test = run.dataset.test.subset(slice(0, ONNX_CHECK_IMAGES))
+        conditions = image_conditions(run.model, test)
+        return test.images.float() / 255.0, conditions, "test images"
     except DataError:
         generator = torch.Generator().manual_seed(0)
         shape = (ONNX_CHECK_IMAGES, *run.config.model.image_shape)
-        return torch.rand(shape, generator=generator), "random images (dataset not found)"
+        images = torch.rand(shape, generator=generator)
+        conditions = None
+        if is_conditional(run.model):
+            conditions = random_conditions(run.model, ONNX_CHECK_IMAGES, generator)
+        return images, conditions, "random images (dataset not found)"
 
 
 def run_export_tensorboard(args: argparse.Namespace) -> int:

@@ -90,14 +90,14 @@ def upload_condition(
     if condition is None and is_conditional(run.model):
         names = attribute_names_of(run.model)
         what, how = (
-            (f"attributes ({', '.join(names)})", "attrs=1,0,...")
+            (f"attributes ({', '.join(names)}); choose them", "attrs=1,0,...")
             if names
-            else ("class", f"y=0..{int(run.model.n_classes) - 1}")
+            else ("class; choose one", f"y=0..{int(run.model.n_classes) - 1}")
         )
         raise HTTPException(
             422,
-            f"this run is a cvae: encoding an image needs its {what}; choose them in "
-            f'"decode as" ({how} in the API)',
+            f'this run is a cvae: encoding an image needs its {what} in "decode as" '
+            f"({how} in the API)",
         )
     return condition
 

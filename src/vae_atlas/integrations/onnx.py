@@ -4,7 +4,10 @@ against the PyTorch model with onnxruntime.
 ``encoder.onnx`` takes ``image`` (B, C, H, W) float32 in [0, 1] and returns ``mu`` (B, D) and,
 for a VAE, ``logvar`` (B, D); ``decoder.onnx`` takes ``z`` (B, D) and returns ``image``, the
 decoder's mean image (B, C, H, W) in [0, 1] — the same functions as ``model.encode`` /
-``model.decode``.
+``model.decode``. A conditional VAE's encoder and decoder both read the condition, so both
+graphs take it as a second input ``y``: the class (B,) int64 of a cvae conditioned on labels,
+or the attribute values (B, A) float32, as in the dataset, of one conditioned on attributes.
+Unlike the PyTorch model, the graphs do not check that a class is in 0..K-1.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from torch import nn
 
 from vae_atlas.config import ConfigError
 from vae_atlas.integrations.extras import require
+from vae_atlas.models.conditional import attribute_names_of, is_conditional
 
 OPSET = 18
 ENCODER_FILE = "encoder.onnx"
@@ -58,8 +62,11 @@ class _EncoderGraph(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        mu, logvar = self.model.encode(image)
+    def forward(
+        self, image: torch.Tensor, y: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, ...]:
+        # a cvae's second input; torch.export takes no *args, so None stands for "none"
+        mu, logvar = self.model.encode(image) if y is None else self.model.encode(image, y)
         return (mu,) if logvar is None else (mu, logvar)
 
 
@@ -68,8 +75,8 @@ class _DecoderGraph(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.model.decode(z)
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.model.decode(z) if y is None else self.model.decode(z, y)
 
 
 def encoder_outputs(model: nn.Module) -> tuple[str, ...]:
@@ -77,19 +84,35 @@ def encoder_outputs(model: nn.Module) -> tuple[str, ...]:
     return ("mu", "logvar") if getattr(model, "stochastic", True) else ("mu",)
 
 
+def random_conditions(model: nn.Module, n: int, generator: torch.Generator) -> torch.Tensor:
+    """``n`` seeded conditions a cvae takes: classes (n,), or attribute rows (n, A) with 0/1 for
+    a binary attribute and the training set's mean ± its standard deviation otherwise."""
+    names = attribute_names_of(model)
+    if not names:
+        return torch.randint(0, int(model.n_classes), (n,), generator=generator)
+    binary = model.condition_binary.cpu()
+    coins = torch.randint(0, 2, (n, len(names)), generator=generator).float()
+    spread = model.condition_shift.cpu() + model.condition_scale.cpu() * torch.randn(
+        n, len(names), generator=generator
+    )
+    return torch.where(binary, coins, spread)  # (n, A)
+
+
 def export_onnx(
     model: nn.Module,
     out_dir: str | Path,
     check_images: torch.Tensor,
     *,
+    check_conditions: torch.Tensor | None = None,
     opset: int = OPSET,
 ) -> OnnxExport:
     """Write ``encoder.onnx`` and ``decoder.onnx`` of ``model`` into ``out_dir`` and check them.
 
     ``check_images`` (N, C, H, W) float in [0, 1] are encoded by both runtimes; the decoder is
-    checked on the PyTorch codes of those images. Both files are written under temporary names
-    and renamed into place only once onnxruntime has run them, so an existing export is
-    replaced only by a complete one.
+    checked on the PyTorch codes of those images. A conditional model's graphs also take ``y``
+    and are checked with ``check_conditions``, the images' classes (N,) or attribute rows
+    (N, A). Both files are written under temporary names and renamed into place only once
+    onnxruntime has run them, so an existing export is replaced only by a complete one.
     """
     onnx = require("onnx", "export onnx")
     require("onnxscript", "export onnx")
@@ -101,19 +124,32 @@ def export_onnx(
     out.mkdir(parents=True, exist_ok=True)
     model = model.cpu().eval()
     outputs = encoder_outputs(model)
+    x = check_images.detach().float().cpu()  # (N, C, H, W)
+    y = _check_conditions(model, check_conditions, len(x))  # () or ((N,) | (N, A),)
+    trace_y = () if not y else (random_conditions(model, _TRACE_BATCH, torch.Generator()),)
     temps = {name: out / f".{name}.tmp" for name in (ENCODER_FILE, DECODER_FILE)}
     try:
         trace_x = torch.rand(_TRACE_BATCH, *check_images.shape[1:])
-        _export(_EncoderGraph(model), trace_x, temps[ENCODER_FILE], ("image", outputs), opset)
+        names = ("image", *("y" for _ in y))
+        _export(
+            _EncoderGraph(model), (trace_x, *trace_y), temps[ENCODER_FILE], (names, outputs), opset
+        )
         trace_z = torch.randn(_TRACE_BATCH, int(model.latent_dim))
-        _export(_DecoderGraph(model), trace_z, temps[DECODER_FILE], ("z", ("image",)), opset)
-        x = check_images.detach().float().cpu()  # (N, C, H, W)
+        names = ("z", *("y" for _ in y))
+        _export(
+            _DecoderGraph(model),
+            (trace_z, *trace_y),
+            temps[DECODER_FILE],
+            (names, ("image",)),
+            opset,
+        )
         with torch.no_grad():
-            torch_codes = _EncoderGraph(model).eval()(x)
-            torch_images = model.decode(torch_codes[0])
-        onnx_codes = _session(ort, temps[ENCODER_FILE]).run(None, {"image": x.numpy()})
+            torch_codes = _EncoderGraph(model).eval()(x, *y)
+            torch_images = model.decode(torch_codes[0], *y)
+        given = {"y": y[0].numpy()} if y else {}
+        onnx_codes = _session(ort, temps[ENCODER_FILE]).run(None, {"image": x.numpy(), **given})
         z = torch_codes[0].numpy()
-        onnx_images = _session(ort, temps[DECODER_FILE]).run(None, {"z": z})
+        onnx_images = _session(ort, temps[DECODER_FILE]).run(None, {"z": z, **given})
         for name, temp in temps.items():
             os.replace(temp, out / name)
     finally:
@@ -125,6 +161,21 @@ def export_onnx(
     }
     diffs["decoder image"] = _max_diff(onnx_images[0], torch_images)
     return OnnxExport(out / ENCODER_FILE, out / DECODER_FILE, diffs, int(x.shape[0]))
+
+
+def _check_conditions(
+    model: nn.Module, conditions: torch.Tensor | None, n: int
+) -> tuple[torch.Tensor, ...]:
+    """The graphs' second input for the check, as its dtype: () for an unconditional model."""
+    if not is_conditional(model):
+        return ()
+    if conditions is None or len(conditions) != n:
+        raise OnnxExportError(
+            "a conditional VAE's graphs take the condition as a second input: give "
+            f"check_conditions, the {n} check images' classes (N,) or attribute rows (N, A)"
+        )
+    conditions = torch.as_tensor(conditions).cpu()
+    return (conditions.float() if attribute_names_of(model) else conditions.long(),)
 
 
 def _session(ort: Any, path: Path) -> Any:
@@ -149,23 +200,24 @@ def _max_diff(onnx_out: np.ndarray, torch_out: torch.Tensor) -> float:
 
 def _export(
     graph: nn.Module,
-    example: torch.Tensor,
+    example: tuple[torch.Tensor, ...],
     path: Path,
-    names: tuple[str, tuple[str, ...]],
+    names: tuple[tuple[str, ...], tuple[str, ...]],
     opset: int,
 ) -> None:
-    input_name, output_names = names
+    input_names, output_names = names
+    batch = torch.export.Dim("batch")  # every input's first dimension is the same batch
     try:
         with _quiet_exporter():
             torch.onnx.export(
                 graph.eval(),
-                (example,),
+                example,
                 str(path),
-                input_names=[input_name],
+                input_names=list(input_names),
                 output_names=list(output_names),
                 opset_version=opset,
                 dynamo=True,
-                dynamic_shapes=({0: torch.export.Dim("batch")},),
+                dynamic_shapes=tuple({0: batch} for _ in example),
                 external_data=False,
                 verbose=False,
             )

@@ -67,11 +67,11 @@ def test_other_requests_are_answered_while_an_upload_is_encoded(
     release, events = threading.Event(), []
     real_encode = conv_run.encode
 
-    def slow_encode(x):
+    def slow_encode(x, classes=None):
         events.append("upload started")
         release.wait(timeout=20)
         events.append("upload finished")
-        return real_encode(x)
+        return real_encode(x, classes)
 
     monkeypatch.setattr(conv_run, "encode", slow_encode)
     with TestClient(create_app([conv_run]), base_url="http://127.0.0.1") as client:

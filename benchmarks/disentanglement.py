@@ -91,7 +91,7 @@ def train_run(out: Path, model: Model, seed: int, args: argparse.Namespace) -> N
     budget = ("--epochs", str(args.epochs), "--n-samples", str(args.n_samples),
               "--val-size", str(args.val_size), "--seed", str(seed),
               "--threads", str(args.threads))  # fmt: skip
-    flags = [*RECIPES[args.recipe], *budget, *model.flags]
+    flags = [*RECIPES[args.recipe], *budget, *model.flags, *args.train_flags.split()]
     record = out.with_name(out.name + ".command.json")  # beside the run: train wants --out new
     if record.exists():
         if json.loads(record.read_text()) != flags:
@@ -197,6 +197,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--points", type=int, default=3000, help="samples for MIG/DCI/SAP")
     p.add_argument("--votes", type=int, default=300, help="votes for the β-VAE/FactorVAE scores")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument(
+        "--train-flags",
+        default="",
+        help="more `vae-atlas train` flags, after the recipe's ('--device cuda --image-size 64')",
+    )
     p.add_argument("--figure", type=Path, help="draw the traversal figure of the first seed here")
     return p.parse_args()
 

@@ -170,3 +170,36 @@ def test_an_upload_is_encoded_under_the_chosen_class_and_refused_without_one(
     with torch.no_grad():
         wanted = runs["cls"].model.encode(x, torch.tensor([7]))[0][0].numpy()
     assert np.abs(np.asarray(mu) - wanted).max() < 1e-3  # (the shown input is a rounded PNG)
+
+
+def test_an_upload_on_screen_is_encoded_again_when_the_class_changes(open_page, runs, tmp_path):
+    drawing = np.zeros((8, 8), dtype=np.uint8)
+    drawing[2:6, 1:7] = 255
+    path = tmp_path / "bar.png"
+    Image.fromarray(drawing).save(path)
+    page = open_page("run=cls&y=7")
+    page.set_input_files("#file", str(path))
+    page.wait_for_function("window.__atlas.state.upload && window.__atlas.state.upload.detail")
+    first, shown = page.evaluate(
+        """() => [Array.from(window.__atlas.state.upload.z),
+                  window.__atlas.state.upload.detail.input]"""
+    )
+    page.select_option("#condition-class", "2")
+    page.wait_for_function(
+        "(first) => Array.from(window.__atlas.state.upload.z).some((v, i) => v !== first[i])",
+        arg=first,
+    )
+    again = page.evaluate("() => Array.from(window.__atlas.state.upload.z)")
+    x = torch.tensor(png_pixels(shown), dtype=torch.float32)[None, None]
+    with torch.no_grad():
+        as_two = runs["cls"].model.encode(x, torch.tensor([2]))[0][0].numpy()
+        as_seven = runs["cls"].model.encode(x, torch.tensor([7]))[0][0].numpy()
+    assert np.abs(np.asarray(first) - as_seven).max() < 1e-3
+    assert np.abs(np.asarray(again) - as_two).max() < 1e-3
+    assert np.abs(as_two - as_seven).max() > 1e-2  # the two classes give different codes
+    # "own class" cannot encode a user's image: it leaves the screen, and the status says why
+    page.select_option("#condition-class", "")
+    page.wait_for_function("window.__atlas.state.upload === null")
+    assert page.is_hidden("#upload-body")
+    assert page.evaluate("window.__atlas.state.sel.a") is None  # nor left as the selection
+    assert "choose one in" in page.inner_text("#status")

@@ -10,6 +10,7 @@ import { addRequestFilter } from "./api.js";
 import { showAnchor } from "./decoding.js";
 import { interpolate, redrawSamples } from "./panels.js";
 import { state, subscribe, update } from "./store.js";
+import { reencodeUpload } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -35,6 +36,7 @@ function choose(value) {
   if (!state.hovering) showAnchor();
   interpolate().catch(() => {});
   redrawSamples();
+  reencodeUpload();
 }
 
 function classPicker(condition) {

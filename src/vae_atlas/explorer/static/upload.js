@@ -2,7 +2,7 @@
 // dataset was made), shown as the model sees it and selected like a data point.
 
 import { postFile } from "./api.js";
-import { select } from "./panels.js";
+import { clearSelection, select } from "./panels.js";
 import { status } from "./status.js";
 import { runPath, state, update, viewQuery } from "./store.js";
 
@@ -24,20 +24,40 @@ export function initUpload() {
   }
 }
 
-// `select: false` only shows it (the drawing pad while a stroke goes on)
-export async function upload(file, { select: selectIt = true } = {}) {
+// the image on screen, kept so that a cvae can encode it again under a new "decode as" choice
+let shownFile = null;
+
+// `select: false` only shows it (the drawing pad while a stroke goes on); `slot` puts the
+// selection in that slot ("a" or "b") instead of the next one
+export async function upload(file, { select: selectIt = true, slot } = {}) {
   if (file.size > 5 * 1024 * 1024) return status("that file is over the 5 MB limit", true);
   if (selectIt) status("encoding your image…");
   let d;
   try {
     d = await postFile(runPath(`/encode?${viewQuery()}&invert=${$("invert").value}`), file);
   } catch (err) { return status(err.message, true); }
+  shownFile = file;
   showUpload(d);
   const sel = { kind: "upload", z: Float64Array.from(d.mu), sigma: d.sigma, detail: d, position: d.position };
   update({ upload: sel });
   if (!selectIt) return;
   status(d.inverted ? "encoded (inverted to match the dataset)" : "encoded");
-  await select(sel);
+  await select(sel, slot ? { slot } : {});
+}
+
+// A cvae encodes an image under the chosen condition, so when the choice changes the image on
+// screen is encoded again under the new one (in the selection slot it held). Under a choice
+// that cannot encode it ("own class") it is taken off the screen rather than left showing
+// the old choice's code and reconstruction (and, when it was selected, the selection is cleared).
+export async function reencodeUpload() {
+  if (!shownFile || !state.upload) return;
+  const slot = ["a", "b"].find((k) => state.sel[k]?.kind === "upload");
+  const before = state.upload;
+  await upload(shownFile, { select: Boolean(slot), slot });
+  if (state.upload !== before) return;
+  $("upload-body").hidden = true;
+  update({ upload: null });
+  if (slot) clearSelection();
 }
 
 function showUpload(d) {

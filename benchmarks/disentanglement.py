@@ -181,6 +181,19 @@ def print_verdicts(results: dict[str, list[dict[str, float]]], labels: dict[str,
             f"{means[best]:.3f}")  # fmt: skip
 
 
+def add_training_args(p: argparse.ArgumentParser) -> None:
+    """The objectives' weights, threads and extra ``train`` flags every run of a table shares."""
+    p.add_argument("--beta", type=float, default=4.0, help="β-VAE's KL weight")
+    p.add_argument("--tc-beta", type=float, default=6.0, help="β-TCVAE's weight on the TC term")
+    p.add_argument("--gamma", type=float, default=10.0, help="FactorVAE's weight on the TC term")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument(
+        "--train-flags",
+        default="",
+        help="more `vae-atlas train` flags, after the recipe's ('--device cuda --image-size 64')",
+    )
+
+
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--out", type=Path, default=Path("runs/disentanglement"))
@@ -191,17 +204,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--n-samples", type=int, default=20_000, help="images generated (train+test)")
     p.add_argument("--val-size", type=int, default=2000)
-    p.add_argument("--beta", type=float, default=4.0, help="β-VAE's KL weight")
-    p.add_argument("--tc-beta", type=float, default=6.0, help="β-TCVAE's weight on the TC term")
-    p.add_argument("--gamma", type=float, default=10.0, help="FactorVAE's weight on the TC term")
+    add_training_args(p)
     p.add_argument("--points", type=int, default=3000, help="samples for MIG/DCI/SAP")
     p.add_argument("--votes", type=int, default=300, help="votes for the β-VAE/FactorVAE scores")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument(
-        "--train-flags",
-        default="",
-        help="more `vae-atlas train` flags, after the recipe's ('--device cuda --image-size 64')",
-    )
     p.add_argument("--figure", type=Path, help="draw the traversal figure of the first seed here")
     return p.parse_args()
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from disentanglement import RECIPES, model_table  # benchmarks/ is on sys.path
+from disentanglement import RECIPES, add_training_args, model_table  # benchmarks/ on sys.path
 from vae_atlas.analysis.disentanglement import mig_per_factor
 from vae_atlas.analysis.encode import encode_images
 from vae_atlas.analysis.quality import kl_per_dim
@@ -155,16 +155,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--n-samples", type=int, default=250_000, help="images generated (all splits)")
     p.add_argument("--val-size", type=int, default=5000)
     p.add_argument("--every", type=int, default=50_000, help="images between snapshots")
-    p.add_argument("--beta", type=float, default=4.0, help="β-VAE's KL weight")
-    p.add_argument("--tc-beta", type=float, default=6.0, help="β-TCVAE's weight on the TC term")
-    p.add_argument("--gamma", type=float, default=10.0, help="FactorVAE's weight on the TC term")
     p.add_argument("--tag", default="", help="put in the run names (e.g. b10 for a β)")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument(
-        "--train-flags",
-        default="",
-        help="more `vae-atlas train` flags, after the recipe's ('--batch-size 512')",
-    )
+    add_training_args(p)
     p.add_argument("--plot", type=Path, help="draw the curves under --out into this file")
     return p.parse_args()
 

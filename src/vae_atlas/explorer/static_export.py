@@ -39,8 +39,7 @@ FILES = ("index.html", "explorer.js", "data.js")
 SAMPLE_BATCHES = 8  # "New samples" cycles through this many batches of the server's samples
 SAMPLE_BATCH = 36  # the page asks for 36 at a time
 NOT_DECODED_NOTE = (
-    "the page runs MLP and conv decoders; hierarchical, class-conditional and custom ones "
-    "decode on the server only"
+    "the page runs MLP and conv decoders; hierarchical and custom ones decode on the server only"
 )
 CONDITIONAL_NOTE = (
     "a conditional VAE: its decoder reads a class or attributes beside the code, and the "
@@ -174,9 +173,9 @@ def export_static(
     finally:
         client.close()
     not_decoded = tuple(r.name for r in runs if r.decoder is None)
-    banner = not_decoded_note(runs) or note
+    why = not_decoded_note(runs)
     texts = {
-        "index.html": page_html(["data.js", "explorer.js"], banner=banner),
+        "index.html": page_html(["data.js", "explorer.js"], banner=why or note),
         "explorer.js": bundle_script(["host-static.js", *page_entries()]),
         "data.js": "window.VAE_ATLAS_DATA = " + json.dumps(data, separators=(",", ":")) + ";\n",
     }
@@ -185,4 +184,4 @@ def export_static(
     for name, text in texts.items():
         (folder / name).write_text(text, encoding="utf-8")
         sizes[name] = (folder / name).stat().st_size
-    return StaticExport(folder, sizes, not_decoded, not_decoded_note(runs))
+    return StaticExport(folder, sizes, not_decoded, why)

@@ -7,11 +7,14 @@ DDP's averaged gradient with the plain autograd gradient of the mean over the wh
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import time
 
 import pytest
 import torch
 import torch.multiprocessing as mp
+from safetensors.torch import save_file
 
 from vae_atlas.config import ConfigError, ModelConfig, RunConfig, TrainConfig
 from vae_atlas.models import build_model
@@ -20,6 +23,7 @@ from vae_atlas.training.distributed import (
     FROM_WRITER,
     DistributedContext,
     DistributedError,
+    PeerLost,
     all_reduce_sums,
     check_batches,
     context_from_env,
@@ -27,6 +31,7 @@ from vae_atlas.training.distributed import (
     on_writer,
     process_group,
     rank_slice,
+    stop_on_sigterm,
     threads_per_rank,
 )
 from vae_atlas.training.distributed_trainer import DistributedTrainer, wrap_model
@@ -207,3 +212,32 @@ def test_two_ranks_train_the_single_process_epoch(two_ranks: dict) -> None:
         assert got["sums"]["loss"] == pytest.approx(one["sums"]["loss"], rel=1e-6)
         for w, want in zip(got["weights"], one["weights"], strict=True):
             torch.testing.assert_close(w, want, rtol=1e-5, atol=1e-6)
+
+
+def test_torchrun_sigterm_says_how_to_resume_and_a_second_one_cannot_cut_it_short(
+    tmp_path,
+) -> None:
+    # torchrun's SIGTERM can land while a rank is already explaining a failed collective:
+    # the exception that leaves must still name the kept epoch and the resume command
+    run = tmp_path / "run"
+    run.mkdir()
+    save_file({"w": torch.zeros(1)}, str(run / "checkpoint.safetensors"), {"json": '{"epoch": 3}'})
+    ctx = DistributedContext(rank=1, world_size=2, local_rank=1, local_world_size=2)
+    before = signal.getsignal(signal.SIGTERM)
+    explained = False
+    with pytest.raises(PeerLost) as caught, stop_on_sigterm(ctx, run):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)  # the handler runs at the next bytecode; this is never reached whole
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)  # the second one, mid-explanation: ignored
+            time.sleep(0.05)
+            explained = True
+    message = str(caught.value)
+    assert message.startswith("rank 1: lost another process of this run (torchrun stopped")
+    assert "(after epoch 3)" in message
+    assert message.endswith(
+        f"torchrun --nproc-per-node 2 -m vae_atlas.cli train --resume --out {run}"
+    )
+    assert explained
+    assert signal.getsignal(signal.SIGTERM) is before

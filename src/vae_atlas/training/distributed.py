@@ -214,17 +214,25 @@ def _picklable(exc: Exception) -> Exception:
         return DistributedError(str(exc))
 
 
+TORCHRUN_STOPPED = "torchrun stopped this process (another one failed, or it was stopped)"
+
+
 @contextmanager
-def stop_on_sigterm(ctx: DistributedContext) -> Iterator[None]:
-    """Under torchrun, turn SIGTERM into a :class:`DistributedError`: the launcher sends it to
-    the surviving processes when one of them died, and this one should say so and leave
-    through the run's error handling instead of vanishing."""
+def stop_on_sigterm(ctx: DistributedContext, run_dir: Path) -> Iterator[None]:
+    """Under torchrun, turn SIGTERM into a :class:`PeerLost` that already says how to continue
+    the run: the launcher sends it to the surviving processes when one of them died, and this
+    one should say so and leave through the run's error handling instead of vanishing.
+
+    Only the first SIGTERM raises. It can land while this process is already saying why a
+    collective failed, and then its own exception is the one that leaves, so it carries the
+    whole message too."""
     if not ctx.distributed or threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, frame: object) -> None:
-        raise PeerLost("torchrun stopped this process (another one failed, or it was stopped)")
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise PeerLost(lost_peer_message(ctx, TORCHRUN_STOPPED, run_dir))
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
@@ -241,8 +249,11 @@ def is_peer_lost(ctx: DistributedContext, exc: BaseException) -> bool:
     return isinstance(exc, (PeerLost, dist.DistError)) or "gloo" in str(exc).lower()
 
 
-def lost_peer_message(ctx: DistributedContext, exc: BaseException, run_dir: Path) -> str:
-    """What a surviving rank says: which rank, why, and how to continue the run."""
+def lost_peer_message(ctx: DistributedContext, exc: BaseException | str, run_dir: Path) -> str:
+    """What a surviving rank says: which rank, why, and how to continue the run. A
+    :class:`PeerLost` from :func:`stop_on_sigterm` already says it and is kept as it is."""
+    if isinstance(exc, PeerLost):
+        return str(exc)
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     done = checkpoint_epoch(run_dir)
     kept = f"after epoch {done}" if done is not None else "none yet"

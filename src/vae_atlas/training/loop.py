@@ -103,7 +103,7 @@ def train(
     device = resolve_device(config.train.device)
     with ExitStack() as held:
         held.enter_context(process_group(ctx, device))
-        held.enter_context(stop_on_sigterm(ctx))
+        held.enter_context(stop_on_sigterm(ctx, run_dir))
         hold = lock_holder(held, "train --resume" if resume else "train") if writes else _no_lock
         writer = RunWriter(run_dir, config, writes=writes)
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from functools import partial
+from typing import Any
 
 import numpy as np
 import torch
@@ -114,54 +116,85 @@ def evaluate_model(
     s = settings or EvaluationSettings()
     timer = StageTimer(log)
     notes: list[str] = []
-    x_test, labels = select_images(dataset.test, s.max_test_images, s.seed, binarize_seed)
-    x_train, train_labels = select_images(dataset.train, s.max_train_images, s.seed, binarize_seed)
-    # an attribute cvae is told each image's own attributes, a class cvae its labels
-    given = attribute_names_of(model) and dataset.attribute_names is not None
-    y_test = _subset_attributes(dataset.test, s.max_test_images, s.seed) if given else labels
-    y_train = _subset_attributes(dataset.train, s.max_train_images, s.seed) if given else None
-    lat_test = timer.run(
-        "encode", lambda: encode_images(model, x_test, labels=labels, conditions=y_test)
-    )
-    lat_test = LatentSet(lat_test.mu, lat_test.logvar, labels)
-    lat_train = timer.run(
-        "encode train",
-        lambda: encode_images(model, x_train, labels=train_labels, conditions=y_train),
-    )
-    lat_train = LatentSet(lat_train.mu, lat_train.logvar, train_labels)
+    split = partial(_encoded_split, model, seed=s.seed, binarize_seed=binarize_seed, timer=timer)
+    test = split(dataset.test, s.max_test_images, stage="encode")
+    train = split(dataset.train, s.max_train_images, stage="encode train")
+    # the likelihood is given each image's own condition, as the encoder was
+    own = test.attributes if attribute_names_of(model) else test.labels
+    lat_test, lat_train = test.latents, train.latents
     like = likelihood_section(
-        model, x_test, lat_test, k=s.k, seed=s.seed, timer=timer, notes=notes, conditions=y_test
+        model, test.x, lat_test, k=s.k, seed=s.seed, timer=timer, notes=notes, conditions=own
     )
     quality = quality_section(model, lat_train, lat_test, seed=s.seed, timer=timer, notes=notes)
     if lat_test.logvar is not None:
-        quality.update(kl_section(model, lat_test, x_test, seed=s.seed, timer=timer, notes=notes))
-    dis = None
-    if shapes_image_size is not None:
-        oracle = ShapesOracle(model, image_size=shapes_image_size)
-        dis = timer.run("disentanglement", lambda: disentanglement_scores(
-            oracle, n_points=s.disentanglement_points, n_votes=s.disentanglement_votes, seed=s.seed,
-        ).to_dict())  # fmt: skip
-    else:
-        notes.append("disentanglement: only the 'shapes' dataset knows its generative factors")
+        quality.update(kl_section(model, lat_test, test.x, seed=s.seed, timer=timer, notes=notes))
+    dis = _disentanglement(model, shapes_image_size, s, timer=timer, notes=notes)
     attrs = None
     if dataset.attribute_names is not None:
-        a_test = _subset_attributes(dataset.test, s.max_test_images, s.seed)
-        a_train = _subset_attributes(dataset.train, s.max_train_images, s.seed)
         attrs = timer.run("attribute probes", lambda: score_attributes(
-            lat_test.mu, a_test, dataset.attribute_names, fit_mu=lat_train.mu, fit_values=a_train,
+            lat_test.mu, test.attributes, dataset.attribute_names, fit_mu=lat_train.mu,
+            fit_values=train.attributes,
         ).as_dict())  # fmt: skip
-    codebook = (
-        codebook_section(model, x_test, timer=timer, notes=notes)
-        if is_vector_quantised(model)
-        else None
-    )
+    vq = is_vector_quantised(model)
+    codebook = codebook_section(model, test.x, timer=timer, notes=notes) if vq else None
     return EvaluationResult(
         run="", dataset=dataset.name, objective="vae" if lat_test.logvar is not None else "ae",
-        latent_dim=lat_test.latent_dim, n_test=len(x_test), n_dims=int(np.prod(x_test.shape[1:])),
+        latent_dim=lat_test.latent_dim, n_test=len(test.x), n_dims=int(np.prod(test.x.shape[1:])),
         binarized=binarize_seed is not None, disentanglement=dis, attributes=attrs, notes=notes,
         codebook=codebook,
         settings=asdict(s), seconds=timer.seconds, **like, **quality,
     )  # fmt: skip
+
+
+def _disentanglement(
+    model: nn.Module,
+    shapes_image_size: int | None,
+    s: EvaluationSettings,
+    *,
+    timer: StageTimer,
+    notes: list[str],
+) -> dict[str, Any] | None:
+    """The disentanglement scores, which only ``shapes`` (it knows its factors) can give."""
+    if shapes_image_size is None:
+        notes.append("disentanglement: only the 'shapes' dataset knows its generative factors")
+        return None
+    oracle = ShapesOracle(model, image_size=shapes_image_size)
+    return timer.run("disentanglement", lambda: disentanglement_scores(
+        oracle, n_points=s.disentanglement_points, n_votes=s.disentanglement_votes, seed=s.seed,
+    ).to_dict())  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class EncodedSplit:
+    """The images an evaluation scores from one split, and what the model makes of them."""
+
+    x: torch.Tensor  # float images (n, C, H, W), binarised when the likelihood is binary
+    labels: np.ndarray | None
+    attributes: np.ndarray | None  # (n, A) when the dataset has attributes
+    latents: LatentSet
+
+
+def _encoded_split(
+    model: nn.Module,
+    images: ImageSet,
+    n: int | None,
+    *,
+    seed: int,
+    binarize_seed: int | None,
+    timer: StageTimer,
+    stage: str,
+) -> EncodedSplit:
+    """The seeded random ``n`` images of ``images`` (see :func:`select_images`), encoded; an
+    attribute cvae is given each image's own attributes, a class cvae its label."""
+    x, labels = select_images(images, n, seed, binarize_seed)
+    attributes = None
+    if images.attributes is not None:
+        attributes = images.attributes[_subset_index(len(images), n, seed)].numpy()
+    conditions = attributes if attribute_names_of(model) else None
+    latents = timer.run(
+        stage, lambda: encode_images(model, x, labels=labels, conditions=conditions)
+    )
+    return EncodedSplit(x=x, labels=labels, attributes=attributes, latents=latents)
 
 
 def select_images(
@@ -185,9 +218,3 @@ def _subset_index(n_images: int, n: int | None, seed: int) -> torch.Tensor:
         return torch.arange(n_images)
     order = torch.randperm(n_images, generator=torch.Generator().manual_seed(seed))
     return order[:n].sort().values
-
-
-def _subset_attributes(images: ImageSet, n: int | None, seed: int) -> np.ndarray:
-    """The attributes (n, A) of the images :func:`select_images` picks with the same n, seed."""
-    assert images.attributes is not None  # the dataset carries attribute names
-    return images.attributes[_subset_index(len(images), n, seed)].numpy()

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from vae_atlas.analysis.diagnostics import ACTIVE_KL_THRESHOLD
 from vae_atlas.explorer import schemas as s
 from vae_atlas.explorer.condition import condition_info
+from vae_atlas.explorer.decoder_manifest import AnyDecoderManifest
 from vae_atlas.explorer.images import (
     data_uri,
     to_png,
@@ -181,7 +182,7 @@ def get_map(
     )
 
 
-@router.get("/runs/{run_id}/decoder", response_model=s.AnyDecoderManifest)
+@router.get("/runs/{run_id}/decoder", response_model=AnyDecoderManifest)
 def decoder_manifest(run: RunDep) -> dict:
     if run.decoder is None:
         raise HTTPException(404, "this model's decoder does not run in the page; use POST decode")

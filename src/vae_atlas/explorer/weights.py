@@ -36,9 +36,8 @@ _LINEAR_OUTPUT = ("none", 0.0)
 
 @dataclass(frozen=True)
 class DecoderExport:
-    """``manifest`` (JSON-ready dict, see :class:`~vae_atlas.explorer.schemas.DecoderManifest`
-    and :class:`~vae_atlas.explorer.schemas.ConvDecoderManifest`) and ``weights`` (float32
-    little-endian bytes)."""
+    """``manifest`` (a JSON-ready dict, see :mod:`vae_atlas.explorer.decoder_manifest`) and
+    ``weights`` (float32 little-endian bytes)."""
 
     manifest: dict
     weights: bytes

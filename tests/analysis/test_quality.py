@@ -82,7 +82,8 @@ def test_total_correlation_needs_a_stochastic_encoder():
 
 
 class _Decoder(nn.Module):
-    """decode(z): a straight map (linear) or one that folds space (a jumpy step function)."""
+    """decode(z): a straight map (linear), one that folds space (jumpy), one sharp edge (cliff)
+    or one image for every code (constant)."""
 
     def __init__(self, kind: str) -> None:
         super().__init__()
@@ -95,6 +96,8 @@ class _Decoder(nn.Module):
             h = torch.sin(8 * h)
         elif self.kind == "cliff":  # one sharp edge: each path changes in (at most) one place
             h = torch.sigmoid(50 * h[:, :1]).expand_as(h)
+        elif self.kind == "constant":  # a collapsed decoder: one image whatever the code
+            h = torch.zeros_like(h) + 0.5
         return h.view(-1, 1, 4, 4)
 
 
@@ -102,6 +105,11 @@ def test_smoothness_is_one_for_a_linear_decoder_and_large_for_a_folding_one():
     lat = LatentSet(np.random.default_rng(0).standard_normal((50, 2)), None)
     assert interpolation_smoothness(_Decoder("linear"), lat) == pytest.approx(1.0, abs=1e-4)
     assert interpolation_smoothness(_Decoder("jumpy"), lat) > 3.0
+
+
+def test_smoothness_of_a_decoder_that_ignores_its_code_is_none_not_nan():
+    lat = LatentSet(np.random.default_rng(0).standard_normal((50, 2)), None)
+    assert interpolation_smoothness(_Decoder("constant"), lat) is None
 
 
 def test_roughness_is_one_for_even_change_and_large_for_a_jump():

@@ -4,7 +4,9 @@ and the explorer decodes a cvae's point under its own class or refuses a VQ-VAE 
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -79,6 +81,25 @@ def test_vq_evaluate_reports_usage_by_hand_and_names_what_does_not_apply(vq_run)
     assert result.codebook["codes_used"] == int((p > 0).sum())
     assert any("vq-vae" in note and "not a Gaussian" in note for note in result.notes)
     assert any("no ELBO or IWAE" in note for note in result.notes)
+
+
+def _no_constant(name: str) -> None:
+    raise AssertionError(f"evaluation.json holds {name}, which strict JSON parsers refuse")
+
+
+def test_vq_evaluate_file_is_strict_json_and_prints_no_nan(vq_run, tmp_path, capsys):
+    # this tiny VQ-VAE gives every test image the same code map, so no interpolation path
+    # changes its image and the path / chord ratio has no pair to take a median over
+    run = tmp_path / "run"
+    shutil.copytree(vq_run, run)
+    assert main(["evaluate", str(run), "--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "nan" not in out.lower(), out
+    data = json.loads((run / "evaluation.json").read_text(), parse_constant=_no_constant)
+    smoothness = data["smoothness"]
+    assert smoothness is None or smoothness >= 1.0
+    if smoothness is None:
+        assert "every sampled pair of test codes decodes to the same image" in out
 
 
 def test_cvae_report_draws_every_class_and_per_class_samples(cvae_run, tmp_path):

@@ -172,6 +172,8 @@ def quality_section(
     out["smoothness"] = timer.run(
         "smoothness", lambda: interpolation_smoothness(model, lat_test, seed=seed)
     )
+    if out["smoothness"] is None:
+        notes.append("smoothness: every sampled pair of test codes decodes to the same image")
     out["roughness"] = timer.run(
         "roughness", lambda: interpolation_roughness(model, lat_test, seed=seed)
     )

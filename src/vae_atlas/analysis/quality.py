@@ -130,17 +130,19 @@ def total_correlation(latents: LatentSet, *, n_samples: int = 2000, seed: int = 
 @torch.no_grad()
 def interpolation_smoothness(
     model: nn.Module, latents: LatentSet, *, n_pairs: int = 200, n_steps: int = 16, seed: int = 0
-) -> float:
+) -> float | None:
     """Median over random pairs of (decoded path length) / (decoded endpoint distance), ≥ 1.
 
     For a pair of posterior means (a, b) the path z_t = a + t (b − a), t = 0, 1/(T−1), ..., 1, is
     decoded to mean images x̂_t; its length is Σ_t ‖x̂_{t+1} − x̂_t‖ (Euclidean, pixels in [0, 1]).
-    The median keeps a few near-identical endpoints from dominating.
+    Pairs whose endpoints decode to the same image have no ratio and are left out; the median
+    keeps a few near-identical endpoints from dominating. None when no pair is left: the decoder
+    gives every code the same image (a collapsed model).
     """
     a, b = random_pairs(len(latents), n_pairs, seed)
     steps, chord = _decoded_path_steps(model, latents.mu, a, b, n_steps)
     ok = chord > 1e-6
-    return float(np.median(steps.sum(1)[ok] / chord[ok]))
+    return float(np.median(steps.sum(1)[ok] / chord[ok])) if ok.any() else None
 
 
 def interpolation_roughness(

@@ -120,6 +120,12 @@ def test_table_of_a_vae_by_hand():
     }
 
 
+def test_a_tiny_negative_estimate_prints_as_zero_and_a_real_negative_keeps_its_sign():
+    # the minibatch total-correlation estimate can dip just below zero for independent codes
+    assert evaluation_table(_result(total_correlation=-0.003))["total correlation (nats)"] == "0.00"
+    assert evaluation_table(_result(silhouette=-0.118))["silhouette"] == "-0.118"
+
+
 def test_a_mixture_priors_kl_total_is_its_own_number_not_the_sum_per_dimension():
     """A VampPrior's KLs per dimension (0.5 + 0.005 + 0.01) do not add up to its KL."""
     table = evaluation_table(_result(objective="vamp", kl_total=1.234))

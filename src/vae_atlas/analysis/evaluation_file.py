@@ -237,4 +237,5 @@ def _kl_total(r: EvaluationResult) -> str | None:
 
 
 def _num(value: float | None, spec: str = ".2f") -> str | None:
-    return None if value is None else format(float(value), spec)
+    # "z": a small negative estimate (the total correlation's) that rounds to zero prints 0.00
+    return None if value is None else format(float(value), "z" + spec)

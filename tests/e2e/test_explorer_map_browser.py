@@ -9,8 +9,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,27 +23,16 @@ from vae_atlas.explorer import ExplorerRun, create_app
 from vae_atlas.viz.style import class_hex_colors
 
 from ..explorer.conftest import conv_explorer_run, tiny_config
-from .browser import chromium, free_port
+from .browser import chromium, listening_socket, serving
 
 pytestmark = pytest.mark.browser
 BACKGROUND = (15, 19, 28)  # the map's #0f131c
 
 
 def serve(runs) -> Iterator[str]:
-    import uvicorn
-
-    port = free_port()
-    app = create_app(runs, port=port)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    sock = listening_socket()
+    with serving(create_app(runs, port=sock.getsockname()[1]), sock) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

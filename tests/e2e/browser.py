@@ -15,13 +15,22 @@ import pytest
 from vae_atlas.explorer.browser_flags import CHROMIUM, CHROMIUM_ARGS
 
 ARGS = list(CHROMIUM_ARGS)
-__all__ = ["ARGS", "CHROMIUM", "chromium", "free_port", "serving"]
+__all__ = ["ARGS", "CHROMIUM", "chromium", "free_port", "listening_socket", "serving"]
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def listening_socket() -> socket.socket:
+    """A socket listening on a free 127.0.0.1 port, for uvicorn to serve on as it is (a port
+    found free, closed and bound again later can be taken by another process meanwhile)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    return sock
 
 
 @contextmanager
@@ -39,15 +48,17 @@ def chromium() -> Iterator[Any]:
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """``app`` served by uvicorn on a free 127.0.0.1 port in a thread; yields its base URL."""
+def serving(app: Any, sock: socket.socket | None = None) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on ``sock`` (default: a free 127.0.0.1 port);
+    yields its base URL."""
     import uvicorn
 
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
+    sock = sock or listening_socket()
+    port = sock.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.time() + 30
+    deadline = time.time() + 60  # bounds a hang only: a loaded machine may start it slowly
     while not srv.started and time.time() < deadline:
         time.sleep(0.05)
     assert srv.started, "uvicorn did not start"
@@ -56,3 +67,4 @@ def serving(app: Any) -> Iterator[str]:
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
+        sock.close()

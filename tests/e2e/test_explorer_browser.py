@@ -301,7 +301,7 @@ def test_server_decoding_keeps_one_request_in_flight(page) -> None:
     page.wait_for_function("window.__atlas.state.ready && window.__atlas.state.run.id === 'conv3'")
     # count the page's own decode requests that are open at the same time
     page.evaluate(
-        """() => { const c = window.__inflight = {now: 0, max: 0, total: 0, delay: 0, last: 0};
+        """() => { const c = window.__inflight = {now: 0, max: 0, total: 0, gate: null, last: 0};
         const orig = window.fetch;
         window.fetch = async (...args) => {
           const hit = String(args[0]).includes('decode.png');
@@ -309,7 +309,7 @@ def test_server_decoding_keeps_one_request_in_flight(page) -> None:
             c.now++; c.total++; c.max = Math.max(c.max, c.now); c.last = performance.now();
           }
           try {
-            if (hit && c.delay) await new Promise((ok) => setTimeout(ok, c.delay));
+            if (hit && c.gate) await c.gate;
             const r = await orig(...args); if (hit) await r.clone().blob(); return r;
           } finally { if (hit) { c.now--; c.last = performance.now(); } }
         }; }"""
@@ -331,17 +331,20 @@ def test_server_decoding_keeps_one_request_in_flight(page) -> None:
     state = page.evaluate("window.__inflight")
     assert 1 <= state["total"] - before <= 2 and state["max"] == 1
     # with a slow server, moves in 6 later frames while one request is out: only the newest
-    # position is requested next, and it is the image left on screen
+    # position is requested next, and it is the image left on screen. The server's answer is
+    # held until the last move (a delay would race the frames, slow on a loaded machine)
     before = state["total"]
     page.evaluate(
         """() => new Promise((done) => {
-        window.__inflight.delay = 150;
+        const c = window.__inflight;
+        c.gate = new Promise((open) => { c.open = open; });
         const o = document.getElementById('overlay'), r = o.getBoundingClientRect();
         let k = 0;
         const move = () => {
           o.dispatchEvent(new PointerEvent('pointermove', {
             clientX: r.left + 250 + 20 * k, clientY: r.top + 260 + 10 * k, bubbles: true}));
-          if (++k < 6) requestAnimationFrame(move); else done();
+          if (++k < 6) requestAnimationFrame(move);
+          else setTimeout(() => { c.gate = null; c.open(); done(); });
         };
         requestAnimationFrame(move); })"""
     )

@@ -66,7 +66,9 @@ def open_page(runs) -> Iterator:
             page.goto(f"{url}?test=1&{query}")
             page.wait_for_function("window.__atlas && window.__atlas.state.ready", timeout=30_000)
             page.wait_for_function("window.__atlas.metrics.decodes > 0")
-            page.wait_for_timeout(400)  # the URL is saved 250 ms after the last change
+            # the page saves its URL 250 ms after the last change, always with the projection
+            # (which no link here gives): wait for that save, however late its timer fires
+            page.wait_for_function("new URLSearchParams(location.search).has('proj')")
             return page
 
         yield open_

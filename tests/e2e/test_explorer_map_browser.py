@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,27 +24,16 @@ from vae_atlas.explorer import ExplorerRun, create_app
 from vae_atlas.viz.style import class_hex_colors
 
 from ..explorer.conftest import conv_explorer_run, tiny_config
-from .browser import chromium, free_port
+from .browser import chromium, listening_socket, serving
 
 pytestmark = pytest.mark.browser
 BACKGROUND = (15, 19, 28)  # the map's #0f131c
 
 
 def serve(runs) -> Iterator[str]:
-    import uvicorn
-
-    port = free_port()
-    app = create_app(runs, port=port)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    sock = listening_socket()
+    with serving(create_app(runs, port=sock.getsockname()[1]), sock) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -401,21 +389,25 @@ def test_drawing_pad_encodes_while_drawing_and_selects_on_release(browser, serve
 
 def test_tsne_is_computed_in_the_background_with_progress_shown(browser, server) -> None:
     page = open_map(browser, server, "&run=conv3")
-    calls = []
+    calls, released = [], []
 
-    def computing_twice(route) -> None:
+    def computing_until_released(route) -> None:
         calls.append(route.request.url)
-        if len(calls) <= 2:  # the server's answer while a long t-SNE runs
+        if not released:  # the server's answer while a long t-SNE runs
             route.fulfill(json={"state": "computing", "progress": 0.4, "seconds": 3.2})
         else:
             route.continue_()
 
-    page.route(re.compile(r"/map/job\?projection=tsne"), computing_twice)
+    page.route(re.compile(r"/map/job\?projection=tsne"), computing_until_released)
     page.select_option("#projection", "tsne")
     page.wait_for_function("document.getElementById('map-note').textContent.includes('40 %')")
     note = page.locator("#map-note").inner_text()
     assert "t-SNE" in note and "in the background" in note and "3 s" in note
     assert page.evaluate("window.__atlas.state.projection") == "pca"  # still on PCA meanwhile
+    deadline = time.monotonic() + 30
+    while len(calls) < 2 and time.monotonic() < deadline:  # it asks again while computing
+        page.wait_for_timeout(100)
+    released.append(True)
     page.wait_for_function("window.__atlas.state.projection === 'tsne'", timeout=60_000)
     page.wait_for_function(
         "window.__atlas.state.map && window.__atlas.state.map.projection === 'tsne'"

@@ -9,8 +9,11 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+import pytest
+import uvicorn
 
 from vae_atlas.cli import main
 
@@ -54,6 +57,25 @@ def test_explore_serves_the_runs_on_localhost(digits_runs: dict[str, Path]) -> N
     finally:
         err = stop(proc)
     assert "warning" not in err
+
+
+def test_the_printed_url_takes_connections_before_the_server_has_started(
+    digits_runs: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    # uvicorn may take seconds to start on a loaded machine; whoever opens the URL meanwhile
+    # must wait for it, not be refused
+    connected = []
+
+    def connect_instead_of_serving(self, sockets=None) -> None:
+        url = urlsplit(re.search(r"explorer: (http://\S+)", capsys.readouterr().out).group(1))
+        with socket.create_connection((url.hostname, url.port), timeout=10):
+            connected.append(url.port)
+        for sock in sockets:
+            sock.close()
+
+    monkeypatch.setattr(uvicorn.Server, "run", connect_instead_of_serving)
+    assert main(["explore", str(digits_runs["vae2"]), "--port", "0"]) == 0
+    assert len(connected) == 1
 
 
 def test_another_host_prints_a_warning(digits_runs: dict[str, Path]) -> None:

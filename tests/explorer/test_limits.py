@@ -57,21 +57,22 @@ def test_small_bodies_still_work(client: TestClient) -> None:
 
 @pytest.fixture
 def live_server(client: TestClient):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(client.app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
+    # served on the socket bound here: a port found free and bound again by uvicorn later
+    # could be taken by another process in between
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    server = uvicorn.Server(uvicorn.Config(client.app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    yield port
+    yield sock.getsockname()[1]
     server.should_exit = True
     thread.join(timeout=10)
+    sock.close()
 
 
 def test_refused_from_the_header_without_waiting_for_the_body(live_server: int) -> None:

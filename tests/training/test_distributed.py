@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import time
 
 import pytest
 import torch
+import torch.distributed as dist
 import torch.multiprocessing as mp
 from safetensors.torch import save_file
 
@@ -98,14 +98,12 @@ def test_loss_scale_hand_case() -> None:
 MODEL = ModelConfig(image_shape=(1, 4, 4), latent_dim=2, hidden=(8,), objective="ae")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _worker(rank: int, port: int, out: dict) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    # both ranks join through the store the test hosts, as torchrun's agent hosts one: a port
+    # found free and left for rank 0 to bind seconds later can be taken meanwhile
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), TORCHELASTIC_USE_AGENT_STORE="True"
+    )
     torch.set_num_threads(1)
     ctx = DistributedContext(rank=rank, world_size=2, local_world_size=2, local_rank=rank)
     with process_group(ctx, torch.device("cpu"), timeout_s=60):
@@ -172,7 +170,8 @@ def _refuse(rank: int) -> None:
 def two_ranks() -> dict:
     with mp.Manager() as manager:
         out = manager.dict()
-        mp.spawn(_worker, args=(_free_port(), out), nprocs=2, join=True)
+        store = dist.TCPStore("127.0.0.1", 0, is_master=True, wait_for_workers=False)
+        mp.spawn(_worker, args=(store.port, out), nprocs=2, join=True)
         return dict(out)
 
 

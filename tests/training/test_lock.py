@@ -14,6 +14,7 @@ import pytest
 import vae_atlas as va
 from tests.conftest import REPO
 from vae_atlas.checkpoint import read_metrics
+from vae_atlas.training.rundir import create_run
 
 TRAIN = ["train", "--dataset", "digits", "--hidden", "16", "--probe-size", "20", "--no-progress"]
 HOLDER = """
@@ -23,6 +24,15 @@ from vae_atlas.training.lock import locked_run
 with locked_run(Path(sys.argv[1]), "holder"):
     print("locked", flush=True)
     time.sleep(600)
+"""
+
+STAGER = """
+import sys, time
+from pathlib import Path
+from vae_atlas.training.lock import acquire_run_lock
+acquire_run_lock(Path(sys.argv[1]), "train")
+print("locked", flush=True)
+time.sleep(600)
 """
 
 
@@ -109,3 +119,24 @@ def test_two_trainings_into_the_same_folder_leave_one_whole_run(tmp_path):
     run = va.load_run(out)
     assert [row["epoch"] for row in read_metrics(out / "metrics.jsonl")] == [0, 1, 2, 3]
     assert run.state["status"] == "complete"
+
+
+def test_a_new_run_clears_a_killed_set_up_but_not_one_another_process_is_filling(tmp_path):
+    live, dead = tmp_path / ".run.live.staging", tmp_path / ".run.dead.staging"
+    for folder in (live, dead):
+        folder.mkdir()
+        (folder / "model.safetensors").write_bytes(b"half")
+    (dead / ".lock").write_text("vae-atlas train, pid 1\n")  # its process has gone
+    stager = subprocess.Popen(
+        [sys.executable, "-c", STAGER, str(live)], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert stager.stdout.readline().strip() == "locked"
+        target = tmp_path / "run"
+        create_run(target, lambda f: (f / "model.safetensors").write_bytes(b"new"), lambda f: None)
+    finally:
+        stager.kill()
+        stager.wait(timeout=30)
+    assert (target / "model.safetensors").read_bytes() == b"new"
+    assert (live / "model.safetensors").read_bytes() == b"half"
+    assert not dead.exists()

@@ -87,6 +87,9 @@ def run_explore(args: argparse.Namespace) -> int:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((args.host, args.port))
+        # listening before the URL is printed: a browser (or --open) that connects while uvicorn
+        # is still starting waits in the backlog instead of being refused
+        sock.listen()
     except OSError as exc:
         raise ConfigError(
             f"cannot listen on {args.host}:{args.port} ({exc.strerror}); try another --port"

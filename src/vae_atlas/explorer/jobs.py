@@ -88,8 +88,11 @@ def map_job(
         return s.MapJobStatus(state="ready", progress=1.0, seconds=0.0)
     job = request.app.state.map_jobs.status(run, projection, pair)
     seconds = time.monotonic() - job.started
+    # done is read before the error: the worker sets the error first, so a job that failed
+    # between the two reads cannot be reported as ready
+    done = job.done
     if job.error is not None:
         return s.MapJobStatus(state="failed", seconds=seconds, message=job.error)
-    if job.done:
+    if done:
         return s.MapJobStatus(state="ready", progress=1.0, seconds=seconds)
     return s.MapJobStatus(state="computing", progress=job.progress, seconds=seconds)

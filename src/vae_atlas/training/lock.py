@@ -47,6 +47,21 @@ def acquire_run_lock(folder: Path, action: str) -> int:
     return fd
 
 
+def lock_is_held(folder: Path) -> bool:
+    """Whether a live process holds ``folder``'s lock (a folder without a lock file: none)."""
+    try:
+        fd = os.open(Path(folder) / LOCK, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # releases the lock this look took
+    return False
+
+
 @contextmanager
 def locked_run(run_dir: Path, action: str) -> Iterator[None]:
     """Hold the run's lock for the duration of the block.

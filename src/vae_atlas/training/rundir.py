@@ -43,7 +43,7 @@ from vae_atlas.checkpoint import (
 from vae_atlas.config import RunConfig
 from vae_atlas.training import state
 from vae_atlas.training.errors import TrainingError
-from vae_atlas.training.lock import acquire_run_lock
+from vae_atlas.training.lock import acquire_run_lock, lock_is_held
 from vae_atlas.training.trainer import Trainer
 
 BEST = "best.safetensors"  # the best validation epoch's weights, kept while early stopping
@@ -127,8 +127,11 @@ def create_run(
         (target / SNAPSHOTS).mkdir(exist_ok=True)
         write_initial(target)
         return
-    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.staging"):  # killed set-up
-        shutil.rmtree(stale, ignore_errors=True)
+    for other in target.parent.glob(f".{glob.escape(target.name)}.*.staging"):
+        # a killed set-up's leftovers; one whose lock is held is another process's set-up,
+        # still being filled: it ends in a run or is refused ("created ... meanwhile")
+        if not lock_is_held(other):
+            shutil.rmtree(other, ignore_errors=True)
     staging = Path(
         tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent)
     )
